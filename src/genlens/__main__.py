@@ -1,0 +1,5 @@
+import sys
+
+from genlens.cli import main
+
+sys.exit(main())

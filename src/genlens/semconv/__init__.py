@@ -1,0 +1,1 @@
+"""Canonical attribute names, the canonical span model, and one normalizer per foreign convention."""
