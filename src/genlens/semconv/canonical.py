@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ColumnType = Literal["str", "int", "float", "bool", "str_list", "json"]
+ColumnType = Literal["str", "int", "float", "bool", "str_list", "int_list", "float_list", "json"]
 
 
 @dataclass(frozen=True)

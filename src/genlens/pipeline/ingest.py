@@ -1,0 +1,135 @@
+"""The ingest pipeline, composed in one place.
+
+``receive → decode → normalize → enrich (cost) → write``.  Every transport
+(OTLP/HTTP, gRPC, file import) calls :class:`Ingestor`; it decodes a whole request
+once, runs the stages as plain functions over the batch, and hands the result to
+the single writer.  ``prepare_*`` is pure CPU work (no I/O), so receivers may run
+it in a worker thread; :meth:`Ingestor.submit` queues the batch and returns a
+future that completes only after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from genlens.pipeline.decode import Rejections, ValueDecoder, decode_logs, decode_spans
+from genlens.pipeline.decode_metrics import decode_metrics
+from genlens.semconv import attrs as A
+from genlens.semconv.model import ContentRecord, RawLog, RawSpan
+from genlens.semconv.normalize import content_from_logs, normalize_span
+from genlens.settings import Settings
+from genlens.store.base import WriteBatch
+from genlens.store.writer import Writer
+
+log = logging.getLogger("genlens.ingest")
+
+RowStage = Callable[[list[dict[str, Any]]], None]
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A decoded, normalized batch ready for the writer, plus what was refused."""
+
+    batch: WriteBatch
+    accepted: int
+    rejected: Rejections = field(default_factory=Rejections)
+
+
+def _content_row(record: ContentRecord, tenant: str, time_ns: int) -> dict[str, Any]:
+    return {
+        "tenant": tenant, "trace_id": record.trace_id, "span_id": record.span_id, "time_ns": time_ns,
+        "kind": record.kind, "source": record.source, "data": record.data,
+    }
+
+
+def spans_to_batch(
+    spans: list[RawSpan], default_tenant: str, row_stages: tuple[RowStage, ...], rejected: Rejections
+) -> WriteBatch:
+    """normalize → row stages (pricing …) for a list of raw spans."""
+    batch = WriteBatch()
+    rows = batch.spans
+    content = batch.content
+    for raw in spans:
+        try:
+            row, records = normalize_span(raw, default_tenant=default_tenant)
+        except Exception as exc:  # noqa: BLE001 - one bad span must not sink its batch
+            log.exception("normalizer failed on span %s", raw.span_id)
+            rejected.add(f"span {raw.name[:60]!r}: could not be normalized ({type(exc).__name__})")
+            continue
+        rows.append(row)
+        if records:
+            row["content_sampled"] = True
+            for record in records:
+                content.append(_content_row(record, row["tenant"], raw.start_ns))
+    for stage in row_stages:
+        stage(rows)
+    return batch
+
+
+def _log_tenant(raw: RawLog, default_tenant: str) -> str:
+    for source in (raw.attributes, raw.resource):
+        value = source.get(A.APP_TENANT_ID) or source.get(A.TENANT_ID)
+        if value:
+            return str(value)
+    return default_tenant
+
+
+def logs_to_batch(logs: list[RawLog], default_tenant: str) -> WriteBatch:
+    """GenAI content events become span content; every other record goes to the logs table."""
+    batch = WriteBatch()
+    content_logs = [r for r in logs if r.span_id and r.event_name.startswith("gen_ai.")]
+    if content_logs:
+        tenants = {(r.trace_id, r.span_id): _log_tenant(r, default_tenant) for r in content_logs}
+        times = {(r.trace_id, r.span_id): r.time_ns for r in content_logs}
+        for record in content_from_logs(content_logs):
+            key = (record.trace_id, record.span_id)
+            batch.content.append(_content_row(record, tenants.get(key, default_tenant), times.get(key, 0)))
+    for raw in logs:
+        if raw.span_id and raw.event_name.startswith("gen_ai."):
+            continue
+        batch.logs.append({
+            "tenant": _log_tenant(raw, default_tenant), "time_ns": raw.time_ns, "trace_id": raw.trace_id,
+            "span_id": raw.span_id, "service_name": raw.resource.get(A.SERVICE_NAME),
+            "severity_text": raw.severity_text, "event_name": raw.event_name or None, "body": raw.body,
+            "attributes": raw.attributes, "resource_attributes": raw.resource,
+        })
+    return batch
+
+
+class Ingestor:
+    """Decodes, normalizes and enriches OTLP exports, then hands them to the writer."""
+
+    def __init__(self, settings: Settings, writer: Writer, row_stages: tuple[RowStage, ...] = ()) -> None:
+        self.settings = settings
+        self.writer = writer
+        self.row_stages = row_stages
+        self.values = ValueDecoder(settings.max_attribute_chars)
+        self.spans_accepted = 0
+        self.spans_rejected = 0
+
+    def prepare_traces(self, request: ExportTraceServiceRequest) -> Prepared:
+        spans, rejected = decode_spans(request, self.values)
+        batch = spans_to_batch(spans, self.settings.default_tenant, self.row_stages, rejected)
+        return Prepared(batch, len(batch.spans), rejected)
+
+    def prepare_logs(self, request: ExportLogsServiceRequest) -> Prepared:
+        logs, rejected = decode_logs(request, self.values)
+        return Prepared(logs_to_batch(logs, self.settings.default_tenant), len(logs), rejected)
+
+    def prepare_metrics(self, request: ExportMetricsServiceRequest) -> Prepared:
+        rows, rejected = decode_metrics(request, self.values, self.settings.default_tenant)
+        return Prepared(WriteBatch(metrics=rows), len(rows), rejected)
+
+    def submit(self, prepared: Prepared) -> Future[None]:
+        """Queue for commit; raises Overloaded when the write queue is full."""
+        future = self.writer.submit(prepared.batch)
+        self.spans_accepted += len(prepared.batch.spans)
+        return future

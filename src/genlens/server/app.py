@@ -1,0 +1,79 @@
+"""The ASGI application: composition root of the HTTP side.
+
+``create_app`` takes the few objects the server is made of (settings, store,
+writer, ingestor) and wires OTLP receivers, the REST API, health endpoints and
+one error handler that renders every :class:`GenlensError` as JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from genlens import __version__
+from genlens.errors import GenlensError, Overloaded
+from genlens.pipeline.ingest import Ingestor
+from genlens.server.api import JSONResponse, api_router
+from genlens.server.otlp_http import otlp_routes
+from genlens.settings import Settings
+from genlens.store.base import Store
+from genlens.store.writer import Writer
+
+log = logging.getLogger("genlens.server")
+
+
+def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Ingestor) -> FastAPI:
+    app = FastAPI(
+        title="genlens",
+        version=__version__,
+        description="OpenTelemetry-native observability for LLM applications: OTLP in, traces out.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.writer = writer
+    app.state.ingestor = ingestor
+    app.state.ready = True
+
+    for route in otlp_routes(ingestor, settings.max_body_bytes):
+        app.router.routes.append(route)
+    app.include_router(api_router(store, settings.default_tenant))
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
+    async def healthz() -> Response:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/readyz", tags=["health"], summary="Readiness: the store is open and the write queue has room")
+    async def readyz() -> Response:
+        queued = writer.queued_items
+        ready = app.state.ready and queued < settings.write_queue_spans
+        body: dict[str, Any] = {
+            "status": "ready" if ready else "not ready",
+            "write_queue_items": queued,
+            "committed_items": writer.committed_items,
+            "spans_accepted": ingestor.spans_accepted,
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.exception_handler(GenlensError)
+    async def genlens_error(request: Request, exc: GenlensError) -> Response:
+        headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if isinstance(exc, Overloaded) else None
+        if exc.status_code >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc)
+        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=exc.status_code,
+                            headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()
+        ]
+        return JSONResponse({"error": "BadRequest", "detail": problems}, status_code=400)
+
+    return app

@@ -1,0 +1,144 @@
+"""OTLP/HTTP receivers: ``POST /v1/traces``, ``/v1/logs``, ``/v1/metrics``.
+
+Per the OTLP specification: protobuf or JSON bodies (answered in the same
+encoding), optional gzip, ``partial_success`` for items refused one by one, 400
+for a malformed body, 415 for another content type, 413 over the size limit, and
+503 with Retry-After when the write queue is full.  The 200 is sent only after
+the batch is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from google.protobuf import json_format
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_pb
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from genlens.errors import (
+    BadRequest,
+    GenlensError,
+    Overloaded,
+    PayloadTooLarge,
+    StoreError,
+    UnsupportedMediaType,
+)
+from genlens.pipeline.decode import JSON, PROTOBUF, parse_request
+from genlens.pipeline.ingest import Ingestor, Prepared
+
+log = logging.getLogger("genlens.otlp")
+
+
+def _media_type(request: Request) -> str:
+    raw = request.headers.get("content-type", "")
+    media = raw.split(";", 1)[0].strip().lower()
+    if media not in (PROTOBUF, JSON):
+        raise UnsupportedMediaType(
+            f"unsupported content type {raw[:80]!r}; use application/x-protobuf or application/json"
+        )
+    return media
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, gunzipped, refusing anything over ``limit`` bytes (before or after inflating)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {limit} bytes")
+        except ValueError as exc:
+            raise BadRequest(f"bad Content-Length {declared[:40]!r}") from exc
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "deflate"):
+        raise UnsupportedMediaType(f"unsupported content encoding {encoding[:40]!r}; use gzip or identity")
+    inflater = zlib.decompressobj(wbits=47 if encoding == "gzip" else 15)  # 47: gzip or zlib header
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise BadRequest(f"body is not valid {encoding}: {exc}") from exc
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"decompressed body exceeds the limit of {limit} bytes")
+    if not inflater.eof:
+        raise BadRequest(f"{encoding} body is truncated")
+    return out
+
+
+def encode(message: Any, media: str) -> bytes:
+    if media == JSON:
+        return json_format.MessageToJson(message, indent=None).encode()
+    return message.SerializeToString()
+
+
+def error_response(exc: GenlensError, media: str) -> Response:
+    status = status_pb2.Status(code=3 if exc.status_code < 500 else 14, message=str(exc))
+    headers = {}
+    if isinstance(exc, Overloaded):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    return Response(encode(status, media), status_code=exc.status_code, headers=headers, media_type=media)
+
+
+def _receiver(
+    ingestor: Ingestor,
+    limit: int,
+    request_type: type,
+    response_type: type,
+    prepare: Callable[[Any], Prepared],
+) -> Callable[[Request], Awaitable[Response]]:
+    async def receive(request: Request) -> Response:
+        media = JSON if "json" in request.headers.get("content-type", "") else PROTOBUF
+        try:
+            media = _media_type(request)
+            body = await read_body(request, limit)
+            prepared = await run_in_threadpool(lambda: prepare(parse_request(body, media, request_type)))
+            future = ingestor.submit(prepared)
+            await asyncio.wrap_future(future)
+        except StoreError as exc:  # not the client's fault: ask it to retry; nothing was acknowledged
+            log.error("export not stored: %s", exc)
+            return error_response(Overloaded(f"storage unavailable: {exc}"), media)
+        except GenlensError as exc:
+            if exc.status_code >= 500:
+                log.warning("export refused: %s", exc)
+            return error_response(exc, media)
+        response = response_type()
+        if prepared.rejected.count:
+            response.partial_success.SetInParent()
+            field = "rejected_spans" if response_type is trace_pb.ExportTraceServiceResponse else (
+                "rejected_log_records" if response_type is logs_pb.ExportLogsServiceResponse else "rejected_data_points"
+            )
+            setattr(response.partial_success, field, prepared.rejected.count)
+            response.partial_success.error_message = prepared.rejected.message
+        return Response(encode(response, media), media_type=media)
+
+    return receive
+
+
+def otlp_routes(ingestor: Ingestor, limit: int) -> list[Route]:
+    return [
+        Route("/v1/traces", _receiver(ingestor, limit, trace_pb.ExportTraceServiceRequest,
+                                      trace_pb.ExportTraceServiceResponse, ingestor.prepare_traces), methods=["POST"]),
+        Route("/v1/logs", _receiver(ingestor, limit, logs_pb.ExportLogsServiceRequest,
+                                    logs_pb.ExportLogsServiceResponse, ingestor.prepare_logs), methods=["POST"]),
+        Route("/v1/metrics", _receiver(ingestor, limit, metrics_pb.ExportMetricsServiceRequest,
+                                       metrics_pb.ExportMetricsServiceResponse, ingestor.prepare_metrics),
+              methods=["POST"]),
+    ]

@@ -1,0 +1,82 @@
+"""Start and stop a whole genlens server: store, writer, ingest pipeline, gRPC and HTTP.
+
+Kept apart from the CLI so tests and the demo can run a server in-process too.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import uvicorn
+
+from genlens.pipeline.ingest import Ingestor, RowStage
+from genlens.server.app import create_app
+from genlens.server.otlp_grpc import start_grpc
+from genlens.settings import Settings
+from genlens.store.duckdb import DuckDBStore
+from genlens.store.writer import Writer
+
+log = logging.getLogger("genlens.server")
+
+
+def row_stages(settings: Settings) -> tuple[RowStage, ...]:
+    """Enrichment stages over canonical rows, in order (pricing today; budgets next)."""
+    try:
+        from genlens.pricing import PriceBook, apply_costs
+    except ImportError:
+        return ()
+    book = PriceBook.load(getattr(settings, "prices", None))
+
+    def price(rows: list[dict[str, Any]]) -> None:
+        apply_costs(rows, book)
+
+    return (price,)
+
+
+@dataclass
+class Components:
+    settings: Settings
+    store: DuckDBStore
+    writer: Writer
+    ingestor: Ingestor
+    grpc_server: grpc.Server | None = None
+    grpc_port: int | None = None
+
+    def close(self) -> None:
+        if self.grpc_server is not None:
+            self.grpc_server.stop(grace=5).wait(10)
+        self.writer.close()
+        self.store.close()
+
+
+def build(settings: Settings) -> Components:
+    store = DuckDBStore(settings.db_path)
+    writer = Writer(store, max_queued=settings.write_queue_spans, max_batch=settings.write_batch_spans,
+                    retry_after_s=settings.retry_after_s)
+    ingestor = Ingestor(settings, writer, row_stages(settings))
+    return Components(settings, store, writer, ingestor)
+
+
+def serve(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM, then drain the write queue and close the store."""
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parts = build(settings)
+    try:
+        if settings.grpc_port:
+            parts.grpc_server, parts.grpc_port = start_grpc(
+                parts.ingestor, settings.host, settings.grpc_port, settings.max_body_bytes
+            )
+        app = create_app(settings, parts.store, parts.writer, parts.ingestor)
+        log.info("genlens: data in %s", settings.db_path)
+        log.info("genlens: OTLP/HTTP, REST API and UI on http://%s:%d", settings.host, settings.port)
+        if parts.grpc_port:
+            log.info("genlens: OTLP/gRPC on %s:%d", settings.host, parts.grpc_port)
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                                access_log=False, timeout_graceful_shutdown=10)
+        uvicorn.Server(config).run()
+    finally:
+        log.info("genlens: shutting down, draining %d queued items", parts.writer.queued_items)
+        parts.close()

@@ -1,0 +1,77 @@
+"""The store protocol: one plug point, one module per backend (duckdb.py; clickhouse later).
+
+Writes arrive only through :class:`genlens.store.writer.Writer`, a single thread
+that owns the write path; reads may come from any thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(slots=True)
+class WriteBatch:
+    """Everything one export (or several coalesced exports) adds, committed atomically."""
+
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    content: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.spans) + len(self.content) + len(self.logs) + len(self.metrics)
+
+    def extend(self, other: WriteBatch) -> None:
+        self.spans.extend(other.spans)
+        self.content.extend(other.content)
+        self.logs.extend(other.logs)
+        self.metrics.extend(other.metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceQuery:
+    """Filters of a trace search; every filter narrows to traces with at least one matching span."""
+
+    tenant: str
+    start_ns: int | None = None
+    end_ns: int | None = None
+    service: str | None = None
+    environment: str | None = None
+    feature: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    error_class: str | None = None
+    min_duration_ns: int | None = None
+    min_cost_usd: float | None = None
+    user_id: str | None = None
+    conversation_id: str | None = None
+    prompt_sha: str | None = None
+    text: str | None = None
+    sort: str = "time"  # time | duration | cost
+    descending: bool = True
+    limit: int = 50
+    after: tuple[Any, str] | None = None  # (sort value, trace_id) of the last row of the previous page
+
+
+class Store(Protocol):
+    def write(self, batch: WriteBatch) -> None:
+        """Commit a batch durably; called only from the writer thread."""
+
+    def close(self) -> None: ...
+
+    def search_traces(self, query: TraceQuery) -> list[dict[str, Any]]:
+        """One summary row per trace (limit + 1 rows so the caller can tell if a next page exists)."""
+
+    def trace_spans(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
+        """All spans of a trace, canonical columns, in start order."""
+
+    def span(self, tenant: str, span_id: str) -> dict[str, Any] | None: ...
+
+    def content(self, tenant: str, trace_id: str, span_id: str | None = None) -> list[dict[str, Any]]:
+        """Content records of a trace (or of one span), oldest first."""
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (for health and tests)."""

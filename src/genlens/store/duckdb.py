@@ -1,0 +1,167 @@
+"""The embedded DuckDB store (the default backend).
+
+One connection object owns the database file; the single writer thread uses it
+directly, readers get their own cursors.  Batches are inserted column-wise from
+Arrow tables inside one transaction; DuckDB's write-ahead log makes a COMMIT
+durable, so an export is acknowledged only after :meth:`write` returns.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from genlens.errors import StoreError
+from genlens.store.base import TraceQuery, WriteBatch
+from genlens.store.duckdb_search import search_sql
+from genlens.store.schema import CONTENT, LOGS, METRIC_POINTS, SPANS, TABLES, Table
+
+_SQL_TYPES = {
+    "str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "str_list": "VARCHAR[]",
+    "int_list": "BIGINT[]", "float_list": "DOUBLE[]", "json": "JSON",
+}
+_ARROW_TYPES = {
+    "str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
+    "str_list": pa.list_(pa.string()), "int_list": pa.list_(pa.int64()),
+    "float_list": pa.list_(pa.float64()), "json": pa.string(),
+}
+
+
+def _create_table_sql(table: Table) -> str:
+    cols = ", ".join(f'"{name}" {_SQL_TYPES[kind]}' for name, kind in table.columns)
+    return f"CREATE TABLE IF NOT EXISTS {table.name} ({cols})"
+
+
+# Numbered migrations; each runs once, in order, inside a transaction.
+MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (1, tuple(_create_table_sql(t) for t in TABLES)),
+)
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return orjson.dumps(value).decode()  # a plain string is stored as a JSON string
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
+    """Columnar conversion of row dicts (the one place JSON columns are serialised)."""
+    arrays = []
+    for name, kind in table.columns:
+        values = [row.get(name) for row in rows]
+        if kind == "json":
+            values = [_json(v) for v in values]
+        elif kind == "str":
+            values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+        arrays.append(pa.array(values, type=_ARROW_TYPES[kind], from_pandas=False, safe=False))
+    return pa.Table.from_arrays(arrays, names=list(table.column_names))
+
+
+class DuckDBStore:
+    """Store protocol implementation on one DuckDB file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = duckdb.connect(str(self.path))
+        except (OSError, duckdb.Error) as exc:
+            raise StoreError(f"cannot open DuckDB file {str(self.path)!r}: {exc}") from exc
+        self._lock = threading.Lock()
+        self._migrate()
+
+    # -- schema -------------------------------------------------------------
+    def _migrate(self) -> None:
+        con = self._db
+        con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+        done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        for version, statements in MIGRATIONS:
+            if version in done:
+                continue
+            con.execute("BEGIN")
+            for sql in statements:
+                con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, now())", [version])
+            con.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
+
+    # -- writes (writer thread only) -----------------------------------------
+    def write(self, batch: WriteBatch) -> None:
+        parts = [(SPANS, batch.spans), (CONTENT, batch.content), (LOGS, batch.logs), (METRIC_POINTS, batch.metrics)]
+        tables = [(t, to_arrow(t, rows)) for t, rows in parts if rows]
+        if not tables:
+            return
+        con = self._db
+        with self._lock:
+            try:
+                con.execute("BEGIN")
+                for table, arrow in tables:
+                    view = f"_incoming_{table.name}"
+                    con.register(view, arrow)
+                    cols = ", ".join(f'"{c}"' for c in table.column_names)
+                    con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {view}")
+                    con.unregister(view)
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise StoreError(f"write to {self.path} failed: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._db.execute("CHECKPOINT")
+            except duckdb.Error:
+                pass
+            self._db.close()
+
+    # -- reads --------------------------------------------------------------
+    def _query(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        cursor = self._db.cursor()
+        try:
+            result = cursor.execute(sql, params)
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        except duckdb.Error as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+        finally:
+            cursor.close()
+
+    def trace_spans(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
+        return self._query(
+            "SELECT * FROM spans WHERE trace_id = ? AND tenant = ? ORDER BY start_ns, span_id", [trace_id, tenant]
+        )
+
+    def span(self, tenant: str, span_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM spans WHERE span_id = ? AND tenant = ? LIMIT 1", [span_id, tenant])
+        return rows[0] if rows else None
+
+    def content(self, tenant: str, trace_id: str, span_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT span_id, kind, source, data, time_ns FROM span_content WHERE trace_id = ? AND tenant = ?"
+        params: list[Any] = [trace_id, tenant]
+        if span_id is not None:
+            sql += " AND span_id = ?"
+            params.append(span_id)
+        return self._query(sql + " ORDER BY time_ns, kind", params)
+
+    def counts(self) -> dict[str, int]:
+        return {t.name: int(self._query(f"SELECT count(*) AS n FROM {t.name}", [])[0]["n"]) for t in TABLES}
+
+    def search_traces(self, query: TraceQuery) -> list[dict[str, Any]]:
+        sql, params = search_sql(query)
+        return self._query(sql, params)

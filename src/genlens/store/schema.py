@@ -1,0 +1,52 @@
+"""The canonical storage schema, defined once from the canonical span model.
+
+Backends translate :data:`TABLES` into their own DDL; migrations are numbered and
+applied in order, each exactly once, recorded in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genlens.pipeline.decode_metrics import METRIC_COLUMNS
+from genlens.semconv.canonical import COLUMNS, ColumnType
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[tuple[str, ColumnType], ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+
+SPANS = Table("spans", tuple((c.name, c.type) for c in COLUMNS))
+
+CONTENT = Table(
+    "span_content",
+    (
+        ("tenant", "str"), ("trace_id", "str"), ("span_id", "str"), ("time_ns", "int"),
+        ("kind", "str"), ("source", "str"), ("data", "json"),
+    ),
+)
+
+LOGS = Table(
+    "logs",
+    (
+        ("tenant", "str"), ("time_ns", "int"), ("trace_id", "str"), ("span_id", "str"),
+        ("service_name", "str"), ("severity_text", "str"), ("event_name", "str"),
+        ("body", "json"), ("attributes", "json"), ("resource_attributes", "json"),
+    ),
+)
+
+_METRIC_TYPES: dict[str, ColumnType] = {
+    "time_ns": "int", "start_ns": "int", "is_monotonic": "bool", "value": "float", "count": "int",
+    "sum": "float", "min": "float", "max": "float", "bucket_counts": "int_list",
+    "explicit_bounds": "float_list",
+    "extra": "json", "attributes": "json", "resource_attributes": "json",
+}
+METRIC_POINTS = Table("metric_points", tuple((n, _METRIC_TYPES.get(n, "str")) for n in METRIC_COLUMNS))
+
+TABLES: tuple[Table, ...] = (SPANS, CONTENT, LOGS, METRIC_POINTS)
