@@ -34,6 +34,16 @@ _DATE_SUFFIX = re.compile(r"(?:[-@](?:20\d\d-\d\d-\d\d|20\d{6}))$")
 NS_PER_DAY = 86_400 * 1_000_000_000
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without implicit timestamps: a bad date then reaches the validator, which names the entry."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def normalize_model(name: str) -> str:
     return name.strip().lower()
 
@@ -146,8 +156,8 @@ def read_price_file(path: Path) -> Any:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:
         raise ConfigError(f"price file {str(path)!r} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: "
                           f"{exc}") from exc
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PER_MILLION = 1_000_000
 
@@ -25,16 +25,27 @@ class Rates:
     per_request: float
     source: str
 
+    # Deltas against the plain rate, so that a breakdown priced like the plain rate
+    # (reasoning billed as output) adds exactly 0.0 and never changes the float result.
+    _read_delta: float = field(init=False, repr=False, compare=False)
+    _write_delta: float = field(init=False, repr=False, compare=False)
+    _reasoning_delta: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_read_delta", self.cache_read - self.input)
+        object.__setattr__(self, "_write_delta", self.cache_write - self.input)
+        object.__setattr__(self, "_reasoning_delta", self.reasoning - self.output)
+
     def price(self, inp: int, out: int, cache_read: int, cache_write: int, reasoning: int) -> float:
+        """(input − cache) × input + cache_read × read + cache_write × write + output × output (+ per request)."""
         return (
-            (inp - cache_read - cache_write) * self.input
-            + cache_read * self.cache_read
-            + cache_write * self.cache_write
-            + (out - reasoning) * self.output
-            + reasoning * self.reasoning
+            inp * self.input
+            + cache_read * self._read_delta
+            + cache_write * self._write_delta
+            + out * self.output
+            + reasoning * self._reasoning_delta
             + self.per_request
         )
-
 
 def per_million(
     source: str,
