@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install what the tests need, then run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+.venv/bin/ruff check src tests bench
+exec .venv/bin/python -m pytest "$@"
