@@ -93,3 +93,55 @@ SERVICE_VERSION = "service.version"
 DEPLOYMENT_ENVIRONMENT = "deployment.environment"
 DEPLOYMENT_ENVIRONMENT_NAME = "deployment.environment.name"
 TENANT_ID = "tenant.id"
+
+# --- OTel names read by the normalizers (older versions, events, general registry) ---
+GEN_AI_USAGE_PROMPT_TOKENS = "gen_ai.usage.prompt_tokens"  # <= v1.26
+GEN_AI_USAGE_COMPLETION_TOKENS = "gen_ai.usage.completion_tokens"  # <= v1.26
+GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens"  # genai repo rename
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+GEN_AI_REQUEST_STREAM = "gen_ai.request.stream"
+GEN_AI_REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats"
+GEN_AI_REQUEST_REASONING_LEVEL = "gen_ai.request.reasoning.level"
+GEN_AI_OPENAI_REQUEST_SEED = "gen_ai.openai.request.seed"  # < v1.30
+GEN_AI_OPENAI_REQUEST_RESPONSE_FORMAT = "gen_ai.openai.request.response_format"  # < v1.31
+GEN_AI_PROMPT_NAME = "gen_ai.prompt.name"
+GEN_AI_RETRIEVAL_QUERY_TEXT = "gen_ai.retrieval.query.text"
+GEN_AI_PROMPT = "gen_ai.prompt"  # <= v1.27 span event attribute (JSON string)
+GEN_AI_COMPLETION = "gen_ai.completion"  # <= v1.27 span event attribute (JSON string)
+SESSION_ID = "session.id"
+ENDUSER_ID = "enduser.id"
+EXCEPTION_TYPE = "exception.type"
+EXCEPTION_MESSAGE = "exception.message"
+EVENT_NAME = "event.name"  # deprecated log attribute carrying the event name
+
+# Content events (span events <= v1.27; log records v1.28-v1.36; details event v1.37+).
+EV_CONTENT_PROMPT = "gen_ai.content.prompt"
+EV_CONTENT_COMPLETION = "gen_ai.content.completion"
+EV_SYSTEM_MESSAGE = "gen_ai.system.message"
+EV_USER_MESSAGE = "gen_ai.user.message"
+EV_ASSISTANT_MESSAGE = "gen_ai.assistant.message"
+EV_TOOL_MESSAGE = "gen_ai.tool.message"
+EV_CHOICE = "gen_ai.choice"
+EV_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
+EV_EXCEPTION = "exception"
+
+# --- added by the SDK -----------------------------------------------------------
+GEN_AI_WORKFLOW_NAME = "gen_ai.workflow.name"
+# A tool call the model asked for (a zero-length child of the LLM span), as
+# opposed to an execute_tool span of the tool actually running.
+APP_TOOL_CALL_REQUESTED = "app.llm.tool_call.requested"
+# record_validation_error / record_guardrail_rejection (span events and attributes).
+APP_VALIDATION_ERROR = "app.llm.validation_error"
+APP_GUARDRAIL_NAME = "app.llm.guardrail.name"
+APP_GUARDRAIL_REASON = "app.llm.guardrail.reason"
+EVENT_VALIDATION_ERROR = "app.llm.validation_error"
+EVENT_GUARDRAIL_REJECTION = "app.llm.guardrail_rejection"
+# Feedback: a span named "feedback" (app.llm.span.kind = "feedback") in the
+# trace it is about, child of the span it rates.
+APP_FEEDBACK_TRACE_ID = "app.llm.feedback.trace_id"
+APP_FEEDBACK_SPAN_ID = "app.llm.feedback.span_id"
+APP_FEEDBACK_THUMBS = "app.llm.feedback.thumbs"  # "up" | "down"
+APP_FEEDBACK_SCORE = "app.llm.feedback.score"  # float
+APP_FEEDBACK_COMMENT = "app.llm.feedback.comment"  # redacted text
+APP_FEEDBACK_SIGNAL = "app.llm.feedback.signal"  # implicit signal name, e.g. "copied", "retried"
+APP_FEEDBACK_SOURCE = "app.llm.feedback.source"  # "user" | "implicit"

@@ -1,0 +1,264 @@
+"""Second half of normalization: from the slots one pass collected to the finished row.
+
+Here live the rules that need more than one attribute: span kind, provider
+normalization, the token semantics of :mod:`canonical` (cache tokens folded into
+input the Anthropic way, reasoning inside output, total derived, usage on
+agent/workflow spans kept out of the columns), reported cost, error class,
+tenant, and the content records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genlens.semconv import attrs as a
+from genlens.semconv import openinference as oi
+from genlens.semconv import openllmetry as ol
+from genlens.semconv import otel_genai as otel
+from genlens.semconv._content import span_content
+from genlens.semconv._convert import as_count, as_float, as_str, jsonable
+from genlens.semconv.canonical import COLUMN_NAMES
+from genlens.semconv.genlens_ctx import tenant_from_resource
+from genlens.semconv.model import ERROR_CLASSES, SPAN_KINDS, ContentRecord, RawSpan
+from genlens.semconv.otel_events import split_span_events
+
+Got = dict[str, tuple[int, Any, str]]
+_DIRECT = frozenset(COLUMN_NAMES)
+_STATUS = {0: "unset", 1: "ok", 2: "error"}
+_TOKEN_COLS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+               "reasoning_tokens", "total_tokens")
+_USAGE_KINDS = frozenset(("llm", "embedding"))
+_AGGREGATING_KINDS = frozenset(("agent", "workflow"))
+_COMPLETION_FAMILIES = frozenset((oi.CHOICES, ol.LEGACY_PROMPTS, ol.LEGACY_COMPLETIONS))
+AGGREGATED_USAGE = "gen_ai.aggregated_usage."
+
+
+def _restore(rest: dict[str, Any], attrs: dict[str, Any], key: str) -> None:
+    rest[key] = jsonable(attrs[key])
+
+
+def _kind(got: Got, fams: dict[str, Any] | None, unused: list[str]) -> tuple[str, str | None]:
+    """(kind, operation derived from the kind hint or None); unrecognized hints go to ``unused``."""
+    hint = got.get("k:app")
+    if hint is not None:
+        if hint[1] in SPAN_KINDS:
+            return hint[1], None
+        unused.append(hint[2])
+    hint = got.get("k:oi")
+    if hint is not None:
+        k = oi.SPAN_KIND_MAP.get(hint[1].upper())
+        if k is not None:
+            if k == "llm" and fams and not _COMPLETION_FAMILIES.isdisjoint(fams):
+                return k, a.OP_TEXT_COMPLETION
+            return k, otel.KIND_OPERATION.get(k)
+        unused.append(hint[2])
+    hint = got.get("k:tl")
+    if hint is not None:
+        k = ol.SPAN_KIND_MAP.get(hint[1].lower())
+        if k is not None:
+            return k, otel.KIND_OPERATION.get(k)
+        unused.append(hint[2])
+    hint = got.get("operation")
+    if hint is not None:
+        k = otel.OPERATION_KIND.get(hint[1].lower())
+        if k is not None:
+            return k, None
+    hint = got.get("k:reqtype")
+    if hint is not None:
+        pair = ol.REQUEST_TYPE_MAP.get(hint[1].lower())
+        if pair is not None:
+            return pair[1], pair[0]
+        unused.append(hint[2])
+    if "tool_name" in got:
+        return "tool", a.OP_EXECUTE_TOOL
+    if "request_model" in got or "x:oi_model" in got or "input_tokens" in got or "output_tokens" in got:
+        return "llm", a.OP_CHAT
+    return "other", None
+
+
+def _tokens(row: dict[str, Any], got: Got, rest: dict[str, Any], attrs: dict[str, Any]) -> None:
+    """Apply the canonical token semantics on an llm/embedding span."""
+    inp, out = row["input_tokens"], row["output_tokens"]
+    cr, cw, rs = row["cache_read_tokens"], row["cache_write_tokens"], row["reasoning_tokens"]
+    cache = (cr or 0) + (cw or 0)
+    if inp is not None and cache > inp:  # reported the Anthropic way: cache beside input
+        inp += cache
+        row["input_tokens"] = inp
+    if rs is not None and out is not None and rs > out:  # reasoning reported beside output
+        out += rs
+        row["output_tokens"] = out
+    reported = row["total_tokens"]
+    if inp is not None and out is not None:
+        total: int | None = inp + out
+    elif reported is not None:
+        total = reported
+    else:
+        total = inp if out is None else out
+    if reported is not None and reported != total:
+        _restore(rest, attrs, got["total_tokens"][2])
+    row["total_tokens"] = total
+
+
+def _provider(row: dict[str, Any], got: Got) -> None:
+    p = row["provider"]
+    if p is not None:
+        row["provider"] = otel.provider(p)
+        return
+    h, s = got.get("x:oi_provider"), got.get("x:oi_system")
+    if h is not None or s is not None:
+        row["provider"] = oi.provider(h[1] if h else None, s[1] if s else None)
+
+
+def _invocation_params(row: dict[str, Any], got: Got, params: dict[str, Any], rest: dict[str, Any],
+                       attrs: dict[str, Any]) -> None:
+    """OpenInference ``llm.invocation_parameters`` (a JSON object) → columns, then request_params."""
+    inv = got["x:invocation_params"]
+    if type(inv[1]) is not dict:
+        _restore(rest, attrs, inv[2])
+        return
+    for name, v in inv[1].items():
+        if name in ("temperature", "top_p"):
+            f = as_float(v)
+            if f is not None:
+                if row[name] is None:
+                    row[name] = f
+                continue
+        elif name in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
+            n = as_count(v)
+            if n is not None:
+                if row["max_tokens"] is None:
+                    row["max_tokens"] = n
+                continue
+        elif name == "model" and type(v) is str and v:
+            if row["request_model"] is None:
+                row["request_model"] = v
+            continue
+        params.setdefault(name, jsonable(v))
+
+
+def _errors(row: dict[str, Any], got: Got, exc: Any, rest: dict[str, Any], attrs: dict[str, Any]) -> None:
+    exc_type = exc_msg = None
+    if exc is not None and type(exc.attributes) is dict:
+        exc_type = as_str(exc.attributes.get(a.EXCEPTION_TYPE))
+        exc_msg = as_str(exc.attributes.get(a.EXCEPTION_MESSAGE))
+    if row["error_type"] is None:
+        row["error_type"] = exc_type
+    declared = got.get("x:error_class")
+    if row["status"] != "error":
+        row["error_class"] = "none"
+        if declared is not None:
+            _restore(rest, attrs, declared[2])
+        return
+    if declared is not None and declared[1] in ERROR_CLASSES and declared[1] != "none":
+        row["error_class"] = declared[1]
+        return
+    if declared is not None:
+        _restore(rest, attrs, declared[2])
+    text = " ".join(t for t in (row["error_type"], exc_type, exc_msg) if t).lower()
+    if "timeout" in text or "timed out" in text or "timedout" in text:
+        row["error_class"] = "timeout"
+    elif "cancel" in text:
+        row["error_class"] = "cancelled"
+    else:
+        row["error_class"] = "api"
+
+
+def finish_row(raw: RawSpan, row: dict[str, Any], got: Got, rest: dict[str, Any],
+               fams: dict[str, list[tuple[str, str, Any]]] | None, default_tenant: str) -> list[ContentRecord]:
+    """Fill ``row`` from the collected slots; return the span's content records."""
+    attrs = raw.attributes
+    params: dict[str, Any] | None = None
+    for slot, (_, v, _k) in got.items():
+        if slot in _DIRECT:
+            row[slot] = v
+        elif slot[0] == "p":
+            if params is None:
+                params = {}
+            params[slot[2:]] = v
+    row["trace_id"] = raw.trace_id
+    row["span_id"] = raw.span_id
+    row["parent_span_id"] = raw.parent_span_id or None
+    row["name"] = raw.name
+    start, end = raw.start_ns, raw.end_ns
+    row["start_ns"] = start
+    row["end_ns"] = end
+    if type(start) is int and type(end) is int and end >= start:
+        row["duration_ns"] = end - start
+    row["status"] = _STATUS.get(raw.status_code, "unset")
+    row["status_message"] = raw.status_message or None
+    row["scope_name"] = raw.scope_name or None
+    res = raw.resource if type(raw.resource) is dict else {}
+    if res:
+        row["service_name"] = as_str(res.get(a.SERVICE_NAME))
+        row["service_version"] = as_str(res.get(a.SERVICE_VERSION))
+        row["environment"] = as_str(res.get(a.DEPLOYMENT_ENVIRONMENT_NAME)) or as_str(
+            res.get(a.DEPLOYMENT_ENVIRONMENT))
+        row["resource_attributes"] = res
+    if row["tenant"] is None:
+        row["tenant"] = tenant_from_resource(res) or default_tenant
+
+    unused: list[str] = []
+    kind, op = _kind(got, fams, unused)
+    row["kind"] = kind
+    if row["operation"] is None:
+        row["operation"] = op
+    _provider(row, got)
+    model = got.get("x:oi_model")
+    if model is not None:
+        if row["response_model"] is None:
+            row["response_model"] = model[1]
+        if row["request_model"] is None:
+            row["request_model"] = model[1]
+    if "x:invocation_params" in got:
+        if params is None:
+            params = {}
+        _invocation_params(row, got, params, rest, attrs)
+    row["request_params"] = params or None
+
+    aggregated = False
+    if kind in _USAGE_KINDS:
+        _tokens(row, got, rest, attrs)
+    else:
+        for col in _TOKEN_COLS:
+            if row[col] is not None:
+                row[col] = None
+                _restore(rest, attrs, got[col][2])
+                aggregated = True
+    for name in ("x:cost_prompt", "x:cost_completion"):
+        if name in got:
+            _restore(rest, attrs, got[name][2])
+    if row["cost_usd"] is None and ("x:cost_prompt" in got or "x:cost_completion" in got):
+        row["cost_usd"] = sum(got[n][1] for n in ("x:cost_prompt", "x:cost_completion") if n in got)
+    if row["cost_usd"] is not None:
+        if kind in _AGGREGATING_KINDS:  # a sum over children: keep it out of the column
+            if "cost_usd" in got:
+                _restore(rest, attrs, got["cost_usd"][2])
+            row["cost_usd"] = None
+            aggregated = True
+        else:
+            row["cost_source"] = "reported"
+
+    entity = got.get("x:entity_name")
+    if entity is not None:
+        if kind == "tool" and row["tool_name"] is None:
+            row["tool_name"] = entity[1]
+        elif kind == "agent" and row["agent_name"] is None:
+            row["agent_name"] = entity[1]
+        else:
+            unused.append(entity[2])
+    meta = got.get("x:metadata")
+    if meta is not None:
+        rest[meta[2]] = jsonable(meta[1])
+    for key in unused:
+        _restore(rest, attrs, key)
+
+    records, events, exc = split_span_events(raw.events, raw.trace_id, raw.span_id) if raw.events else ([], None, None)
+    row["events"] = events
+    _errors(row, got, exc, rest, attrs)
+
+    if fams is not None and AGGREGATED_USAGE in fams:
+        for key, _, v in fams.pop(AGGREGATED_USAGE):
+            rest[key] = jsonable(v)
+        aggregated = True
+    row["usage_aggregated"] = aggregated
+    return span_content(raw, row, got, rest, fams, records)

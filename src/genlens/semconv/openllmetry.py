@@ -1,0 +1,145 @@
+"""OpenLLMetry (Traceloop) attributes, migrated (v0.5.x) and legacy (<= v0.4.x, pre-2024).
+
+Migrated instrumentations write OTel names (read by :mod:`otel_genai`) plus a
+few custom keys; non-migrated ones flatten messages as
+``gen_ai.prompt.N.{role,content,tool_calls.J.*,tool_call_id}`` and
+``gen_ai.completion.N.{...,finish_reason}``; pre-2024 spans use ``llm.*`` names
+and ``llm.prompts.N.*``.  Decorator spans (``@workflow``, ``@task``, ``@agent``,
+``@tool``) carry ``traceloop.span.kind`` and ``traceloop.entity.*``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genlens.semconv._convert import (
+    C_OPENLLMETRY,
+    P_LEGACY,
+    P_OPENLLMETRY,
+    as_bool,
+    as_count,
+    as_float,
+    as_str,
+    json_or_raw,
+    present,
+)
+from genlens.semconv._flat import Fields, Leftover, drop_prefix, group_indexed, sub_items, take, unused
+from genlens.semconv._messages import any_message, finish_reason, finish_reasons, legacy_prompt
+
+SPAN_KIND = "traceloop.span.kind"
+LLM_REQUEST_TYPE = "llm.request.type"
+ENTITY_NAME = "traceloop.entity.name"
+ENTITY_INPUT = "traceloop.entity.input"
+ENTITY_OUTPUT = "traceloop.entity.output"
+ASSOCIATION_PREFIX = "traceloop.association.properties."
+
+P = P_OPENLLMETRY
+L = P_LEGACY
+C = C_OPENLLMETRY
+KEYS: list[tuple[str, str | None, int, Any, int]] = [
+    (SPAN_KIND, "k:tl", P, as_str, C),
+    (LLM_REQUEST_TYPE, "k:reqtype", P, as_str, C),
+    (ENTITY_NAME, "x:entity_name", P, as_str, C),
+    (ENTITY_INPUT, "c:input_value", P, present, C),
+    (ENTITY_OUTPUT, "c:output_value", P, present, C),
+    (ASSOCIATION_PREFIX + "user_id", "user_id", P, as_str, C),
+    (ASSOCIATION_PREFIX + "session_id", "conversation_id", P, as_str, C),
+    ("gen_ai.usage.total_tokens", "total_tokens", P, as_count, C),
+    ("gen_ai.usage.reasoning_tokens", "reasoning_tokens", P, as_count, C),
+    ("gen_ai.usage.cache_read_input_tokens", "cache_read_tokens", L, as_count, C),
+    ("gen_ai.usage.cache_creation_input_tokens", "cache_write_tokens", L, as_count, C),
+    ("gen_ai.response.finish_reason", "finish_reasons", P, finish_reasons, C),
+    ("gen_ai.response.stop_reason", "finish_reasons", P + 1, finish_reasons, C),
+    ("gen_ai.request.max_completion_tokens", "max_tokens", P, as_count, C),
+    ("llm.is_streaming", "streaming", P, as_bool, C),
+    ("llm.usage.prompt_tokens", "input_tokens", L, as_count, C),
+    ("llm.usage.completion_tokens", "output_tokens", L, as_count, C),
+    ("llm.usage.total_tokens", "total_tokens", L, as_count, C),
+    ("llm.usage.reasoning_tokens", "reasoning_tokens", L, as_count, C),
+    ("llm.vendor", "provider", L, as_str, C),
+    ("llm.request.model", "request_model", L, as_str, C),
+    ("llm.response.model", "response_model", L, as_str, C),
+    ("llm.temperature", "temperature", L, as_float, C),
+    ("llm.top_p", "top_p", L, as_float, C),
+    ("llm.request.max_tokens", "max_tokens", L, as_count, C),
+    ("llm.response.finish_reason", "finish_reasons", L, finish_reasons, C),
+    # Kept in attributes, but they mark the span as OpenLLMetry's.
+    ("traceloop.workflow.name", None, P, None, C),
+    ("traceloop.entity.path", None, P, None, C),
+    ("gen_ai.openai.api_base", None, P, None, C),
+]
+
+SPAN_KIND_MAP: dict[str, str] = {
+    "workflow": "workflow",
+    "task": "workflow",
+    "agent": "agent",
+    "tool": "tool",
+    "unknown": "other",
+}
+
+# llm.request.type → (operation, kind).
+REQUEST_TYPE_MAP: dict[str, tuple[str, str]] = {
+    "chat": ("chat", "llm"),
+    "completion": ("text_completion", "llm"),
+    "embedding": ("embeddings", "embedding"),
+    "rerank": ("rerank", "retrieval"),
+    "unknown": ("chat", "llm"),
+}
+
+PROMPT = "gen_ai.prompt."
+COMPLETION = "gen_ai.completion."
+LEGACY_PROMPTS = "llm.prompts."
+LEGACY_COMPLETIONS = "llm.completions."
+FAMILIES: dict[str, str] = {
+    PROMPT: "input_messages",
+    COMPLETION: "output_messages",
+    LEGACY_PROMPTS: "input_messages",
+    LEGACY_COMPLETIONS: "output_messages",
+}
+
+
+def _content_parts(content: Any) -> list[dict[str, Any]]:
+    """``content`` is text, or (Anthropic/OpenAI multimodal) a JSON list of blocks."""
+    if type(content) is str and content[:1] == "[":
+        blocks = legacy_prompt(content)
+        if type(blocks) is list and blocks and all(type(b) is dict and "type" in b for b in blocks):
+            msg = any_message({"role": "user", "content": blocks}, "user")
+            return msg["parts"] if msg else []
+    return [{"type": "text", "content": content}]
+
+
+def _message(f: Fields, default_role: str, leftover: Leftover) -> dict[str, Any]:
+    role = take(f, "role")
+    role = role if type(role) is str and role else default_role
+    parts: list[dict[str, Any]] = []
+    content = take(f, "content")
+    if content is None:
+        content = take(f, "prompt.text")  # OpenInference legacy completions, same prefix
+        if content is None:
+            content = take(f, "completion.text")
+    if content is not None:
+        if role == "tool":
+            parts.append({"type": "tool_call_response", "id": take(f, "tool_call_id"),
+                          "response": json_or_raw(content)})
+        else:
+            parts.extend(_content_parts(content))
+    for g in group_indexed(sub_items(f, "tool_calls."), leftover):
+        parts.append({"type": "tool_call", "id": take(g, "id"), "name": take(g, "name"),
+                      "arguments": json_or_raw(take(g, "arguments"))})
+        unused(g, leftover)
+    drop_prefix(f, "tool_calls.")
+    refusal = take(f, "refusal")
+    if refusal is not None:
+        parts.append({"type": "refusal", "content": refusal})
+    msg: dict[str, Any] = {"role": role, "parts": parts}
+    fr = finish_reason(take(f, "finish_reason"))
+    if fr:
+        msg["finish_reason"] = fr
+    unused(f, leftover)
+    return msg
+
+
+def parse_family(prefix: str, items: list[tuple[str, str, Any]], leftover: Leftover) -> list[dict[str, Any]]:
+    """``gen_ai.prompt.N.*`` / ``gen_ai.completion.N.*`` / ``llm.prompts.N.*`` → OTel messages, in index order."""
+    role = "user" if prefix in (PROMPT, LEGACY_PROMPTS) else "assistant"
+    return [_message(g, role, leftover) for g in group_indexed(items, leftover)]
