@@ -80,6 +80,8 @@ BUILTIN_MODELS: dict[str, ModelProfile] = {
     "gpt-4.1": _chat("gpt-4.1-2025-04-14", "openai", 0.3, 0.0001, 0.018, 1_047_576),
     "gpt-4.1-mini": _chat("gpt-4.1-mini-2025-04-14", "openai", 0.15, 0.00004, 0.01, 1_047_576),
     "gpt-4.1-nano": _chat("gpt-4.1-nano-2025-04-14", "openai", 0.1, 0.00002, 0.006, 1_047_576),
+    "gpt-5": _chat("gpt-5-2025-08-07", "openai", 0.6, 0.0001, 0.012, 400_000),
+    "gpt-5-mini": _chat("gpt-5-mini-2025-08-07", "openai", 0.4, 0.00005, 0.008, 400_000),
     "o3-mini": _chat("o3-mini-2025-01-31", "openai", 0.5, 0.0001, 0.01, 200_000),
     "text-embedding-3-small": _embedding("text-embedding-3-small", 1536),
     "text-embedding-3-large": _embedding("text-embedding-3-large", 3072),
@@ -89,6 +91,9 @@ BUILTIN_MODELS: dict[str, ModelProfile] = {
     "claude-3-7-sonnet-latest": _chat("claude-3-7-sonnet-20250219", "anthropic", 0.4, 0.0001, 0.016, 200_000),
     "claude-sonnet-4-0": _chat("claude-sonnet-4-20250514", "anthropic", 0.45, 0.0001, 0.016, 200_000),
     "claude-opus-4-0": _chat("claude-opus-4-20250514", "anthropic", 0.8, 0.0002, 0.03, 200_000),
+    "claude-opus-4-1": _chat("claude-opus-4-1-20250805", "anthropic", 0.8, 0.0002, 0.03, 200_000),
+    "claude-sonnet-4-5": _chat("claude-sonnet-4-5-20250929", "anthropic", 0.45, 0.0001, 0.016, 200_000),
+    "claude-haiku-4-5": _chat("claude-haiku-4-5-20251001", "anthropic", 0.2, 0.00005, 0.008, 200_000, 2048),
 }
 for _profile in list(BUILTIN_MODELS.values()):
     BUILTIN_MODELS.setdefault(_profile.response_model, _profile)
