@@ -1,1 +1,1 @@
-"""genlens.sdk"""
+"""Instrumentation that runs inside the user's application (internal; use ``genlens.*``)."""

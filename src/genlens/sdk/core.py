@@ -1,0 +1,297 @@
+"""The provider-agnostic core: one :class:`LLMCall` per LLM or embedding request.
+
+A provider module reads its request into a :class:`Request` and its response
+(or accumulated stream) into a :class:`Result`; everything else — the span,
+its GenAI and ``app.llm.*`` attributes, tool-call child spans, streaming
+latency, cost, budgets, content capture and metrics — happens here, once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from genlens.sdk import _safety, context, runtime
+from genlens.sdk.cost import Usage, price_usd
+from genlens.sdk.metrics import L_ERROR_TYPE, L_OPERATION, L_STATUS, L_TOKEN_TYPE
+from genlens.semconv import attrs
+
+MAX_GAPS = 4096
+MAX_TOOL_CALL_SPANS = 128
+
+
+@dataclass
+class Request:
+    """What a provider module read from the call's arguments."""
+
+    provider: str
+    operation: str
+    model: str | None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    input_messages: list[Any] | None = None
+    system_instructions: list[Any] | None = None
+    tool_definitions: list[Any] | None = None
+    prompt_attributes: Mapping[str, str] | None = None
+
+
+@dataclass
+class ToolCall:
+    id: str | None
+    name: str
+    arguments: Any = None
+
+
+@dataclass
+class Result:
+    """What a provider module read from the response (or from a whole stream)."""
+
+    response_model: str | None = None
+    response_id: str | None = None
+    finish_reasons: list[str] = field(default_factory=list)
+    usage: Usage | None = None
+    output_messages: list[Any] | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def classify_error(exc: BaseException) -> tuple[str, str, int | None]:
+    """(error.type, error class, HTTP status) for an exception the provider SDK raised."""
+    status = getattr(exc, "status_code", None)
+    if not isinstance(status, int):
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", None) if response is not None else None
+        status = status if isinstance(status, int) else None
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return "timeout", "timeout", status
+    if status == 429:
+        return "rate_limited", "api", status
+    if status == 529:
+        return "overloaded", "api", status
+    if status is not None and status >= 500:
+        return "server_error", "api", status
+    if status in (401, 403):
+        return "authentication", "api", status
+    if status is not None and status >= 400:
+        return "bad_request" if status in (400, 422) else f"http_{status}", "api", status
+    if "Connection" in name:
+        return "connection", "api", None
+    return type(exc).__qualname__, "api", None
+
+
+class LLMCall:
+    """One instrumented request: starts its span on creation, ends it exactly once."""
+
+    __slots__ = ("req", "span", "streaming", "ctx", "t0", "first_token", "last_chunk", "chunks", "gaps",
+                 "ended", "content_on")
+
+    def __init__(self, req: Request, streaming: bool = False) -> None:
+        rt = runtime.RT
+        self.req = req
+        self.streaming = streaming
+        self.ended = False
+        self.first_token: int | None = None
+        self.last_chunk: int | None = None
+        self.chunks = 0
+        self.gaps: list[float] = []
+        ctx = context.current()
+        if req.prompt_attributes:
+            ctx = {**ctx, **req.prompt_attributes}
+        self.ctx = ctx
+        span_attrs: dict[str, Any] = {
+            attrs.GEN_AI_PROVIDER_NAME: req.provider,
+            attrs.GEN_AI_OPERATION_NAME: req.operation,
+            attrs.APP_STREAMING: streaming,
+            attrs.APP_SPAN_KIND: "embedding" if req.operation == attrs.OP_EMBEDDINGS else "llm",
+        }
+        if req.model:
+            span_attrs[attrs.GEN_AI_REQUEST_MODEL] = req.model
+        span_attrs.update(req.attributes)
+        span_attrs.update(ctx)
+        name = f"{req.operation} {req.model}" if req.model else req.operation
+        self.span = rt.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs)
+        self.content_on = rt.content.sampled(self.span.get_span_context()) if rt.content.capture else False
+        self.t0 = time.perf_counter_ns()
+
+    # --- streaming -------------------------------------------------------------
+    def chunk(self, has_output: bool) -> None:
+        """Note one stream chunk; ``has_output`` when it carried generated text or tool arguments."""
+        now = time.perf_counter_ns()
+        if self.last_chunk is not None and len(self.gaps) < MAX_GAPS:
+            self.gaps.append((now - self.last_chunk) / 1e9)
+        self.last_chunk = now
+        self.chunks += 1
+        if has_output and self.first_token is None:
+            self.first_token = now
+
+    # --- ending ----------------------------------------------------------------
+    def finish(self, result: Result | None, cancelled: bool = False) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        try:
+            self._finish(result, None, cancelled)
+        except Exception as exc:
+            _safety.report("llm span finish", exc)
+
+    def fail(self, exc: BaseException, result: Result | None = None) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        try:
+            self._finish(result, exc, False)
+        except Exception as inner:
+            _safety.report("llm span fail", inner)
+
+    def _finish(self, result: Result | None, exc: BaseException | None, cancelled: bool) -> None:
+        rt = runtime.RT
+        span = self.span
+        end_perf = time.perf_counter_ns()
+        total_s = (end_perf - self.t0) / 1e9
+        out: dict[str, Any] = {attrs.APP_TOTAL_LATENCY_S: total_s}
+        usage = result.usage if result is not None else None
+        if result is not None:
+            if result.response_model:
+                out[attrs.GEN_AI_RESPONSE_MODEL] = result.response_model
+            if result.response_id:
+                out[attrs.GEN_AI_RESPONSE_ID] = result.response_id
+            if result.finish_reasons:
+                out[attrs.GEN_AI_RESPONSE_FINISH_REASONS] = result.finish_reasons
+            out.update(result.attributes)
+        cost = None
+        exceeded = None
+        tokens_total = 0
+        if usage is not None:
+            out[attrs.GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens
+            out[attrs.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens
+            if usage.cache_read_tokens:
+                out[attrs.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cache_read_tokens
+            if usage.cache_write_tokens:
+                out[attrs.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cache_write_tokens
+            if usage.reasoning_tokens:
+                out[attrs.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
+            model = (result.response_model if result is not None else None) or self.req.model
+            cost = price_usd(self.req.provider, model, usage, time.time_ns())
+            if cost is not None:
+                out[attrs.APP_COST_USD] = cost
+            tokens_total = usage.input_tokens + usage.output_tokens
+            exceeded = rt.budgets.exceeded(self.ctx.get(attrs.APP_FEATURE), tokens_total)
+            if exceeded is not None:
+                out[attrs.APP_BUDGET_EXCEEDED] = exceeded
+            conversation = self.ctx.get(attrs.APP_CONVERSATION_ID)
+            if conversation is not None:
+                out[attrs.APP_CONVERSATION_CUMULATIVE_TOKENS] = rt.budgets.add_conversation_tokens(
+                    conversation, tokens_total)
+        ttft = tpot = rate = None
+        if self.streaming and self.first_token is not None:
+            ttft = (self.first_token - self.t0) / 1e9
+            out[attrs.APP_TTFT_S] = ttft
+            out[attrs.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = ttft
+            output_tokens = usage.output_tokens if usage is not None else 0
+            decode_s = ((self.last_chunk or self.first_token) - self.first_token) / 1e9
+            if output_tokens > 1 and decode_s > 0:
+                tpot = decode_s / (output_tokens - 1)
+                rate = (output_tokens - 1) / decode_s
+                out[attrs.APP_TPOT_S] = tpot
+                out[attrs.APP_DECODE_TOKENS_PER_S] = rate
+        if self.content_on:
+            self._content(out, result)
+        error_type = None
+        if exc is not None:
+            error_type, error_class, status = classify_error(exc)
+            out[attrs.ERROR_TYPE] = error_type
+            out[attrs.APP_ERROR_CLASS] = error_class
+            if status is not None:
+                out[attrs.HTTP_RESPONSE_STATUS_CODE] = status
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:512]))
+        elif cancelled:
+            out[attrs.APP_ERROR_CLASS] = "cancelled"
+        span.set_attributes(out)
+        if result is not None and result.tool_calls:
+            self._tool_call_spans(result)
+        span.end()
+        metrics = rt.metrics
+        if metrics is not None:
+            self._metrics(metrics, usage, cost, exceeded, total_s, ttft, tpot, rate, error_type, cancelled)
+
+    def _content(self, out: dict[str, Any], result: Result | None) -> None:
+        policy = runtime.RT.content
+        redactions = 0
+        pairs = ((attrs.GEN_AI_INPUT_MESSAGES, self.req.input_messages),
+                 (attrs.GEN_AI_SYSTEM_INSTRUCTIONS, self.req.system_instructions),
+                 (attrs.GEN_AI_TOOL_DEFINITIONS, self.req.tool_definitions),
+                 (attrs.GEN_AI_OUTPUT_MESSAGES, result.output_messages if result is not None else None))
+        for key, value in pairs:
+            if value is not None:
+                out[key], n = policy.encode(value)
+                redactions += n
+        out[attrs.APP_CONTENT_SAMPLED] = True
+        out[attrs.APP_REDACTED] = redactions > 0
+
+    def _tool_call_spans(self, result: Result) -> None:
+        tracer = runtime.RT.tracer
+        parent = trace.set_span_in_context(self.span)
+        now = time.time_ns()
+        for call in result.tool_calls[:MAX_TOOL_CALL_SPANS]:
+            tool_attrs: dict[str, Any] = {
+                attrs.GEN_AI_TOOL_NAME: call.name,
+                attrs.GEN_AI_TOOL_TYPE: "function",
+                attrs.APP_SPAN_KIND: "tool_call",
+                attrs.APP_TOOL_CALL_REQUESTED: True,
+            }
+            if call.id:
+                tool_attrs[attrs.GEN_AI_TOOL_CALL_ID] = call.id
+            if self.content_on and call.arguments is not None:
+                tool_attrs[attrs.GEN_AI_TOOL_CALL_ARGUMENTS] = runtime.RT.content.encode(call.arguments)[0]
+            child = tracer.start_span(f"tool_call {call.name}", context=parent, kind=SpanKind.INTERNAL,
+                                      attributes=tool_attrs, start_time=now)
+            child.end(end_time=now)
+
+    def _metrics(self, m: Any, usage: Usage | None, cost: float | None, exceeded: bool | None,
+                 total_s: float, ttft: float | None, tpot: float | None, rate: float | None,
+                 error_type: str | None, cancelled: bool) -> None:
+        req = self.req
+        labels = m.labels(req.provider, req.model, self.ctx)
+        status = "error" if error_type is not None else ("cancelled" if cancelled else "ok")
+        m.requests.add(1, {**labels, L_STATUS: status})
+        otel = {attrs.GEN_AI_PROVIDER_NAME: labels[attrs.GEN_AI_PROVIDER_NAME],
+                attrs.GEN_AI_REQUEST_MODEL: labels[attrs.GEN_AI_REQUEST_MODEL], L_OPERATION: req.operation}
+        if error_type is not None:
+            m.errors.add(1, {**labels, L_ERROR_TYPE: error_type})
+            m.otel_duration.record(total_s, {**otel, L_ERROR_TYPE: error_type})
+        else:
+            m.otel_duration.record(total_s, otel)
+        m.total_latency.record(total_s, labels)
+        if usage is not None:
+            add = m.tokens.add
+            add(usage.input_tokens, {**labels, L_TOKEN_TYPE: "input"})
+            add(usage.output_tokens, {**labels, L_TOKEN_TYPE: "output"})
+            if usage.cache_read_tokens:
+                add(usage.cache_read_tokens, {**labels, L_TOKEN_TYPE: "cache_read"})
+            if usage.cache_write_tokens:
+                add(usage.cache_write_tokens, {**labels, L_TOKEN_TYPE: "cache_write"})
+            m.otel_tokens.record(usage.input_tokens, {**otel, L_TOKEN_TYPE: "input"})
+            if req.operation != attrs.OP_EMBEDDINGS:
+                m.otel_tokens.record(usage.output_tokens, {**otel, L_TOKEN_TYPE: "output"})
+            if usage.input_tokens > 0 and req.operation != attrs.OP_EMBEDDINGS:
+                m.cache_hit_ratio.record(usage.cache_read_tokens / usage.input_tokens, labels)
+        if cost is not None:
+            m.cost.add(cost, labels)
+        if exceeded:
+            m.budget_exceeded.add(1, labels)
+        if ttft is not None:
+            m.ttft.record(ttft, labels)
+            m.otel_ttfc.record(ttft, otel)
+        if tpot is not None:
+            m.tpot.record(tpot, labels)
+            m.otel_tpoc.record(tpot, otel)
+        if rate is not None:
+            m.decode_rate.record(rate, labels)
+        if self.gaps:
+            m.record_gaps(self.gaps, labels)

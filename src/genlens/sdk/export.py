@@ -1,0 +1,118 @@
+"""A span processor with a bounded queue that counts every drop.
+
+The application thread only appends a finished span to a deque (under a lock,
+O(1)); a single daemon thread exports batches.  When the collector is down or
+slow, the queue fills and further spans are dropped and counted: the host's
+calls are never slowed by exporting.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Sequence
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from genlens.sdk import _safety
+
+
+class BoundedBatchSpanProcessor(SpanProcessor):
+    """Batch export with a hard queue bound; ``dropped`` counts spans that did not fit."""
+
+    def __init__(self, exporter: SpanExporter, max_queue_size: int = 2048, max_export_batch_size: int = 512,
+                 schedule_delay_s: float = 1.0) -> None:
+        self._exporter = exporter
+        self._max_queue = max_queue_size
+        self._batch = max(1, min(max_export_batch_size, max_queue_size))
+        self._delay = schedule_delay_s
+        self._queue: collections.deque[ReadableSpan] = collections.deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._stopping = False
+        self.dropped = 0
+        self.exported = 0
+        self.export_failures = 0
+        self._worker = threading.Thread(target=self._run, name="genlens-span-export", daemon=True)
+        self._worker.start()
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        return None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if not span.context.trace_flags.sampled or self._stopping:
+            return
+        with self._lock:
+            if len(self._queue) >= self._max_queue:
+                self.dropped += 1
+                return
+            self._queue.append(span)
+            full = len(self._queue) >= self._batch
+        if full:
+            self._wake.set()
+
+    def _take(self) -> list[ReadableSpan]:
+        with self._lock:
+            n = min(self._batch, len(self._queue))
+            return [self._queue.popleft() for _ in range(n)]
+
+    def _export(self, batch: Sequence[ReadableSpan]) -> None:
+        try:
+            result = self._exporter.export(batch)
+            if getattr(result, "name", "SUCCESS") == "SUCCESS":
+                self.exported += len(batch)
+            else:
+                self.export_failures += len(batch)
+        except Exception as exc:  # an exporter must not kill the worker
+            self.export_failures += len(batch)
+            try:
+                _safety.report("span export", exc)
+            except Exception:
+                pass
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._delay)
+            self._wake.clear()
+            self._idle.clear()
+            try:
+                while True:
+                    batch = self._take()
+                    if not batch:
+                        break
+                    self._export(batch)
+            finally:
+                self._idle.set()
+            if self._stopping:
+                return
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Export what is queued; give up after ``timeout_millis`` (returns False then)."""
+        deadline = time.monotonic() + timeout_millis / 1000
+        while time.monotonic() < deadline:
+            with self._lock:
+                empty = not self._queue
+            if empty and self._idle.is_set():
+                return True
+            self._wake.set()
+            time.sleep(0.005)
+        return False
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Flush within ``timeout_s`` then stop; spans still queued after that are counted as dropped."""
+        self.force_flush(int(timeout_s * 1000))
+        self._stopping = True
+        self._wake.set()
+        self._worker.join(timeout_s)
+        with self._lock:
+            self.dropped += len(self._queue)
+            self._queue.clear()
+        try:
+            self._exporter.shutdown()
+        except Exception as exc:
+            _safety.report("span exporter shutdown", exc)

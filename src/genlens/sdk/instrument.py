@@ -1,0 +1,166 @@
+"""Patching: wraps provider SDK methods with the core, idempotently and reversibly.
+
+A provider module describes each method with a :class:`MethodSpec` (how to
+read its request, its response and its stream); this module does the rest for
+sync and async methods alike.  The provider's own exceptions propagate
+unchanged; genlens's own failures fall back to the plain call.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import trace
+
+from genlens.sdk import _safety
+from genlens.sdk.core import LLMCall, Request, Result
+from genlens.sdk.streams import Accumulator, AsyncTracedStream, TracedStream
+
+_MARK = "__genlens_original__"
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """How to instrument one provider method."""
+
+    request: Callable[[Any, dict[str, Any]], Request]
+    response: Callable[[Any], Result]
+    accumulator: Callable[[dict[str, Any], bool], Accumulator] | None = None
+    # Returns (kwargs to send, whether genlens added a usage flag whose extra chunk it must hide).
+    stream_kwargs: Callable[[dict[str, Any]], tuple[dict[str, Any], bool]] | None = None
+
+
+def _is_stream(kwargs: dict[str, Any]) -> bool:
+    return kwargs.get("stream") is True
+
+
+def _start(spec: MethodSpec, instance: Any, kwargs: dict[str, Any]) -> tuple[LLMCall, dict[str, Any], bool, bool]:
+    streaming = spec.accumulator is not None and _is_stream(kwargs)
+    hide = False
+    if streaming and spec.stream_kwargs is not None:
+        kwargs, hide = spec.stream_kwargs(kwargs)
+    call = LLMCall(spec.request(instance, kwargs), streaming)
+    return call, kwargs, streaming, hide
+
+
+def _finish(spec: MethodSpec, call: LLMCall, response: Any) -> None:
+    try:
+        result = spec.response(response)
+    except Exception as exc:
+        _safety.report("read response", exc)
+        result = None
+    call.finish(result)
+
+
+def wrap_sync(original: Callable[..., Any], spec: MethodSpec) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if args:  # provider SDKs take keyword arguments only; anything else is not ours to read
+            return original(self, *args, **kwargs)
+        try:
+            call, kwargs, streaming, hide = _start(spec, self, kwargs)
+        except Exception as exc:
+            _safety.report("start llm span", exc)
+            return original(self, **kwargs)
+        try:
+            if streaming:
+                response = original(self, **kwargs)
+            else:
+                with trace.use_span(call.span, end_on_exit=False, record_exception=False,
+                                    set_status_on_exception=False):
+                    response = original(self, **kwargs)
+        except BaseException as exc:
+            call.fail(exc)
+            raise
+        if streaming:
+            try:
+                return TracedStream(response, call, spec.accumulator(kwargs, hide))  # type: ignore[misc]
+            except Exception as exc:
+                _safety.report("wrap stream", exc)
+                call.finish(None)
+                return response
+        _finish(spec, call, response)
+        return response
+
+    setattr(wrapper, _MARK, original)
+    return wrapper
+
+
+def wrap_async(original: Callable[..., Any], spec: MethodSpec) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            return await original(self, *args, **kwargs)
+        try:
+            call, kwargs, streaming, hide = _start(spec, self, kwargs)
+        except Exception as exc:
+            _safety.report("start llm span", exc)
+            return await original(self, **kwargs)
+        try:
+            with trace.use_span(call.span, end_on_exit=False, record_exception=False,
+                                set_status_on_exception=False):
+                response = await original(self, **kwargs)
+        except BaseException as exc:
+            if type(exc).__name__ == "CancelledError":
+                call.finish(None, cancelled=True)
+            else:
+                call.fail(exc)
+            raise
+        if streaming:
+            try:
+                return AsyncTracedStream(response, call, spec.accumulator(kwargs, hide))  # type: ignore[misc]
+            except Exception as exc:
+                _safety.report("wrap stream", exc)
+                call.finish(None)
+                return response
+        _finish(spec, call, response)
+        return response
+
+    setattr(wrapper, _MARK, original)
+    return wrapper
+
+
+def patch(cls: type, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> bool:
+    """Replace ``cls.name`` by ``make(original)`` unless it is already patched."""
+    original = cls.__dict__.get(name)
+    if original is None or hasattr(original, _MARK):
+        return False
+    wrapped = make(original)
+    if not hasattr(wrapped, _MARK):
+        setattr(wrapped, _MARK, original)
+    setattr(cls, name, wrapped)
+    return True
+
+
+def patch_method(cls: type, name: str, spec: MethodSpec) -> bool:
+    original = cls.__dict__.get(name)
+    if original is None:
+        return False
+    maker = wrap_async if inspect.iscoroutinefunction(original) else wrap_sync
+    return patch(cls, name, lambda orig: maker(orig, spec))
+
+
+def unpatch(cls: type, name: str) -> bool:
+    current = cls.__dict__.get(name)
+    original = getattr(current, _MARK, None)
+    if original is None:
+        return False
+    setattr(cls, name, original)
+    return True
+
+
+def server_attributes(instance: Any) -> dict[str, Any]:
+    """server.address / server.port of the client a resource belongs to."""
+    from genlens.semconv import attrs
+
+    try:
+        url = instance._client.base_url
+        host = url.host
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except Exception:
+        return {}
+    return {attrs.SERVER_ADDRESS: host, attrs.SERVER_PORT: port}

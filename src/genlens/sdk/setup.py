@@ -1,0 +1,220 @@
+"""``init()`` / ``shutdown()``: the SDK's composition root.
+
+``init`` sets up (or joins an already configured) TracerProvider and
+MeterProvider with OTLP exporters behind bounded queues, then instruments the
+installed provider SDKs.  It is idempotent: a second call while initialised
+does nothing.  ``shutdown`` flushes within a bound, removes the patches and
+returns the SDK to its no-op state.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import metrics as otel_metrics
+from opentelemetry import trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
+
+from genlens import __version__
+from genlens.sdk import _safety, runtime, threads
+from genlens.sdk.budgets import BudgetTracker
+from genlens.sdk.config import SdkConfig, resolve_config
+from genlens.sdk.export import BoundedBatchSpanProcessor
+from genlens.sdk.metrics import Metrics
+from genlens.semconv import attrs
+
+_log = logging.getLogger("genlens.sdk")
+_lock = threading.RLock()
+_owned: dict[str, Any] = {}
+
+
+def _resource(config: SdkConfig) -> Resource:
+    values: dict[str, Any] = {attrs.SERVICE_NAME: config.service_name, "telemetry.sdk.name.genlens": __version__}
+    if config.service_version:
+        values[attrs.SERVICE_VERSION] = config.service_version
+    if config.environment:
+        values[attrs.DEPLOYMENT_ENVIRONMENT_NAME] = config.environment
+    return Resource.create(values)
+
+
+def _span_processor(config: SdkConfig, exporter: SpanExporter | None, batch: bool) -> SpanProcessor:
+    if exporter is None:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter(endpoint=config.endpoint + "/v1/traces", headers=dict(config.headers),
+                                    timeout=config.export_timeout_s)
+    if not batch:
+        return SimpleSpanProcessor(exporter)
+    return BoundedBatchSpanProcessor(exporter, config.max_queue_size, config.max_export_batch_size,
+                                     config.schedule_delay_s)
+
+
+def _metric_reader(config: SdkConfig) -> MetricReader:
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    exporter = OTLPMetricExporter(endpoint=config.endpoint + "/v1/metrics", headers=dict(config.headers),
+                                  timeout=config.export_timeout_s)
+    return PeriodicExportingMetricReader(exporter, export_interval_millis=config.metric_interval_s * 1000,
+                                         export_timeout_millis=config.export_timeout_s * 1000)
+
+
+def _tracer_provider(config: SdkConfig, given: Any, exporter: SpanExporter | None, batch: bool,
+                     set_global: bool) -> Any:
+    if given is not None:
+        if exporter is not None:
+            given.add_span_processor(_span_processor(config, exporter, batch))
+        return given
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider) and exporter is None:
+        return current  # join the application's own configuration
+    provider = TracerProvider(resource=_resource(config), shutdown_on_exit=False)
+    processor = _span_processor(config, exporter, batch)
+    provider.add_span_processor(processor)
+    _owned["tracer_provider"] = provider
+    _owned["span_processor"] = processor
+    if set_global and not isinstance(current, TracerProvider):
+        trace.set_tracer_provider(provider)
+    return provider
+
+
+def _meter_provider(config: SdkConfig, given: Any, reader: MetricReader | None, set_global: bool) -> Any:
+    if given is not None:
+        return given
+    current = otel_metrics.get_meter_provider()
+    if isinstance(current, MeterProvider) and reader is None:
+        return current
+    provider = MeterProvider(resource=_resource(config), metric_readers=[reader or _metric_reader(config)],
+                             shutdown_on_exit=False)
+    _owned["meter_provider"] = provider
+    if set_global and not isinstance(current, MeterProvider):
+        otel_metrics.set_meter_provider(provider)
+    return provider
+
+
+def _instrument(names: tuple[str, ...]) -> list[Any]:
+    done = []
+    for name in names:
+        try:
+            if name == "openai":
+                from genlens.sdk.providers import openai as module
+            else:
+                from genlens.sdk.providers import anthropic as module  # type: ignore[no-redef]
+            module.instrument()
+            done.append(module)
+        except ImportError:
+            _log.debug("genlens: %s is not installed; not instrumented", name)
+        except Exception as exc:
+            _safety.report(f"instrument {name}", exc)
+    return done
+
+
+def init(
+    service_name: str | None = None,
+    *,
+    span_exporter: SpanExporter | None = None,
+    metric_reader: MetricReader | None = None,
+    tracer_provider: Any = None,
+    meter_provider: Any = None,
+    batch: bool = True,
+    set_global: bool = True,
+    strict: bool | None = None,
+    environ: Mapping[str, str] | None = None,
+    **settings: Any,
+) -> bool:
+    """Start genlens; returns True when this call initialised it, False when it was already running.
+
+    ``settings`` are the :class:`~genlens.sdk.config.SdkConfig` fields (``endpoint``,
+    ``capture_content``, ``content_sample_rate``, ``budgets`` …); each falls back to
+    its ``GENLENS_*`` / ``OTEL_*`` environment variable, then to its default.
+    """
+    with _lock:
+        if runtime.RT.active:
+            return False
+        config = resolve_config({"service_name": service_name, **settings}, environ)
+        if strict is not None:
+            _safety.set_strict(strict)
+        if config.disabled:
+            return False
+        tp = _tracer_provider(config, tracer_provider, span_exporter, batch, set_global)
+        mp = _meter_provider(config, meter_provider, metric_reader, set_global)
+        runtime.install(runtime.Runtime(
+            tracer=tp.get_tracer(runtime.SCOPE, __version__),
+            metrics=Metrics(mp.get_meter(runtime.SCOPE, __version__), config.max_label_values),
+            content=runtime.ContentPolicy(config.capture_content, config.content_sample_rate, config.redact,
+                                          config.max_content_chars),
+            budgets=BudgetTracker(config.budgets),
+            config=config,
+            active=True,
+        ))
+        _owned["instrumented"] = _instrument(config.instrument)
+        if config.propagate_threads:
+            threads.instrument()
+            _owned["threads"] = True
+        if not _owned.get("atexit"):
+            atexit.register(shutdown)
+            _owned["atexit"] = True
+        return True
+
+
+def shutdown(timeout_s: float = 5.0) -> None:
+    """Flush (bounded by ``timeout_s``), remove the patches, and return to the no-op state."""
+    with _lock:
+        for module in _owned.pop("instrumented", []):
+            try:
+                module.uninstrument()
+            except Exception as exc:
+                _safety.report("uninstrument", exc)
+        if _owned.pop("threads", False):
+            threads.uninstrument()
+        runtime.reset()
+        processor = _owned.pop("span_processor", None)
+        provider = _owned.pop("tracer_provider", None)
+        if isinstance(processor, BoundedBatchSpanProcessor):
+            processor.shutdown(timeout_s)
+            _owned["last_processor_stats"] = stats_of(processor)
+        elif processor is not None:
+            processor.shutdown()
+        del provider  # its only processor is ours, shut down above
+        meter_provider = _owned.pop("meter_provider", None)
+        if meter_provider is not None:
+            try:
+                meter_provider.shutdown(timeout_millis=timeout_s * 1000)
+            except Exception as exc:
+                _safety.report("meter provider shutdown", exc)
+
+
+def stats_of(processor: BoundedBatchSpanProcessor) -> dict[str, int]:
+    return {"dropped_spans": processor.dropped, "exported_spans": processor.exported,
+            "export_failures": processor.export_failures}
+
+
+def diagnostics() -> dict[str, Any]:
+    """Counters of what the SDK dropped or failed at (spans, internal errors, label overflow)."""
+    processor = _owned.get("span_processor")
+    out: dict[str, Any] = dict(_owned.get("last_processor_stats", {}))
+    if isinstance(processor, BoundedBatchSpanProcessor):
+        out.update(stats_of(processor))
+    m = runtime.RT.metrics
+    out["label_overflow"] = m.limiter.overflowed if m is not None else 0
+    out["internal_errors"] = _safety.error_counts()
+    return out
+
+
+def force_flush(timeout_s: float = 5.0) -> bool:
+    """Export what is queued now (tests and short scripts)."""
+    ok = True
+    provider = _owned.get("tracer_provider")
+    if provider is not None:
+        ok = provider.force_flush(int(timeout_s * 1000)) and ok
+    mp = _owned.get("meter_provider")
+    if mp is not None:
+        ok = mp.force_flush(int(timeout_s * 1000)) and ok
+    return ok
