@@ -131,6 +131,7 @@ def test_integral_float_counts_are_accepted(book: PriceBook) -> None:
     [
         ("openai", "gpt-4o"), ("openai", "gpt-4o-2024-08-06"), ("openai", "GPT-4o-2024-11-20"),
         (None, "gpt-4o"), ("azure.ai.openai", "gpt-4o"), ("az.ai.openai", "gpt-4o-2024-08-06"),
+        (None, "openai/gpt-4o"), ("litellm", "openai/gpt-4o-2024-08-06"), ("litellm", "gpt-4o"),
     ],
 )
 def test_alias_and_dated_names_resolve_to_one_price(book: PriceBook, provider: str | None, model: str) -> None:
@@ -143,6 +144,21 @@ def test_alias_and_dated_names_resolve_to_one_price(book: PriceBook, provider: s
 def test_anthropic_dated_versions(book: PriceBook, model: str) -> None:
     cost = book.cost("anthropic", model, Usage(1000, 100, cache_write_tokens=400), AT)
     assert close(cost.usd, expected(SONNET, 600, 100, 0, 400))
+
+
+@pytest.mark.parametrize(
+    ("provider", "model"),
+    [("anthropic", "claude-3-5-sonnet"), (None, "claude-3-5-sonnet-20241022"), ("gcp.vertex_ai",
+     "claude-3-5-sonnet-v2@20241022"), (None, "anthropic/claude-3-5-sonnet-20241022")],
+)
+def test_otel_provider_names_and_vendor_model_spellings(book: PriceBook, provider: str | None, model: str) -> None:
+    assert close(book.cost(provider, model, Usage(1000, 100), AT).usd, expected(SONNET, 1000, 100))
+
+
+def test_self_hosted_provider_is_not_priced_from_another_vendor(book: PriceBook) -> None:
+    for provider in ("ollama", "ibm.watsonx.ai", "self-hosted"):
+        cost = book.cost(provider, "llama3", Usage(1000, 100), AT)
+        assert cost.usd is None and cost.reason == "unknown provider"
 
 
 def test_price_change_in_the_middle_of_a_window(book: PriceBook) -> None:
@@ -191,7 +207,7 @@ def test_unknown_model_is_counted_and_never_free() -> None:
                                    ("openai", None): 1, (None, None): 1}
 
 
-@pytest.mark.parametrize("at_ns", [-1, 2**70, 1.5e18, True, "2025-01-01"])
+@pytest.mark.parametrize("at_ns", [-1, 2**70, float("nan"), 1e30, True, "2025-01-01", [1]])
 def test_bad_timestamps_are_unknown(book: PriceBook, at_ns: object) -> None:
     cost = book.cost("openai", "gpt-4o", Usage(1, 1), at_ns)  # type: ignore[arg-type]
     assert cost.usd is None and cost.reason == "invalid timestamp"

@@ -30,8 +30,10 @@ from genlens.pricing.usage import (
     REASON_INVALID_TIMESTAMP,
     REASON_LIBRARY_ERROR,
     REASON_NO_MODEL,
+    REASON_UNKNOWN_MODEL,
     Cost,
     Usage,
+    as_int,
     check_usage,
     unknown,
 )
@@ -40,6 +42,7 @@ MAX_RESOLVED = 4096
 MAX_RATES = 16384
 MAX_UNKNOWN_KEYS = 4096
 OTHER_UNKNOWN = ("*", "*other*")  # where unknown models beyond MAX_UNKNOWN_KEYS are counted
+_NAME_TYPES = (str, type(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,9 @@ class _Resolved:
     reason: str | None  # why the library could not price it
 
 
+_UNUSABLE = _Resolved(None, None, None, REASON_UNKNOWN_MODEL)
+
+
 class PriceBook:
     """Prices spans: overrides first, then the genai-prices snapshot; unknown stays unknown."""
 
@@ -60,6 +66,8 @@ class PriceBook:
         self._overrides = overrides or {}
         self.override_source = source
         self._resolved: dict[tuple[str | None, str], _Resolved] = {}
+        # Raw (provider, model) as spans spell them → normalized key and resolution: skips normalizing.
+        self._hot: dict[tuple[str | None, str], tuple[tuple[str | None, str], _Resolved]] = {}
         self._rates: dict[tuple[Any, ...], Rates | None] = {}
         self.unknown_models: Counter[tuple[str | None, str | None]] = Counter()
         self.stats: Counter[str] = Counter()  # cache clears, unknown-model overflow, library fallbacks
@@ -105,6 +113,7 @@ class PriceBook:
         resolved = _Resolved(override, lib, fixed, None if lib is not None else str(found))
         if len(self._resolved) >= MAX_RESOLVED:
             self._resolved.clear()
+            self._hot.clear()
             self._rates.clear()
             self.stats["resolved_cache_clears"] += 1
         self._resolved[(provider, model)] = resolved
@@ -162,26 +171,41 @@ class PriceBook:
         self._count_unknown(*first[1])
         return first[0]
 
-    def _price(self, provider: str | None, model: str | None, usage: Usage,
-               at_ns: int | None) -> tuple[Cost, tuple[str | None, str | None] | None]:
-        """The cost, and the ``(provider, model)`` to count as unknown when the model could not be priced."""
-        checked = check_usage(usage)
-        if isinstance(checked, str):
-            return unknown(checked), None
-        if at_ns is None:
-            at_ns = time.time_ns()
-        elif not isinstance(at_ns, int) or isinstance(at_ns, bool) or not 0 <= at_ns <= library.MAX_AT_NS:
-            return unknown(REASON_INVALID_TIMESTAMP), None
+    def _lookup(self, provider: Any, model: Any) -> tuple[tuple[str | None, str | None], _Resolved | None]:
+        """Normalize names and resolve them (slow path); ``None`` when the model name is unusable."""
         prov = library.canonical_provider(provider) if isinstance(provider, str) else None
         if not isinstance(model, str) or not model.strip():
-            return unknown(REASON_NO_MODEL), (prov, None)
+            return (prov, None), None
         name = normalize_model(model)
         if len(name) > MAX_NAME_CHARS:
-            return unknown("unknown model"), (prov, name[:MAX_NAME_CHARS])
+            return (prov, name[:MAX_NAME_CHARS]), _UNUSABLE
         key = (prov, name)
         resolved = self._resolved.get(key)
         if resolved is None:
             resolved = self._resolve(prov, name)
+        if type(provider) in _NAME_TYPES and type(model) is str and len(model) <= MAX_NAME_CHARS:
+            if len(self._hot) >= MAX_RESOLVED:
+                self._hot.clear()
+                self.stats["hot_cache_clears"] += 1
+            self._hot[(provider, model)] = (key, resolved)
+        return key, resolved
+
+    def _price(self, provider: Any, model: Any, usage: Usage,
+               at_ns: Any) -> tuple[Cost, tuple[str | None, str | None] | None]:
+        """The cost, and the ``(provider, model)`` to count as unknown when the model could not be priced."""
+        checked = check_usage(usage)
+        if type(checked) is str:
+            return unknown(checked), None
+        if at_ns is None:
+            at_ns = time.time_ns()
+        elif type(at_ns) is not int:
+            at_ns = as_int(at_ns)
+        if at_ns is None or not 0 <= at_ns <= library.MAX_AT_NS:
+            return unknown(REASON_INVALID_TIMESTAMP), None
+        hot = self._hot.get((provider, model)) if type(provider) in _NAME_TYPES and type(model) is str else None
+        key, resolved = hot if hot is not None else self._lookup(provider, model)
+        if resolved is None:
+            return unknown(REASON_NO_MODEL), key
         if resolved.override is not None:
             rates = resolved.override.at(at_ns)
             if rates is not None:
@@ -193,7 +217,7 @@ class PriceBook:
             if rates is None:
                 return self._fallback(resolved.lib, at_ns, checked), None
         else:
-            return unknown(resolved.reason or "unknown model"), (prov, name)
+            return unknown(resolved.reason or REASON_UNKNOWN_MODEL), key
         return Cost(rates.price(*checked), COST_COMPUTED, rates.source), None
 
     def _fallback(self, lib: library.LibraryModel, at_ns: int, usage: tuple[int, int, int, int, int]) -> Cost:

@@ -192,8 +192,21 @@ def _boundaries(model: Any) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int
 def find(provider: str | None, model: str) -> LibraryModel | str:
     """Resolve ``model`` (any alias or dated version the library knows) under ``provider``.
 
-    Returns the reason as a string when the provider or model is unknown.
+    ``provider/model`` references (LiteLLM style) name the provider in the
+    model when no provider, or the ``litellm`` proxy, is given.  Returns the
+    reason as a string when the provider or model is unknown.
     """
+    if provider in (None, "litellm") and "/" in model:
+        prefix, rest = model.split("/", 1)
+        prefixed = canonical_provider(prefix)
+        if rest and prefixed and prefixed != "litellm":
+            found = _find(prefixed, rest)
+            if isinstance(found, LibraryModel):
+                return found
+    return _find(None if provider == "litellm" else provider, model)
+
+
+def _find(provider: str | None, model: str) -> LibraryModel | str:
     snapshot = data_snapshot.get_snapshot()
     found: Any = None
     if provider is not None:

@@ -9,6 +9,7 @@ rather than producing a wrong number or raising inside the ingest pipeline.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,19 +29,28 @@ REASON_INVALID_TIMESTAMP = "invalid timestamp"
 REASON_LIBRARY_ERROR = "price library error"
 
 
+def as_int(value: Any) -> int | None:
+    """``value`` as an exact ``int`` (ints, integral floats, numpy integers); ``None`` if it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
 def _count(value: Any) -> int | None:
     """Coerce one token count to ``int``; ``None`` stays ``None``; bad values raise ``ValueError``."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"not a token count: {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value) or not value.is_integer():
-            raise ValueError(f"not a token count: {value!r}")
-        return int(value)
-    raise ValueError(f"not a token count: {value!r}")
+    number = as_int(value)
+    if number is None:
+        raise ValueError(f"not a token count: {value!r}"[:200])
+    return number
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,25 +117,42 @@ def unknown(reason: str) -> Cost:
     return Cost(None, COST_UNKNOWN, None, reason)
 
 
+_INT_OR_NONE = frozenset({int, type(None)})
+
+
 def check_usage(usage: Usage) -> tuple[int, int, int, int, int] | str:
     """Return ``(input, output, cache_read, cache_write, reasoning)`` as ints, or why it cannot be priced.
 
     Missing counts are zero, but a usage with neither input nor output is
     "no usage": a span that did not report tokens is unknown, not free.
+    Any object with the five count attributes is accepted (duck typing).
     """
-    try:
-        raw = (
-            _count(usage.input_tokens),
-            _count(usage.output_tokens),
-            _count(usage.cache_read_tokens),
-            _count(usage.cache_write_tokens),
-            _count(usage.reasoning_tokens),
-        )
-    except ValueError as exc:
-        return f"invalid usage: {exc}"
-    if raw[0] is None and raw[1] is None:
-        return REASON_NO_USAGE
-    inp, out, cread, cwrite, reason = (v or 0 for v in raw)
+    inp, out, cread, cwrite, reason = raw = (
+        usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens,
+        usage.reasoning_tokens)
+    # Fast path: exact ints or None (type() is exact, so bool is not let through as int).
+    if not (type(inp) in _INT_OR_NONE and type(out) in _INT_OR_NONE and type(cread) in _INT_OR_NONE
+            and type(cwrite) in _INT_OR_NONE and type(reason) in _INT_OR_NONE):
+        try:
+            inp, out, cread, cwrite, reason = (_count(v) for v in raw)
+        except ValueError as exc:
+            return f"invalid usage: {exc}"
+    if inp is None:
+        if out is None:
+            return REASON_NO_USAGE
+        inp = 0
+    elif out is None:
+        out = 0
+    cread = cread or 0
+    cwrite = cwrite or 0
+    reason = reason or 0
+    if (0 <= inp <= MAX_TOKENS_PER_SPAN and 0 <= out <= MAX_TOKENS_PER_SPAN and 0 <= cread and 0 <= cwrite
+            and 0 <= reason and cread + cwrite <= inp and reason <= out):
+        return inp, out, cread, cwrite, reason
+    return _why_invalid(inp, out, cread, cwrite, reason)
+
+
+def _why_invalid(inp: int, out: int, cread: int, cwrite: int, reason: int) -> str:
     for name, value in (("input", inp), ("output", out), ("cache_read", cread),
                         ("cache_write", cwrite), ("reasoning", reason)):
         if value < 0:
@@ -134,6 +161,4 @@ def check_usage(usage: Usage) -> tuple[int, int, int, int, int] | str:
             return f"invalid usage: {name} tokens {value} exceed {MAX_TOKENS_PER_SPAN}"
     if cread + cwrite > inp:
         return f"invalid usage: cache tokens ({cread} read + {cwrite} write) exceed input tokens ({inp})"
-    if reason > out:
-        return f"invalid usage: reasoning tokens ({reason}) exceed output tokens ({out})"
-    return inp, out, cread, cwrite, reason
+    return f"invalid usage: reasoning tokens ({reason}) exceed output tokens ({out})"
