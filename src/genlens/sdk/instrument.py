@@ -140,7 +140,8 @@ def patch_method(cls: type, name: str, spec: MethodSpec) -> bool:
     original = cls.__dict__.get(name)
     if original is None:
         return False
-    maker = wrap_async if inspect.iscoroutinefunction(original) else wrap_sync
+    # decorators such as the SDKs' required_args hide the coroutine behind a plain def
+    maker = wrap_async if inspect.iscoroutinefunction(inspect.unwrap(original)) else wrap_sync
     return patch(cls, name, lambda orig: maker(orig, spec))
 
 
