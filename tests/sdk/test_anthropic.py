@@ -23,7 +23,7 @@ def aclient(sim):
 
 
 def test_messages_create(sim, tel):
-    msg = client(sim).messages.create(model=MODEL, max_tokens=200, messages=MSG, top_k=40,
+    msg = client(sim).messages.create(model=MODEL, max_tokens=200, messages=MSG,
                                       system="be brief", stop_sequences=["X"])
     a = tel.span(f"chat {MODEL}").attributes
     assert a[attrs.GEN_AI_PROVIDER_NAME] == "anthropic"
@@ -31,7 +31,6 @@ def test_messages_create(sim, tel):
     assert a[attrs.GEN_AI_RESPONSE_ID] == msg.id
     assert a[attrs.GEN_AI_RESPONSE_FINISH_REASONS] == ({"end_turn": "stop", "max_tokens": "length"}[msg.stop_reason],)
     assert a[attrs.GEN_AI_REQUEST_MAX_TOKENS] == 200
-    assert a[attrs.GEN_AI_REQUEST_TOP_K] == 40
     assert a[attrs.GEN_AI_REQUEST_STOP_SEQUENCES] == ("X",)
     u = msg.usage
     total_in = u.input_tokens + (u.cache_read_input_tokens or 0) + (u.cache_creation_input_tokens or 0)
