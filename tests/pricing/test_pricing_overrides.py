@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from genlens.errors import ConfigError
 from genlens.pricing import LIBRARY_LABEL, PriceBook, Usage
@@ -201,3 +204,25 @@ def test_empty_file_means_no_overrides(tmp_path: Path) -> None:
     path = tmp_path / "empty.yaml"
     path.write_text("")
     assert close(PriceBook.load(path).cost("openai", "gpt-4o", Usage(1000, 0), ns(2025, 1, 1)).usd, 2500 / M)
+
+
+prices_st = st.floats(0, 1000, allow_nan=False).map(lambda v: round(v, 4))
+
+
+@settings(max_examples=300, deadline=None)
+@given(inp=prices_st, out=prices_st, read=prices_st, write=prices_st,
+       tokens=st.tuples(st.integers(0, 10**8), st.integers(0, 10**8), st.integers(0, 10**8), st.integers(0, 10**8),
+                        st.integers(0, 10**8)))
+def test_override_cost_matches_exact_arithmetic(inp: float, out: float, read: float, write: float,
+                                                tokens: tuple[int, int, int, int, int]) -> None:
+    total_in, total_out, cached, written, reasoning = tokens
+    cached = min(cached, total_in)
+    written = min(written, total_in - cached)
+    reasoning = min(reasoning, total_out)
+    book = PriceBook.from_data([{"model": "m", "input": inp, "output": out, "cache_read": read,
+                                 "cache_write": write}])
+    cost = book.cost(None, "m", Usage(total_in, total_out, cached, written, reasoning), 0)
+    exact = (Fraction(total_in - cached - written) * Fraction(inp) + Fraction(cached) * Fraction(read)
+             + Fraction(written) * Fraction(write) + Fraction(total_out) * Fraction(out)) / M
+    assert cost.usd is not None and cost.usd >= 0.0
+    assert math.isclose(cost.usd, float(exact), rel_tol=1e-9, abs_tol=1e-12)

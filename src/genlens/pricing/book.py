@@ -159,9 +159,8 @@ class PriceBook:
 
         A span whose names are all unknown is counted once, under the first name.
         """
-        names: list[str | None] = [m for m in models if isinstance(m, str) and m.strip()] or [None]
         first: tuple[Cost, tuple[str | None, str | None]] | None = None
-        for model in names:
+        for model in [m for m in models if isinstance(m, str) and m.strip()] or [None]:
             cost, counted = self._price(provider, model, usage, at_ns)
             if counted is None:
                 return cost

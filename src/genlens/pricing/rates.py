@@ -38,7 +38,7 @@ class Rates:
 
     def price(self, inp: int, out: int, cache_read: int, cache_write: int, reasoning: int) -> float:
         """(input − cache) × input + cache_read × read + cache_write × write + output × output (+ per request)."""
-        return (
+        total = (
             inp * self.input
             + cache_read * self._read_delta
             + cache_write * self._write_delta
@@ -46,6 +46,7 @@ class Rates:
             + reasoning * self._reasoning_delta
             + self.per_request
         )
+        return total if total > 0.0 else 0.0  # no -1e-22 from rounding when every token is cached
 
 def per_million(
     source: str,
