@@ -117,3 +117,30 @@ def test_small_caches_still_answer_correctly(monkeypatch: pytest.MonkeyPatch) ->
                 assert cost.usd is not None
                 assert math.isclose(cost.usd, reference(provider, model, usage, at), rel_tol=1e-9, abs_tol=1e-12)
     assert book.stats["rates_cache_clears"] > 0
+
+
+def test_threads_sharing_one_book_get_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from genlens.pricing import book as book_module
+
+    monkeypatch.setattr(book_module, "MAX_RATES", 4)
+    monkeypatch.setattr(book_module, "MAX_RESOLVED", 3)
+    calls = [(MODELS[i % len(MODELS)], (1000 + i * 5000, 50 + i, i, 0, 0),
+              int(START.timestamp()) * 10**9 + i * 7 * 3600 * 10**9) for i in range(60)]
+    expected = [PriceBook.load().cost(p, m, Usage(*u), t) for (p, m), u, t in calls]
+    shared = PriceBook.load()
+    results: list[list[object]] = [[] for _ in range(4)]
+
+    def work(slot: int) -> None:
+        for _ in range(5):
+            results[slot].append([shared.cost(p, m, Usage(*u), t) for (p, m), u, t in calls])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(not thread.is_alive() for thread in threads)
+    assert all(run == expected for slot in results for run in slot)
+    assert sum(len(slot) for slot in results) == 20

@@ -114,7 +114,7 @@ def test_provider_less_entry_matches_any_provider(book: PriceBook) -> None:
 def test_json_file_with_the_same_shape(tmp_path: Path) -> None:
     path = tmp_path / "prices.json"
     path.write_text(json.dumps({"prices": [{"model": "m1", "input": 1, "output": 2, "valid_from": "2025-02-01"}]}))
-    book = PriceBook.load(path)
+    book = PriceBook.load(str(path))
     assert close(book.cost(None, "m1", Usage(1_000, 1_000), ns(2025, 2, 1)).usd, 3_000 / M)
     assert book.cost(None, "m1", Usage(1_000, 1_000), ns(2025, 1, 31)).reason == "unknown model"
 
@@ -169,6 +169,8 @@ def test_bad_files_raise_config_error_naming_the_problem(tmp_path: Path, text: s
 def test_unreadable_oversized_and_binary_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="cannot be read"):
         PriceBook.load(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        PriceBook.load(str(tmp_path))  # a directory, given as a string (as settings may hold it)
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ConfigError, match="not UTF-8"):

@@ -73,12 +73,13 @@ class PriceBook:
         self.stats: Counter[str] = Counter()  # cache clears, unknown-model overflow, library fallbacks
 
     @classmethod
-    def load(cls, overrides: Path | None = None) -> PriceBook:
+    def load(cls, overrides: Path | str | None = None) -> PriceBook:
         """The library snapshot plus, when given, the user's YAML/JSON price file (``ConfigError`` on any flaw)."""
-        if overrides is None:
+        if overrides is None or overrides == "":
             return cls()
-        data = read_price_file(overrides)
-        return cls(parse_overrides(data, str(overrides), library.canonical_provider), str(overrides))
+        path = Path(overrides).expanduser()
+        data = read_price_file(path)
+        return cls(parse_overrides(data, str(path), library.canonical_provider), str(path))
 
     @classmethod
     def from_data(cls, data: Any, source: str = "settings") -> PriceBook:
