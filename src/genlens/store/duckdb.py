@@ -46,25 +46,66 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
 def _json(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        return orjson.dumps(value).decode()  # a plain string is stored as a JSON string
     try:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except (TypeError, orjson.JSONEncodeError):
         return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _coerce(kind: str, value: Any) -> Any:
+    """A value that fits the column type, or None: the slow path for rows a fast conversion refused."""
+    if value is None:
+        return None
+    if kind == "int":
+        return value if type(value) is int and _INT64[0] <= value <= _INT64[1] else None
+    if kind == "float":
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if kind == "bool":
+        return value if isinstance(value, bool) else None
+    if kind == "str":
+        return value if isinstance(value, str) else str(value)
+    if kind == "str_list":
+        return [str(v) for v in value] if isinstance(value, list | tuple) else None
+    if kind in ("int_list", "float_list"):
+        wanted = int if kind == "int_list" else float
+        ok = isinstance(value, list | tuple) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        return [wanted(v) for v in value] if ok else None
+    return value
+
+
 def to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
-    """Columnar conversion of row dicts (the one place JSON columns are serialised)."""
+    """Columnar conversion of row dicts (the one place JSON columns are serialised, in place:
+    the rows are consumed and must not be converted twice).
+
+    The fast path hands whole rows to Arrow; if any value does not fit its column
+    (a normalizer bug, an out-of-range integer) the batch is converted again value
+    by value, and misfits become NULL instead of sinking the whole batch.
+    """
+    json_columns = _JSON_COLUMNS[table.name]
+    if json_columns:
+        for row in rows:
+            for name in json_columns:
+                value = row.get(name)
+                if value is not None:
+                    row[name] = _json(value)
+    try:
+        return pa.Table.from_pylist(rows, schema=_SCHEMAS[table.name])
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+        pass
     arrays = []
     for name, kind in table.columns:
         values = [row.get(name) for row in rows]
-        if kind == "json":
-            values = [_json(v) for v in values]
-        elif kind == "str":
-            values = [v if v is None or isinstance(v, str) else str(v) for v in values]
-        arrays.append(pa.array(values, type=_ARROW_TYPES[kind], from_pandas=False, safe=False))
+        if kind != "json":
+            values = [_coerce(kind, v) for v in values]
+        arrays.append(pa.array(values, type=_ARROW_TYPES[kind]))
     return pa.Table.from_arrays(arrays, names=list(table.column_names))
+
+
+_SCHEMAS = {t.name: pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in t.columns]) for t in TABLES}
+_JSON_COLUMNS = {t.name: tuple(name for name, kind in t.columns if kind == "json") for t in TABLES}
 
 
 class DuckDBStore:
