@@ -244,3 +244,11 @@ def test_unknown_model_counter_is_bounded(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_default_timestamp_is_now(book: PriceBook) -> None:
     assert close(book.cost("openai", "gpt-4o", Usage(1000, 100)).usd, expected(GPT4O, 1000, 100))
+
+
+def test_numpy_integers_from_columnar_batches(book: PriceBook) -> None:
+    np = pytest.importorskip("numpy")
+    cost = book.cost("openai", "gpt-4o", Usage(np.int64(1000), np.int32(100), np.int64(800)),  # type: ignore[arg-type]
+                     np.int64(AT))
+    assert cost == book.cost("openai", "gpt-4o", Usage(1000, 100, 800), AT)
+    assert book.cost("openai", "gpt-4o", Usage(np.float64(0.5), 1), AT).source == "unknown"  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ from genai_prices import data_snapshot, types
 
 from genlens.pricing.overrides import date_to_ns
 from genlens.pricing.rates import PER_MILLION, Rates
+from genlens.pricing.usage import REASON_UNKNOWN_MODEL, REASON_UNKNOWN_PROVIDER
 
 LIBRARY_LABEL = f"genai-prices {genai_prices.__version__}"
 
@@ -212,14 +213,14 @@ def _find(provider: str | None, model: str) -> LibraryModel | str:
     if provider is not None:
         found = data_snapshot.find_provider_by_id(snapshot.providers, provider)
         if found is None:
-            return "unknown provider"
+            return REASON_UNKNOWN_PROVIDER
     else:
         found = next((p for p in snapshot.providers if p.model_match is not None and p.model_match.is_match(model)),
                      None)
         if found is None:
-            return "unknown model"
+            return REASON_UNKNOWN_MODEL
     info = found.find_model(model, all_providers=snapshot.providers)
     if info is None:
-        return "unknown model"
+        return REASON_UNKNOWN_MODEL
     dates, tods, tiers = _boundaries(info)
     return LibraryModel(found, info, dates, tods, tiers, f"{LIBRARY_LABEL}: {found.id}/{info.id}")

@@ -39,7 +39,7 @@ def as_int(value: Any) -> int | None:
         return int(value) if math.isfinite(value) and value.is_integer() else None
     try:
         return operator.index(value)
-    except TypeError:
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
