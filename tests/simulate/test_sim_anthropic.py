@@ -12,8 +12,8 @@ import pytest
 from genlens.simulate import Simulator
 from tests.simulate.sim_helpers import rendered, tokens
 
-MODEL = "claude-sonnet-4-5"
-DATED = "claude-sonnet-4-5-20250929"
+MODEL = "claude-opus-4-5"
+DATED = "claude-opus-4-5-20251101"
 
 
 def test_message_shape_and_usage(claude: anthropic.Anthropic) -> None:

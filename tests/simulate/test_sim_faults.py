@@ -36,8 +36,8 @@ def test_twenty_percent_429_over_2000_sdk_calls(sim: Simulator, oai: openai.Open
 
 def test_mixed_error_rates_over_2000_raw_calls(sim: Simulator) -> None:
     rates = {429: 0.10, 500: 0.05, 503: 0.05, 529: 0.10}
-    sim.set_faults("claude-sonnet-4-5", error_rates=rates)
-    body = {"model": "claude-sonnet-4-5", "max_tokens": 4, "messages": MSG}
+    sim.set_faults("claude-opus-4-5", error_rates=rates)
+    body = {"model": "claude-opus-4-5", "max_tokens": 4, "messages": MSG}
     seen: Counter[int] = Counter()
     with httpx.Client(base_url=sim.url) as client:
         for _ in range(2000):
@@ -97,11 +97,11 @@ def test_content_filter_and_refusal(sim: Simulator, oai: openai.OpenAI, claude: 
     assert "".join(c.choices[0].delta.refusal or "" for c in streamed) == r.choices[0].message.refusal
     resp = oai.responses.create(model="gpt-4o", input="hello")
     assert resp.output[0].content[0].type == "refusal"
-    sim.set_faults("claude-sonnet-4-5", refusal_rate=1.0)
-    m = claude.messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=MSG)
+    sim.set_faults("claude-opus-4-5", refusal_rate=1.0)
+    m = claude.messages.create(model="claude-opus-4-5", max_tokens=50, messages=MSG)
     assert m.stop_reason == "refusal"
-    sim.set_faults("claude-sonnet-4-5", content_filter_rate=1.0)
-    m = claude.messages.create(model="claude-sonnet-4-5", max_tokens=500, messages=MSG)
+    sim.set_faults("claude-opus-4-5", content_filter_rate=1.0)
+    m = claude.messages.create(model="claude-opus-4-5", max_tokens=500, messages=MSG)
     assert m.stop_reason == "refusal" and m.content[0].text
     assert sim.stats()["counters"]["faults.refusal"] >= 4
 
@@ -124,9 +124,9 @@ def test_stalled_stream_drops_mid_way(sim: Simulator, oai: openai.OpenAI, claude
             received.append(chunk.choices[0].delta.content or "")
     assert 0 < len("".join(received)) < len(whole)
     assert whole.startswith("".join(received))
-    sim.set_faults("claude-sonnet-4-5", stall_rate=1.0, stall_s=0.2)
+    sim.set_faults("claude-opus-4-5", stall_rate=1.0, stall_s=0.2)
     with pytest.raises(Exception) as dropped, claude.messages.stream(  # noqa: B017
-            model="claude-sonnet-4-5", max_tokens=100, messages=MSG) as stream:
+            model="claude-opus-4-5", max_tokens=100, messages=MSG) as stream:
         stream.get_final_message()
     # the anthropic SDK lets the transport's error through from a stream
     assert isinstance(dropped.value, anthropic.APIConnectionError) or "peer closed" in str(dropped.value)

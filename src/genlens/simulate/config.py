@@ -92,6 +92,7 @@ BUILTIN_MODELS: dict[str, ModelProfile] = {
     "claude-sonnet-4-0": _chat("claude-sonnet-4-20250514", "anthropic", 0.45, 0.0001, 0.016, 200_000),
     "claude-opus-4-0": _chat("claude-opus-4-20250514", "anthropic", 0.8, 0.0002, 0.03, 200_000),
     "claude-opus-4-1": _chat("claude-opus-4-1-20250805", "anthropic", 0.8, 0.0002, 0.03, 200_000),
+    "claude-opus-4-5": _chat("claude-opus-4-5-20251101", "anthropic", 0.7, 0.00015, 0.025, 200_000),
     "claude-sonnet-4-5": _chat("claude-sonnet-4-5-20250929", "anthropic", 0.45, 0.0001, 0.016, 200_000),
     "claude-haiku-4-5": _chat("claude-haiku-4-5-20251001", "anthropic", 0.2, 0.00005, 0.008, 200_000, 2048),
 }
