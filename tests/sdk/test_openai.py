@@ -133,7 +133,7 @@ def test_stream_broken_by_caller_is_cancelled_with_usage_so_far(sim, tel):
 
 
 def test_stream_abandoned_is_ended_when_dropped(sim, tel):
-    for chunk in client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}],
+    for _chunk in client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}],
                                                      stream=True):
         break
     assert tel.span(f"chat {MODEL}").attributes[attrs.APP_ERROR_CLASS] == "cancelled"

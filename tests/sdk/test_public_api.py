@@ -1,0 +1,118 @@
+"""The public surface: pinned names, no-op safety before init, idempotent init, configuration."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import genlens
+from genlens.errors import ConfigError
+from genlens.sdk import runtime
+from genlens.sdk.config import resolve_config
+
+PUBLIC = ["Prompt", "__version__", "agent", "context", "feedback", "force_flush", "init", "llm_call", "prompt",
+          "record_guardrail_rejection", "record_validation_error", "retrieval", "shutdown", "span", "tool",
+          "workflow"]
+
+
+def test_all_is_pinned_and_sorted():
+    assert genlens.__all__ == PUBLIC
+    assert genlens.__all__ == sorted(genlens.__all__)
+    for name in PUBLIC:
+        assert hasattr(genlens, name)
+
+
+def test_everything_is_a_noop_before_init():
+    assert not runtime.RT.active
+
+    @genlens.workflow
+    def wf(x):
+        return x + 1
+
+    @genlens.tool
+    async def t(x):
+        return x * 2
+
+    @genlens.agent
+    def gen():
+        yield 1
+
+    with genlens.context(feature="f", tenant="t"):
+        assert wf(1) == 2
+        assert asyncio.run(t(2)) == 4
+        assert list(gen()) == [1]
+        with genlens.span("s") as s:
+            assert not s.is_recording()
+        genlens.record_validation_error(ValueError("bad"))
+        genlens.record_guardrail_rejection("pii", "found an email")
+    genlens.feedback(trace_id="0" * 31 + "1", thumbs="up")
+    assert genlens.force_flush()
+    genlens.shutdown()  # shutdown without init is harmless
+
+
+def test_init_is_idempotent_and_shutdown_restores(tel_factory):
+    tel = tel_factory()
+    assert genlens.init(span_exporter=InMemorySpanExporter(), batch=False, set_global=False) is False
+    with genlens.span("one"):
+        pass
+    assert [s.name for s in tel.spans()] == ["one"]
+    genlens.shutdown()
+    assert not runtime.RT.active
+    import openai.resources.chat.completions as oc
+
+    assert not hasattr(oc.Completions.__dict__["create"], "__genlens_original__")
+
+
+def test_joins_an_application_configured_provider():
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        genlens.init(tracer_provider=provider, environ={}, strict=True)
+        app_tracer = provider.get_tracer("app")
+        with app_tracer.start_as_current_span("request"):
+            with genlens.span("inner"):
+                pass
+        names = {s.name: s for s in exporter.get_finished_spans()}
+        assert names["inner"].parent.span_id == names["request"].context.span_id
+    finally:
+        genlens.shutdown()
+
+
+def test_config_precedence_and_env():
+    env = {"OTEL_SERVICE_NAME": "from-otel", "GENLENS_SERVICE_NAME": "from-genlens",
+           "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
+           "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/", "GENLENS_BUDGETS": "chat=100, summary=2000",
+           "OTEL_BSP_MAX_QUEUE_SIZE": "10"}
+    cfg = resolve_config({}, env)
+    assert cfg.service_name == "from-genlens"
+    assert cfg.capture_content is True
+    assert cfg.endpoint == "http://collector:4318"
+    assert cfg.budgets == {"chat": 100, "summary": 2000}
+    assert cfg.max_queue_size == 10 and cfg.max_export_batch_size == 10
+    assert resolve_config({"service_name": "arg", "capture_content": False}, env).service_name == "arg"
+    assert resolve_config({}, {"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "SPAN_ONLY"}).capture_content
+    assert resolve_config({"budgets": '{"a": 5}'}, {}).budgets == {"a": 5}
+
+
+@pytest.mark.parametrize(("args", "env", "needle"), [
+    ({"content_sample_rate": 1.5}, {}, "content_sample_rate"),
+    ({}, {"GENLENS_CAPTURE_CONTENT": "maybe"}, "GENLENS_CAPTURE_CONTENT"),
+    ({}, {"GENLENS_BUDGETS": "chat"}, "GENLENS_BUDGETS"),
+    ({"budgets": {"chat": -1}}, {}, "budgets.chat"),
+    ({"endpoint": "ftp://x"}, {}, "endpoint"),
+    ({"instrument": "cohere"}, {}, "instrument"),
+    ({"no_such_setting": 1}, {}, "no_such_setting"),
+])
+def test_config_errors_name_the_key(args, env, needle):
+    with pytest.raises(ConfigError, match=needle):
+        resolve_config(args, env)
+
+
+def test_disabled_does_nothing():
+    assert genlens.init(environ={"OTEL_SDK_DISABLED": "true"}) is False
+    assert not runtime.RT.active
