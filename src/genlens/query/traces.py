@@ -21,9 +21,9 @@ _JSON_COLUMNS = tuple(name for name, kind in COLUMN_TYPES.items() if kind == "js
 _LIST_CONTENT = frozenset({"input_messages", "output_messages", "system_instructions", "documents", "tool_definitions"})
 
 
-def decode_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Parse the JSON columns a store hands back as text."""
-    for name in _JSON_COLUMNS:
+def decode_row(row: dict[str, Any], json_columns: tuple[str, ...] = _JSON_COLUMNS) -> dict[str, Any]:
+    """Parse the JSON columns a store hands back as text (span columns unless told otherwise)."""
+    for name in json_columns:
         value = row.get(name)
         if isinstance(value, str):
             try:

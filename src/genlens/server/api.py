@@ -151,4 +151,29 @@ def api_router(store: Store, default_tenant: str) -> APIRouter:
 
         return JSONResponse(await run_in_threadpool(load))
 
+    @router.get("/metrics", summary="Stored OTLP metric data points", tags=["telemetry"])
+    async def metric_points(
+        name: Annotated[str | None, Query(max_length=300)] = None,
+        tenant: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    ) -> Response:
+        rows = await run_in_threadpool(store.metric_points, tenant or default_tenant, name, limit)
+        return JSONResponse({"points": [decode_row(r, _METRIC_JSON) for r in rows]})
+
+    @router.get("/logs", summary="Stored OTLP log records", tags=["telemetry"])
+    async def log_records(
+        trace_id: str | None = None,
+        tenant: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    ) -> Response:
+        if trace_id is not None:
+            trace_id = check_hex_id(trace_id, 32, "trace id")
+        rows = await run_in_threadpool(store.logs, tenant or default_tenant, trace_id, limit)
+        return JSONResponse({"logs": [decode_row(r, _LOG_JSON) for r in rows]})
+
     return router
+
+
+_METRIC_JSON = ("extra", "attributes", "resource_attributes")
+_LOG_JSON = ("body", "attributes", "resource_attributes")
+

@@ -73,5 +73,11 @@ class Store(Protocol):
     def content(self, tenant: str, trace_id: str, span_id: str | None = None) -> list[dict[str, Any]]:
         """Content records of a trace (or of one span), oldest first."""
 
+    def metric_points(self, tenant: str, name: str | None, limit: int) -> list[dict[str, Any]]:
+        """Newest metric data points, optionally of one metric name."""
+
+    def logs(self, tenant: str, trace_id: str | None, limit: int) -> list[dict[str, Any]]:
+        """Newest log records (GenAI content events are stored as span content, not here)."""
+
     def counts(self) -> dict[str, int]:
         """Row counts per table (for health and tests)."""

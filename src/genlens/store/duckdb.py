@@ -200,6 +200,22 @@ class DuckDBStore:
             params.append(span_id)
         return self._query(sql + " ORDER BY time_ns, kind", params)
 
+    def metric_points(self, tenant: str, name: str | None, limit: int) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM metric_points WHERE tenant = ?"
+        params: list[Any] = [tenant]
+        if name is not None:
+            sql += " AND name = ?"
+            params.append(name)
+        return self._query(sql + " ORDER BY time_ns DESC LIMIT ?", params + [limit])
+
+    def logs(self, tenant: str, trace_id: str | None, limit: int) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM logs WHERE tenant = ?"
+        params: list[Any] = [tenant]
+        if trace_id is not None:
+            sql += " AND trace_id = ?"
+            params.append(trace_id)
+        return self._query(sql + " ORDER BY time_ns DESC LIMIT ?", params + [limit])
+
     def counts(self) -> dict[str, int]:
         return {t.name: int(self._query(f"SELECT count(*) AS n FROM {t.name}", [])[0]["n"]) for t in TABLES}
 
