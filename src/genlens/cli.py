@@ -17,6 +17,7 @@ from genlens.errors import GenlensError
 _COMMAND_MODULES: tuple[str, ...] = (
     "genlens.server.cli",
     "genlens.simulate.cli",
+    "genlens.pricing.cli",
 )
 
 

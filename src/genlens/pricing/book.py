@@ -86,6 +86,10 @@ class PriceBook:
         """Overrides given as already-loaded data, e.g. the ``prices:`` section of the settings file."""
         return cls(parse_overrides(data, source, library.canonical_provider), source)
 
+    def override_keys(self) -> list[tuple[str | None, str]]:
+        """``(provider or None, model name or alias)`` of every override, for listing."""
+        return list(self._overrides)
+
     # -- resolution (slow path, cached) --------------------------------------------------------
 
     def _override_for(self, provider: str | None, names: list[str]) -> History | None:
