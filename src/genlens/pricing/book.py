@@ -124,7 +124,7 @@ class PriceBook:
         self._resolved[(provider, model)] = resolved
         return resolved
 
-    def _library_rates(self, key: tuple[str | None, str], lib: library.LibraryModel, at_ns: int,
+    def _library_rates(self, key: tuple[str | None, str | None], lib: library.LibraryModel, at_ns: int,
                        inp: int) -> Rates | None:
         segment = (key, lib.segment(at_ns, inp))
         try:
@@ -165,7 +165,8 @@ class PriceBook:
         A span whose names are all unknown is counted once, under the first name.
         """
         first: tuple[Cost, tuple[str | None, str | None]] | None = None
-        for model in [m for m in models if isinstance(m, str) and m.strip()] or [None]:
+        names: list[str | None] = [m for m in models if isinstance(m, str) and m.strip()]
+        for model in names or [None]:
             cost, counted = self._price(provider, model, usage, at_ns)
             if counted is None:
                 return cost
@@ -198,7 +199,7 @@ class PriceBook:
                at_ns: Any) -> tuple[Cost, tuple[str | None, str | None] | None]:
         """The cost, and the ``(provider, model)`` to count as unknown when the model could not be priced."""
         checked = check_usage(usage)
-        if type(checked) is str:
+        if isinstance(checked, str):
             return unknown(checked), None
         if at_ns is None:
             at_ns = time.time_ns()

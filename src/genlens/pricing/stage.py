@@ -9,7 +9,7 @@ a trace counts every call once.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 from genlens.pricing.book import PriceBook
 from genlens.pricing.usage import COST_REPORTED, Usage
@@ -17,7 +17,7 @@ from genlens.pricing.usage import COST_REPORTED, Usage
 PRICED_KINDS = frozenset({"llm", "embedding"})
 
 
-def _valid_reported(value: Any) -> bool:
+def _valid_reported(value: Any) -> TypeGuard[int | float]:
     return (isinstance(value, int | float) and not isinstance(value, bool)
             and math.isfinite(value) and value >= 0)
 
