@@ -132,3 +132,14 @@ def test_tool_use(sim, tel):
     kids = [s for s in tel.spans() if s.parent and s.parent.span_id == llm.context.span_id]
     assert [(s.attributes[attrs.GEN_AI_TOOL_CALL_ID], s.attributes[attrs.GEN_AI_TOOL_NAME]) for s in kids] == \
         [(u.id, u.name) for u in uses]
+
+
+def test_native_sdk_spans_do_not_double_the_llm_span(sim, tel):
+    from genlens.sdk.setup import _owned, diagnostics
+
+    # the anthropic SDK traces its own calls; point it at genlens's provider as a global one would
+    native = anthropic.Anthropic(base_url=sim.url, api_key="sk-ant-test", max_retries=0,
+                                 open_telemetry={"tracer_provider": _owned["tracer_provider"]})
+    native.messages.create(model=MODEL, max_tokens=20, messages=MSG)
+    assert [s.name for s in tel.spans()] == [f"chat {MODEL}"]
+    assert diagnostics()["native_spans_filtered"] == 1

@@ -41,6 +41,7 @@ class SdkConfig:
     include_usage_in_streams: bool = True
     max_label_values: int = 200
     propagate_threads: bool = True
+    keep_native_spans: bool = False
 
 
 def _bool(key: str, raw: Any) -> bool:
@@ -167,6 +168,8 @@ def resolve_config(arguments: Mapping[str, Any], environ: Mapping[str, str] | No
         values["max_label_values"] = _number(got[0], got[1], int, 1, 100_000)
     if (got := pick("propagate_threads", "GENLENS_PROPAGATE_THREADS")):
         values["propagate_threads"] = _bool(got[0], got[1])
+    if (got := pick("keep_native_spans", "GENLENS_KEEP_NATIVE_SPANS")):
+        values["keep_native_spans"] = _bool(got[0], got[1])
     if values.get("max_export_batch_size", 512) > values.get("max_queue_size", 2048):
         values["max_export_batch_size"] = values.get("max_queue_size", 2048)
     return SdkConfig(**values)

@@ -116,3 +116,35 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             self._exporter.shutdown()
         except Exception as exc:
             _safety.report("span exporter shutdown", exc)
+
+
+class ScopeFilterSpanProcessor(SpanProcessor):
+    """Drops spans of the given instrumentation scopes before they reach ``inner``.
+
+    Used to keep a provider SDK's own spans (the anthropic SDK traces its calls
+    itself) from doubling genlens's LLM spans and their token counts.
+    """
+
+    def __init__(self, inner: SpanProcessor, drop_scopes: frozenset[str]) -> None:
+        self.inner = inner
+        self.drop_scopes = drop_scopes
+        self.filtered = 0
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        self.inner.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        scope = span.instrumentation_scope
+        if scope is not None and scope.name in self.drop_scopes:
+            self.filtered += 1
+            return
+        self.inner.on_end(span)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        if isinstance(self.inner, BoundedBatchSpanProcessor):
+            self.inner.shutdown(timeout_s)
+        else:
+            self.inner.shutdown()

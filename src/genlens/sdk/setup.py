@@ -27,7 +27,7 @@ from genlens import __version__
 from genlens.sdk import _safety, runtime, threads
 from genlens.sdk.budgets import BudgetTracker
 from genlens.sdk.config import SdkConfig, resolve_config
-from genlens.sdk.export import BoundedBatchSpanProcessor
+from genlens.sdk.export import BoundedBatchSpanProcessor, ScopeFilterSpanProcessor
 from genlens.sdk.metrics import Metrics
 from genlens.semconv import attrs
 
@@ -45,7 +45,17 @@ def _resource(config: SdkConfig) -> Resource:
     return Resource.create(values)
 
 
+# Instrumentation scopes of provider SDKs that trace their own calls; genlens's span covers them.
+NATIVE_PROVIDER_SCOPES = {"anthropic": "com.anthropic.sdk.python"}
+
+
 def _span_processor(config: SdkConfig, exporter: SpanExporter | None, batch: bool) -> SpanProcessor:
+    drop = frozenset(NATIVE_PROVIDER_SCOPES[n] for n in config.instrument if n in NATIVE_PROVIDER_SCOPES)
+    inner = _inner_processor(config, exporter, batch)
+    return ScopeFilterSpanProcessor(inner, drop) if drop and not config.keep_native_spans else inner
+
+
+def _inner_processor(config: SdkConfig, exporter: SpanExporter | None, batch: bool) -> SpanProcessor:
     if exporter is None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -177,9 +187,10 @@ def shutdown(timeout_s: float = 5.0) -> None:
         runtime.reset()
         processor = _owned.pop("span_processor", None)
         provider = _owned.pop("tracer_provider", None)
-        if isinstance(processor, BoundedBatchSpanProcessor):
-            processor.shutdown(timeout_s)
-            _owned["last_processor_stats"] = stats_of(processor)
+        batcher = _batcher(processor)
+        if batcher is not None:
+            batcher.shutdown(timeout_s)
+            _owned["last_processor_stats"] = stats_of(batcher)
         elif processor is not None:
             processor.shutdown()
         del provider  # its only processor is ours, shut down above
@@ -191,6 +202,12 @@ def shutdown(timeout_s: float = 5.0) -> None:
                 _safety.report("meter provider shutdown", exc)
 
 
+def _batcher(processor: Any) -> BoundedBatchSpanProcessor | None:
+    if isinstance(processor, ScopeFilterSpanProcessor):
+        processor = processor.inner
+    return processor if isinstance(processor, BoundedBatchSpanProcessor) else None
+
+
 def stats_of(processor: BoundedBatchSpanProcessor) -> dict[str, int]:
     return {"dropped_spans": processor.dropped, "exported_spans": processor.exported,
             "export_failures": processor.export_failures}
@@ -200,8 +217,11 @@ def diagnostics() -> dict[str, Any]:
     """Counters of what the SDK dropped or failed at (spans, internal errors, label overflow)."""
     processor = _owned.get("span_processor")
     out: dict[str, Any] = dict(_owned.get("last_processor_stats", {}))
-    if isinstance(processor, BoundedBatchSpanProcessor):
-        out.update(stats_of(processor))
+    batcher = _batcher(processor)
+    if batcher is not None:
+        out.update(stats_of(batcher))
+    if isinstance(processor, ScopeFilterSpanProcessor):
+        out["native_spans_filtered"] = processor.filtered
     m = runtime.RT.metrics
     out["label_overflow"] = m.limiter.overflowed if m is not None else 0
     out["internal_errors"] = _safety.error_counts()
