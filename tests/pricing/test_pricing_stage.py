@@ -67,6 +67,11 @@ def test_reported_cost_is_kept_unless_configured(book: PriceBook) -> None:
     apply_costs([recomputed], book, keep_reported=False)
     assert close(recomputed["cost_usd"], (1000 * 2.5 + 100 * 10) / M)
     assert recomputed["cost_source"] == "computed"
+    # Recomputing is preferred, but a reported cost is not thrown away for an unknown one.
+    unpriceable = row(request_model="my-finetune", input_tokens=10, output_tokens=1, cost_usd=0.75,
+                      cost_source="reported")
+    apply_costs([unpriceable], book, keep_reported=False)
+    assert (unpriceable["cost_usd"], unpriceable["cost_source"]) == (0.75, "reported")
 
 
 @pytest.mark.parametrize("bad", [float("nan"), -0.01, float("inf"), "0.5", True])

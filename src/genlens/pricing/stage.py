@@ -26,25 +26,32 @@ def apply_costs(rows: list[dict[str, Any]], book: PriceBook, *, keep_reported: b
     """Fill ``cost_usd`` / ``cost_source`` / ``price_source`` on llm and embedding rows. Mutates in place.
 
     A row whose ``cost_source`` is ``reported`` (or that carries a ``cost_usd``
-    with no source) keeps its cost when ``keep_reported``; a reported cost that
-    is negative, NaN or not a number is not kept but recomputed.  The price in
-    force at the row's ``start_ns`` applies.  The response model (the dated
-    version actually served) is tried before the request model.
+    with no source) keeps its cost when ``keep_reported``; otherwise it is
+    recomputed, and the reported cost is kept only when it cannot be.  A
+    reported cost that is negative, NaN or not a number is never kept.  The
+    price in force at the row's ``start_ns`` applies.  The response model (the
+    dated version actually served) is tried before the request model.
     """
     for row in rows:
         if row.get("kind") not in PRICED_KINDS:
             continue
         reported = row.get("cost_usd")
         source = row.get("cost_source")
-        if keep_reported and (source == COST_REPORTED or (source is None and reported is not None)):
-            if _valid_reported(reported):
-                row["cost_usd"] = float(reported)
-                row["cost_source"] = COST_REPORTED
-                continue
+        kept: float | None = None
+        if (source == COST_REPORTED or (source is None and reported is not None)) and _valid_reported(reported):
+            kept = float(reported)
+        if kept is not None and keep_reported:
+            row["cost_usd"] = kept
+            row["cost_source"] = COST_REPORTED
+            continue
         usage = Usage(row.get("input_tokens"), row.get("output_tokens"), row.get("cache_read_tokens"),
                       row.get("cache_write_tokens"), row.get("reasoning_tokens"))
         cost = book.cost_first_known(row.get("provider"), (row.get("response_model"), row.get("request_model")),
                                      usage, row.get("start_ns"))
+        if cost.usd is None and kept is not None:
+            row["cost_usd"] = kept
+            row["cost_source"] = COST_REPORTED
+            continue
         row["cost_usd"] = cost.usd
         row["cost_source"] = cost.source
         row["price_source"] = cost.price_source
