@@ -87,9 +87,9 @@ def plan(state: SimulatorState, cache: PrefixCache, profile: ModelProfile, promp
         read, write = cache.explicit(model, prompt.text, prompt.cache_breakpoints, profile.cache_min_tokens)
     else:
         read, write = cache.automatic(model, prompt.text, profile.cache_min_tokens), 0
-    rng = tx.rng_for(seed, model, prompt.text)
+    h = tx.prompt_hash(seed, model, prompt.text)
     low, high = profile.output_tokens
-    budget = tx.output_length(rng, low, high)
+    budget = tx.output_length(h, low, high)
     cap = prompt.max_tokens if prompt.max_tokens and prompt.max_tokens > 0 else None
 
     tool_calls: list[ToolCall] = []
@@ -102,11 +102,11 @@ def plan(state: SimulatorState, cache: PrefixCache, profile: ModelProfile, promp
         tool_calls.append(ToolCall(call_id, tool.name, tx.tool_arguments(tool.schema, prompt.last_user_text)))
         body, finish = "", "tool_calls"
     elif prompt.json_mode:
-        body = tx.json_answer(rng, prompt.json_schema, prompt.last_user_text, max(budget, 8))
+        body = tx.json_answer(h, prompt.json_schema, prompt.last_user_text, max(budget, 8))
         if decision.invalid_json:
             body = tx.break_json(body)
     else:
-        body = tx.words(rng, max(budget, 1))
+        body = tx.words(h, max(min(budget, cap + 1) if cap else budget, 1))
 
     if cap is not None and not tool_calls and tx.count_tokens(body) > cap:
         body, finish = body[: cap * tx.CHARS_PER_TOKEN], "length"
@@ -121,8 +121,10 @@ def plan(state: SimulatorState, cache: PrefixCache, profile: ModelProfile, promp
     prefill = profile.prefill_s_per_token * (uncached + profile.cached_prefill_factor * read)
     ttft = (profile.queue_s + prefill) * scale * decision.jitter_ttft
     tpot = profile.decode_s_per_token * scale * decision.jitter_tpot
-    pieces_total = len(tx.pieces(body)) + sum(len(tx.pieces(c.arguments)) + 1 for c in tool_calls)
-    stall_after = max(pieces_total // 2, 1) if decision.stall else None
+    stall_after = None
+    if decision.stall:  # stream pieces: one per 4 characters, plus one opening piece per tool call
+        pieces_total = tx.count_tokens(body) + sum(tx.count_tokens(c.arguments) + 1 for c in tool_calls)
+        stall_after = max(pieces_total // 2, 1)
     return Completion(body, tool_calls, finish, input_tokens, read, write, output_tokens, ttft, tpot,
                       stall_after, decision.stall_s)
 

@@ -116,7 +116,9 @@ class SimulatorState:
     # -- ids ------------------------------------------------------------------------------
     def random_id(self, alphabet: str, length: int) -> str:
         with self._lock:
-            return "".join(self._ids.choices(alphabet, k=length))
+            raw = self._ids.randbytes(length)
+        size = len(alphabet)
+        return "".join([alphabet[b % size] for b in raw])
 
     # -- counters -------------------------------------------------------------------------
     def record(self, model: str, status: int | str) -> None:

@@ -55,20 +55,32 @@ def digest(*parts: str) -> bytes:
     return h.digest()
 
 
-def rng_for(seed: int, model: str, prompt: str) -> random.Random:
-    return random.Random(int.from_bytes(digest(str(seed), model, prompt), "big"))
+def prompt_hash(seed: int, model: str, prompt: str) -> int:
+    """A 128-bit number fixed by (seed, model, prompt); it picks the answer's length and words."""
+    return int.from_bytes(digest(str(seed), model, prompt), "big")
 
 
-def output_length(rng: random.Random, low: int, high: int) -> int:
-    return rng.randint(low, high) if high > low else low
+def output_length(h: int, low: int, high: int) -> int:
+    return low + h % (high - low + 1) if high > low else low
 
 
-def words(rng: random.Random, tokens: int) -> str:
-    """``tokens`` pieces of exactly 4 characters: three-letter words, capitalised, ending in '.'."""
+_POOL_WORDS = 8192
+_POOL = " ".join(random.Random(0x5EED).choices(_WORDS, k=_POOL_WORDS))  # 4 chars per word with its space
+
+
+def words(h: int, tokens: int) -> str:
+    """``tokens`` pieces of exactly 4 characters: three-letter words, capitalised, ending in '.'.
+
+    The words are a window of a fixed pseudo-random pool chosen by ``h``, so no
+    per-request random generator is needed (cheap at thousands of requests/s).
+    """
     if tokens <= 0:
         return ""
-    chosen = rng.choices(_WORDS, k=tokens)
-    text = " ".join(chosen) + "."
+    if tokens < _POOL_WORDS:
+        start = (h >> 64) % (_POOL_WORDS - tokens)
+        text = _POOL[start * CHARS_PER_TOKEN:(start + tokens) * CHARS_PER_TOKEN - 1] + "."
+    else:
+        text = " ".join(random.Random(h).choices(_WORDS, k=tokens)) + "."
     return text[0].upper() + text[1:]
 
 
@@ -123,11 +135,11 @@ def tool_arguments(schema: Any, last_user_text: str) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def json_answer(rng: random.Random, schema: Any, last_user_text: str, tokens: int) -> str:
+def json_answer(h: int, schema: Any, last_user_text: str, tokens: int) -> str:
     """A JSON document: schema-shaped when a schema is given, else ``{"answer": ..}``."""
     if isinstance(schema, dict):
         return json.dumps(value_for_schema(schema, hint_from(last_user_text)), separators=(",", ":"))
-    return json.dumps({"answer": words(rng, max(tokens - 4, 1))}, separators=(",", ":"))
+    return json.dumps({"answer": words(h, max(tokens - 4, 1))}, separators=(",", ":"))
 
 
 def break_json(text: str) -> str:
