@@ -118,3 +118,27 @@ def test_empty_batch_and_rows_missing_columns(book: PriceBook) -> None:
     sparse: dict[str, Any] = {"kind": "llm", "request_model": "gpt-4o", "input_tokens": 4, "output_tokens": 0}
     apply_costs([sparse], book)
     assert close(sparse["cost_usd"], 4 * 2.5 / M) and sparse["cost_source"] == "computed"
+
+
+def test_rows_from_the_real_normalizer(book: PriceBook) -> None:
+    """Anthropic-style (cache beside input) and OpenAI-style (cache inside input) spans cost the same."""
+    normalize = pytest.importorskip("genlens.semconv.normalize")
+    from genlens.semconv.model import RawSpan
+
+    at = ns(2025, 9, 1)
+    common = {"gen_ai.operation.name": "chat", "gen_ai.usage.output_tokens": 50}
+    spans = [
+        {"gen_ai.provider.name": "anthropic", "gen_ai.request.model": "claude-3-5-sonnet-20241022",
+         "gen_ai.usage.input_tokens": 200, "gen_ai.usage.cache_read.input_tokens": 800, **common},
+        {"gen_ai.provider.name": "anthropic", "gen_ai.request.model": "claude-3-5-sonnet-20241022",
+         "gen_ai.usage.input_tokens": 1000, "gen_ai.usage.cache_read.input_tokens": 800, **common},
+        {"openinference.span.kind": "LLM", "llm.provider": "openai", "llm.model_name": "gpt-4o",
+         "llm.token_count.prompt": 1000, "llm.token_count.completion": 50, "llm.cost.total": 0.123},
+    ]
+    rows = [normalize.normalize_span(RawSpan(f"{i:032x}", f"{i:016x}", None, "chat", 3, at, at + 10**9, 0, "",
+                                             attrs))[0] for i, attrs in enumerate(spans, 1)]
+    apply_costs(rows, book)
+    sonnet = (200 * 3 + 800 * 0.30 + 50 * 15) / M
+    assert close(rows[0]["cost_usd"], sonnet) and close(rows[1]["cost_usd"], sonnet)
+    assert rows[0]["cost_source"] == rows[1]["cost_source"] == "computed"
+    assert (rows[2]["cost_usd"], rows[2]["cost_source"]) == (0.123, "reported")
