@@ -14,6 +14,7 @@ from typing import Any
 
 from genlens.semconv import genlens_ctx, openinference, openllmetry, otel_genai
 from genlens.semconv._convert import json_or_raw, jsonable, parse_json
+from genlens.semconv._flat import Group
 from genlens.semconv._messages import instructions, messages
 from genlens.semconv.model import CONTENT_KINDS, ContentRecord, RawSpan
 
@@ -30,10 +31,8 @@ _FAMILY: dict[str, tuple[str, Any, str]] = {
 _JSON_MIME = "application/json"
 
 
-def _value(got: dict[str, tuple[int, Any, str]], slot: str, rest: dict[str, Any],
-           attrs: dict[str, Any], mime_slot: str) -> Any:
+def _value(v: Any, key: str, got: dict[str, tuple[int, Any, str]], mime_slot: str) -> Any:
     """``input.value``/``output.value``: parsed when declared JSON (or from Traceloop, always JSON)."""
-    _, v, key = got[slot]
     mime = got.get(mime_slot)
     if key.startswith("traceloop.") or (mime is not None and mime[1] == _JSON_MIME):
         return json_or_raw(v)
@@ -41,15 +40,19 @@ def _value(got: dict[str, tuple[int, Any, str]], slot: str, rest: dict[str, Any]
 
 
 def span_content(raw: RawSpan, row: dict[str, Any], got: dict[str, tuple[int, Any, str]],
-                 rest: dict[str, Any], fams: dict[str, list[tuple[str, str, Any]]] | None,
+                 content_slots: tuple[str, ...], rest: dict[str, Any], fams: dict[str, list[Group]] | None,
                  event_records: list[ContentRecord]) -> list[ContentRecord]:
     """Build the content records; unreadable leftovers of flattened families go to ``rest``."""
     attrs = raw.attributes
     found: dict[str, tuple[Any, str]] = {}
     extra: list[tuple[str, Any, str]] = []
-    for slot, (_, v, key) in got.items():
-        if slot[0] != "c":
+    for slot in content_slots:
+        hit = got.get(slot)
+        if hit is None:  # present but unusable (None)
             continue
+        _, v, key = hit
+        if type(v) is not str:
+            v = jsonable(v)  # structured (kvlist/array) values may hold bytes or oversized ints
         kind = slot[2:]
         source = _KEY_SOURCE.get(key, "attributes")
         if kind == "input_messages" or kind == "output_messages":
@@ -67,9 +70,9 @@ def span_content(raw: RawSpan, row: dict[str, Any], got: dict[str, tuple[int, An
             if data is None:
                 data = v
         elif kind == "input_value":
-            data = _value(got, slot, rest, attrs, "x:input_mime")
+            data = _value(v, key, got, "x:input_mime")
         elif kind == "output_value":
-            data = _value(got, slot, rest, attrs, "x:output_mime")
+            data = _value(v, key, got, "x:output_mime")
         else:
             data = json_or_raw(v)
         found[kind] = (data, source)
@@ -79,12 +82,12 @@ def span_content(raw: RawSpan, row: dict[str, Any], got: dict[str, tuple[int, An
             rest[key] = attrs[key]
     if fams:
         leftover: list[tuple[str, Any]] = []
-        for prefix, items in fams.items():
+        for prefix, groups in fams.items():
             kind, parse, source = _FAMILY[prefix]
             if kind not in found:
-                data = parse(prefix, items, leftover)
+                data = parse(prefix, groups, leftover)
                 if data:
-                    found[kind] = (data, source)
+                    found[kind] = (jsonable(data), source)  # leaf values may be bytes or kvlists
         for key, v in leftover:
             rest[key] = jsonable(v)
     if row["kind"] == "tool":

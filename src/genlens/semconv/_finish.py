@@ -17,20 +17,40 @@ from genlens.semconv import openllmetry as ol
 from genlens.semconv import otel_genai as otel
 from genlens.semconv._content import span_content
 from genlens.semconv._convert import as_count, as_float, as_str, jsonable
-from genlens.semconv.canonical import COLUMN_NAMES
 from genlens.semconv.genlens_ctx import tenant_from_resource
 from genlens.semconv.model import ERROR_CLASSES, SPAN_KINDS, ContentRecord, RawSpan
 from genlens.semconv.otel_events import split_span_events
 
 Got = dict[str, tuple[int, Any, str]]
-_DIRECT = frozenset(COLUMN_NAMES)
+_NO_RECORDS: list[ContentRecord] = []  # shared, never mutated
 _STATUS = {0: "unset", 1: "ok", 2: "error"}
 _TOKEN_COLS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
                "reasoning_tokens", "total_tokens")
+_TOKEN_SET = frozenset(_TOKEN_COLS)
 _USAGE_KINDS = frozenset(("llm", "embedding"))
 _AGGREGATING_KINDS = frozenset(("agent", "workflow"))
 _COMPLETION_FAMILIES = frozenset((oi.CHOICES, ol.LEGACY_PROMPTS, ol.LEGACY_COMPLETIONS))
-AGGREGATED_USAGE = "gen_ai.aggregated_usage."
+
+
+# Spans of one batch part share one resource dict: read it once.  Keyed by id()
+# with the dict itself kept in the entry, so an id is never reused while cached.
+_RES_CACHE: dict[int, tuple[Any, str | None, str | None, str | None, str | None]] = {}
+_RES_CACHE_MAX = 256
+
+
+def _resource_fields(res: Any) -> tuple[Any, str | None, str | None, str | None, str | None]:
+    hit = _RES_CACHE.get(id(res))
+    if hit is not None and hit[0] is res:
+        return hit
+    if type(res) is not dict:
+        return (res, None, None, None, None)
+    entry = (res, as_str(res.get(a.SERVICE_NAME)), as_str(res.get(a.SERVICE_VERSION)),
+             as_str(res.get(a.DEPLOYMENT_ENVIRONMENT_NAME)) or as_str(res.get(a.DEPLOYMENT_ENVIRONMENT)),
+             tenant_from_resource(res))
+    if len(_RES_CACHE) >= _RES_CACHE_MAX:
+        _RES_CACHE.clear()
+    _RES_CACHE[id(res)] = entry
+    return entry
 
 
 def _restore(rest: dict[str, Any], attrs: dict[str, Any], key: str) -> None:
@@ -163,18 +183,11 @@ def _errors(row: dict[str, Any], got: Got, exc: Any, rest: dict[str, Any], attrs
         row["error_class"] = "api"
 
 
-def finish_row(raw: RawSpan, row: dict[str, Any], got: Got, rest: dict[str, Any],
-               fams: dict[str, list[tuple[str, str, Any]]] | None, default_tenant: str) -> list[ContentRecord]:
-    """Fill ``row`` from the collected slots; return the span's content records."""
+def finish_row(raw: RawSpan, row: dict[str, Any], got: Got, params: dict[str, Any], rest: dict[str, Any],
+               fams: dict[str, Any] | None, content_slots: tuple[str, ...], aggregated_usage: bool,
+               default_tenant: str) -> list[ContentRecord]:
+    """Finish ``row`` (direct columns are already in it) from the collected slots; return content records."""
     attrs = raw.attributes
-    params: dict[str, Any] | None = None
-    for slot, (_, v, _k) in got.items():
-        if slot in _DIRECT:
-            row[slot] = v
-        elif slot[0] == "p":
-            if params is None:
-                params = {}
-            params[slot[2:]] = v
     row["trace_id"] = raw.trace_id
     row["span_id"] = raw.span_id
     row["parent_span_id"] = raw.parent_span_id or None
@@ -187,15 +200,15 @@ def finish_row(raw: RawSpan, row: dict[str, Any], got: Got, rest: dict[str, Any]
     row["status"] = _STATUS.get(raw.status_code, "unset")
     row["status_message"] = raw.status_message or None
     row["scope_name"] = raw.scope_name or None
-    res = raw.resource if type(raw.resource) is dict else {}
+    res = raw.resource
     if res:
-        row["service_name"] = as_str(res.get(a.SERVICE_NAME))
-        row["service_version"] = as_str(res.get(a.SERVICE_VERSION))
-        row["environment"] = as_str(res.get(a.DEPLOYMENT_ENVIRONMENT_NAME)) or as_str(
-            res.get(a.DEPLOYMENT_ENVIRONMENT))
-        row["resource_attributes"] = res
-    if row["tenant"] is None:
-        row["tenant"] = tenant_from_resource(res) or default_tenant
+        svc = _resource_fields(res)
+        row["service_name"], row["service_version"], row["environment"] = svc[1], svc[2], svc[3]
+        row["resource_attributes"] = res if type(res) is dict else None
+        if row["tenant"] is None:
+            row["tenant"] = svc[4] or default_tenant
+    elif row["tenant"] is None:
+        row["tenant"] = default_tenant
 
     unused: list[str] = []
     kind, op = _kind(got, fams, unused)
@@ -210,25 +223,24 @@ def finish_row(raw: RawSpan, row: dict[str, Any], got: Got, rest: dict[str, Any]
         if row["request_model"] is None:
             row["request_model"] = model[1]
     if "x:invocation_params" in got:
-        if params is None:
-            params = {}
         _invocation_params(row, got, params, rest, attrs)
     row["request_params"] = params or None
 
     aggregated = False
     if kind in _USAGE_KINDS:
         _tokens(row, got, rest, attrs)
-    else:
+    elif not _TOKEN_SET.isdisjoint(got):
         for col in _TOKEN_COLS:
             if row[col] is not None:
                 row[col] = None
                 _restore(rest, attrs, got[col][2])
                 aggregated = True
-    for name in ("x:cost_prompt", "x:cost_completion"):
-        if name in got:
-            _restore(rest, attrs, got[name][2])
-    if row["cost_usd"] is None and ("x:cost_prompt" in got or "x:cost_completion" in got):
-        row["cost_usd"] = sum(got[n][1] for n in ("x:cost_prompt", "x:cost_completion") if n in got)
+    if "x:cost_prompt" in got or "x:cost_completion" in got:
+        parts = [got[n] for n in ("x:cost_prompt", "x:cost_completion") if n in got]
+        for _, _, key in parts:
+            _restore(rest, attrs, key)  # the breakdown has no column: kept
+        if row["cost_usd"] is None:
+            row["cost_usd"] = sum(v for _, v, _ in parts)
     if row["cost_usd"] is not None:
         if kind in _AGGREGATING_KINDS:  # a sum over children: keep it out of the column
             if "cost_usd" in got:
@@ -252,13 +264,17 @@ def finish_row(raw: RawSpan, row: dict[str, Any], got: Got, rest: dict[str, Any]
     for key in unused:
         _restore(rest, attrs, key)
 
-    records, events, exc = split_span_events(raw.events, raw.trace_id, raw.span_id) if raw.events else ([], None, None)
-    row["events"] = events
-    _errors(row, got, exc, rest, attrs)
+    if raw.events:
+        records, row["events"], exc = split_span_events(raw.events, raw.trace_id, raw.span_id)
+        _errors(row, got, exc, rest, attrs)
+    else:
+        records = _NO_RECORDS
+        if row["status"] == "error" or "x:error_class" in got:
+            _errors(row, got, None, rest, attrs)
+        else:
+            row["error_class"] = "none"
 
-    if fams is not None and AGGREGATED_USAGE in fams:
-        for key, _, v in fams.pop(AGGREGATED_USAGE):
-            rest[key] = jsonable(v)
-        aggregated = True
-    row["usage_aggregated"] = aggregated
-    return span_content(raw, row, got, rest, fams, records)
+    row["usage_aggregated"] = aggregated or aggregated_usage
+    if not content_slots and not fams and not records:
+        return []
+    return span_content(raw, row, got, content_slots, rest, fams, records)

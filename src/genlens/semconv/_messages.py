@@ -138,19 +138,28 @@ def openai_message(m: dict[str, Any], default_role: str) -> dict[str, Any]:
     return out
 
 
-def any_message(m: Any, default_role: str) -> dict[str, Any] | None:
-    """One message in either shape (OTel parts or OpenAI-style) → OTel parts message."""
+def any_message(m: Any, default_role: str, fresh: bool = False) -> dict[str, Any] | None:
+    """One message in either shape (OTel parts or OpenAI-style) → OTel parts message.
+
+    ``fresh`` says the dict was just parsed from a JSON string and may be
+    normalized in place (the common case, and the fast one).
+    """
     if type(m) is not dict:
         return None
     parts = m.get("parts")
     if type(parts) is not list:
         return openai_message(m, default_role)
+    out = m if fresh else dict(m)
     role = m.get("role")
-    out = dict(m)
-    out["role"] = role if type(role) is str and role else default_role
-    out["parts"] = [p for p in map(norm_part, parts) if p is not None]
-    if "finish_reason" in m:
-        fr = finish_reason(m["finish_reason"])
+    if type(role) is not str or not role:
+        out["role"] = default_role
+    for p in parts:
+        if type(p) is not dict or p.get("type") != "text":
+            out["parts"] = [x for x in map(norm_part, parts) if x is not None]
+            break
+    fr = m.get("finish_reason")
+    if fr is not None:
+        fr = finish_reason(fr)
         if fr:
             out["finish_reason"] = fr
         else:
@@ -160,12 +169,17 @@ def any_message(m: Any, default_role: str) -> dict[str, Any] | None:
 
 def messages(value: Any, default_role: str) -> list[dict[str, Any]] | None:
     """A messages attribute (JSON string or list) → list of OTel messages; ``None`` when malformed."""
-    data = parse_json(value) if type(value) is str else value
+    fresh = type(value) is str
+    data = parse_json(value) if fresh else value
     if type(data) is dict:
         data = [data]
     if type(data) not in (list, tuple):
         return None
-    out = [x for x in (any_message(m, default_role) for m in data) if x is not None]
+    out = []
+    for m in data:
+        x = any_message(m, default_role, fresh)
+        if x is not None:
+            out.append(x)
     return out if out or not data else None
 
 
@@ -191,6 +205,6 @@ def legacy_prompt(value: Any) -> Any:
     if data is None and type(value) is str and len(value) <= MAX_JSON_CHARS // 4:
         try:
             data = ast.literal_eval(value)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        except Exception:  # literal_eval raises many kinds on hostile text; none may escape
             return None
     return data

@@ -22,16 +22,25 @@ from genlens.semconv._convert import (
     C_OPENINFERENCE,
     C_OPENLLMETRY,
     C_OTEL,
+    MAX_COUNT,
+    as_count,
+    as_str,
     jsonable,
+    present,
 )
 from genlens.semconv._finish import finish_row
+from genlens.semconv._flat import layout, materialize
 from genlens.semconv.canonical import COLUMN_NAMES
 from genlens.semconv.model import ContentRecord, RawLog, RawSpan
 from genlens.semconv.otel_events import logs_to_content
 
 __all__ = ["content_from_logs", "normalize_span"]
 
-Spec = tuple[str | None, int, Any, int]
+Spec = tuple[str, int, int, Any, int, int]
+_STR, _COUNT, _ANY, _KEEP, _CALL = range(5)
+_COLUMN, _PARAM, _OTHER = range(3)
+_COLUMNS = frozenset(COLUMN_NAMES)
+_CODES = {as_str: _STR, as_count: _COUNT, present: _ANY, None: _KEEP}
 
 
 def _merge_tables() -> dict[str, Spec]:
@@ -40,7 +49,8 @@ def _merge_tables() -> dict[str, Spec]:
         for key, slot, prio, conv, bit in mod.KEYS:
             if key in table:
                 raise RuntimeError(f"attribute {key!r} mapped twice")
-            table[key] = (slot, prio, conv, bit)
+            dest = _COLUMN if slot in _COLUMNS else _PARAM if slot and slot[:2] == "p:" else _OTHER
+            table[key] = (slot or "", prio, _CODES.get(conv, _CALL), conv, bit, dest)
     return table
 
 
@@ -49,83 +59,166 @@ KEYMAP: dict[str, Spec] = _merge_tables()
 # Flattened families: prefix → (parser, convention bit).  ``gen_ai.aggregated_usage.``
 # is not content: it only flags the span's usage as aggregated.
 AGGREGATED_USAGE = "gen_ai.aggregated_usage."
-FAMILIES: dict[str, tuple[Any, int]] = {
-    **{p: (openinference.parse_family, C_OPENINFERENCE) for p in openinference.FAMILIES},
-    **{p: (openllmetry.parse_family, C_OPENLLMETRY) for p in openllmetry.FAMILIES},
+FAMILIES: dict[str, tuple[Any, int, Any]] = {
+    **{p: (openinference.parse_family, C_OPENINFERENCE, openinference.nested_prefixes) for p in openinference.FAMILIES},
+    **{p: (openllmetry.parse_family, C_OPENLLMETRY, openllmetry.nested_prefixes) for p in openllmetry.FAMILIES},
 }
-FAMILY_KIND: dict[str, str] = {**openinference.FAMILIES, **openllmetry.FAMILIES}
-FAMILY_PREFIXES: tuple[str, ...] = (*FAMILIES, AGGREGATED_USAGE)
+if not all(p.count(".") == 2 and p.endswith(".") for p in (*FAMILIES, AGGREGATED_USAGE)):
+    raise RuntimeError("family prefixes must have exactly two dotted components")
 _INT64 = 1 << 63
 _ROW_TEMPLATE: dict[str, Any] = dict.fromkeys(COLUMN_NAMES)
 
 
 def _keep(v: Any) -> Any:
+    """A value for ``attributes``: JSON-safe (bytes, nested kvlists, ints beyond int64 converted)."""
     t = type(v)
     if t is str or t is float or t is bool or (t is int and -_INT64 <= v < _INT64):
         return v
     return jsonable(v)
 
 
+class _Plan:
+    """How to read one attribute-key shape; instrumentations repeat their shapes, so plans are cached.
+
+    ``singles``: keys that are alone in their slot (the common case).  ``multi``:
+    slots two conventions fill, candidates in priority order.  ``unknown``: keys
+    that go straight to ``attributes``.  ``fams``: flattened families, their key
+    parsing done here once (:func:`genlens.semconv._flat.layout`).
+    """
+
+    __slots__ = ("singles", "multi", "unknown", "fams", "bits", "content", "aggregated")
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        slots: dict[str, list[tuple[int, str, Spec]]] = {}
+        unknown: list[str] = []
+        fams: dict[str, list[tuple[str, str]]] = {}
+        bits = 0
+        self.aggregated = False
+        for key in keys:
+            spec = KEYMAP.get(key)
+            if spec is not None:
+                bits |= spec[4]
+                slots.setdefault(spec[0] or key, []).append((spec[1], key, spec))
+                continue
+            cut = key.find(".", key.find(".") + 1) + 1  # every family prefix has two components
+            prefix = key[:cut]
+            if cut and prefix in FAMILIES:
+                fams.setdefault(prefix, []).append((key, key[cut:]))
+                bits |= FAMILIES[prefix][1]
+            else:
+                unknown.append(key)
+                self.aggregated = self.aggregated or prefix == AGGREGATED_USAGE
+        singles = []
+        multi = []
+        for slot, cands in slots.items():
+            cands.sort(key=lambda c: c[0])
+            steps = tuple((key, spec[2], spec[3], spec[5], spec[1]) for _, key, spec in cands)
+            if len(steps) == 1:
+                singles.append((slot, *steps[0]))
+            else:
+                multi.append((slot, steps))
+        self.singles = tuple(singles)
+        self.multi = tuple(multi)
+        self.unknown = tuple(unknown)
+        layouts = []
+        for p, items in fams.items():
+            template, bad = layout(items, FAMILIES[p][2](p))
+            unknown.extend(bad)
+            layouts.append((p, template))
+        self.fams = tuple(layouts)
+        self.bits = bits
+        self.content = tuple(slot for slot in slots if slot[:2] == "c:")
+
+
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+_PLANS_MAX = 1024
+PLAN_CACHE_RESETS = [0]  # how often a flood of new attribute shapes emptied the plan cache
+
+
+def _plan(keys: tuple[str, ...]) -> _Plan:
+    plan = _PLANS.get(keys)
+    if plan is None:
+        if len(_PLANS) >= _PLANS_MAX:
+            _PLANS.clear()
+            PLAN_CACHE_RESETS[0] += 1
+        plan = _PLANS[keys] = _Plan(keys)
+    return plan
+
+
+def _convert(val: Any, code: int, conv: Any) -> Any:
+    t = type(val)
+    if code == _STR:
+        return val if t is str and val else None
+    if code == _COUNT:
+        return val if t is int and 0 <= val <= MAX_COUNT else conv(val)
+    if code == _ANY:
+        return val
+    if code == _KEEP:
+        return None
+    return conv(val)
+
+
 def normalize_span(raw: RawSpan, *, default_tenant: str = "default") -> tuple[dict[str, Any], list[ContentRecord]]:
     """One canonical row (keys == canonical.COLUMN_NAMES; json columns hold Python dict/list or None)
     plus the span's content records (messages, tool args/results, documents, raw input/output)."""
     attrs = raw.attributes if type(raw.attributes) is dict else {}
+    plan = _plan(tuple(attrs))
     got: dict[str, tuple[int, Any, str]] = {}
-    rest: dict[str, Any] = {}
-    fams: dict[str, list[tuple[str, str, Any]]] | None = None
-    losers: list[tuple[str, int, Any, str]] | None = None
-    bits = 0
-    get = KEYMAP.get
-    for key, val in attrs.items():
-        spec = get(key)
-        if spec is None:
-            if key.startswith(FAMILY_PREFIXES):
-                if fams is None:
-                    fams = {}
-                for prefix in FAMILY_PREFIXES:
-                    if key.startswith(prefix):
-                        fams.setdefault(prefix, []).append((key, key[len(prefix):], val))
-                        break
-            else:
-                rest[key] = _keep(val)
-            continue
-        slot, prio, conv, bit = spec
-        bits |= bit
-        if slot is None or val is None:
-            rest[key] = _keep(val)
-            continue
-        v = conv(val)
-        if v is None:
-            rest[key] = _keep(val)
-            continue
-        cur = got.get(slot)
-        if cur is None:
-            got[slot] = (prio, v, key)
-            continue
-        if losers is None:
-            losers = []
-        if prio < cur[0]:
-            got[slot] = (prio, v, key)
-            losers.append((slot, *cur))
-        else:
-            losers.append((slot, prio, v, key))
-    if losers:
-        for slot, _, v, key in losers:
-            # A duplicate that agrees is dropped; one that disagrees is kept.  Content
-            # duplicates are never kept: content must not leak into the skeleton.
-            if slot[0] != "c" and got[slot][1] != v:
-                rest[key] = _keep(attrs[key])
     row = _ROW_TEMPLATE.copy()
-    records = finish_row(raw, row, got, rest, fams, default_tenant)
+    params: dict[str, Any] = {}
+    rest: dict[str, Any] = {}
+    for slot, key, code, conv, dest, prio in plan.singles:
+        val = attrs[key]
+        t = type(val)
+        # The common converters inlined: this loop runs once per known attribute of every span.
+        if code == _STR:
+            v = val if t is str and val else None
+        elif code == _COUNT:
+            v = val if t is int and 0 <= val <= MAX_COUNT else conv(val)
+        elif code == _ANY:
+            v = val
+        elif code == _KEEP:
+            v = None
+        else:
+            v = conv(val)
+        if v is None:
+            rest[key] = val if t is str or t is float or t is bool else _keep(val)
+            continue
+        got[slot] = (prio, v, key)
+        if dest == _COLUMN:
+            row[slot] = v
+        elif dest == _PARAM:
+            params[slot[2:]] = v
+    for slot, steps in plan.multi:
+        win = None
+        for key, code, conv, dest, prio in steps:
+            val = attrs[key]
+            v = _convert(val, code, conv)
+            if v is None:
+                rest[key] = _keep(val)
+            elif win is None:
+                win = v
+                got[slot] = (prio, v, key)
+                if dest == _COLUMN:
+                    row[slot] = v
+                elif dest == _PARAM:
+                    params[slot[2:]] = v
+            elif slot[0] != "c" and v != win:
+                # A duplicate that agrees is dropped; one that disagrees is kept.  Content
+                # duplicates are never kept: content must not leak into the skeleton.
+                rest[key] = _keep(val)
+    for key in plan.unknown:
+        val = attrs[key]
+        t = type(val)
+        rest[key] = val if t is str or t is float or t is bool else _keep(val)
+    fams = {p: materialize(template, attrs) for p, template in plan.fams} if plan.fams else None
+    records = finish_row(raw, row, got, params, rest, fams, plan.content, plan.aggregated, default_tenant)
     row["attributes"] = rest or None
-    row["convention"] = _convention(bits, fams)
+    row["convention"] = _convention(plan.bits)
     return row, records
 
 
-def _convention(bits: int, fams: dict[str, Any] | None) -> str:
-    if fams:
-        for prefix in fams:
-            bits |= FAMILIES.get(prefix, (None, 0))[1]
+def _convention(bits: int) -> str:
     if bits & C_GENLENS:
         return "genlens"
     if bits & C_OPENINFERENCE:

@@ -23,7 +23,7 @@ from genlens.semconv._convert import (
     parse_json,
     present,
 )
-from genlens.semconv._flat import Fields, Leftover, drop_prefix, group_indexed, sub_items, take, unused
+from genlens.semconv._flat import Group, Leftover, nested_rows, unused
 from genlens.semconv._messages import finish_reasons
 from genlens.semconv.otel_genai import provider as norm_provider
 
@@ -117,89 +117,89 @@ def provider(hosting: str | None, system: str | None) -> str | None:
     return norm_provider(v) if v else None
 
 
-def _content_part(f: Fields, leftover: Leftover) -> dict[str, Any] | None:
-    t = take(f, "message_content.type")
-    text = take(f, "message_content.text")
-    url = take(f, "message_content.image.image.url")
-    if t == "image" or (t is None and url is not None):
-        part: dict[str, Any] | None = {"type": "uri", "modality": "image", "uri": url}
-    elif t == "reasoning":
-        part = {"type": "reasoning", "content": text}
-    elif t == "tool_use":
-        part = _tool_call(f, "message_content.")
-    elif text is not None:
-        part = {"type": "text", "content": text}
-    else:
-        part = None
-    unused(f, leftover)
-    return part
+_CONTENTS = "message.contents."
+_TOOL_CALLS = "message.tool_calls."
+_NESTED = (_CONTENTS, _TOOL_CALLS)
 
 
-def _tool_call(f: Fields, pre: str = "") -> dict[str, Any]:
+def _tool_call(d: dict[str, Any], pre: str = "") -> dict[str, Any]:
     return {
         "type": "tool_call",
-        "id": take(f, pre + "tool_call.id"),
-        "name": take(f, pre + "tool_call.function.name"),
-        "arguments": json_or_raw(take(f, pre + "tool_call.function.arguments")),
+        "id": d.pop(pre + "tool_call.id", None),
+        "name": d.pop(pre + "tool_call.function.name", None),
+        "arguments": json_or_raw(d.pop(pre + "tool_call.function.arguments", None)),
     }
 
 
-def _message(f: Fields, default_role: str, leftover: Leftover) -> dict[str, Any]:
-    role = take(f, "message.role")
+def _content_part(d: dict[str, Any]) -> dict[str, Any] | None:
+    t = d.pop("message_content.type", None)
+    text = d.pop("message_content.text", None)
+    url = d.pop("message_content.image.image.url", None)
+    if t == "image" or (t is None and url is not None):
+        return {"type": "uri", "modality": "image", "uri": url}
+    if t == "reasoning":
+        return {"type": "reasoning", "content": text}
+    if t == "tool_use":
+        return _tool_call(d, "message_content.")
+    if text is not None:
+        return {"type": "text", "content": text}
+    return None
+
+
+def _message(g: Group, default_role: str) -> dict[str, Any]:
+    f = g[1]
+    role = f.pop("message.role", None)
     role = role if type(role) is str and role else default_role
     parts: list[dict[str, Any]] = []
-    content = take(f, "message.content")
+    content = f.pop("message.content", None)
     if content is not None:
         if role == "tool":
-            parts.append({"type": "tool_call_response", "id": take(f, "message.tool_call_id"),
+            parts.append({"type": "tool_call_response", "id": f.pop("message.tool_call_id", None),
                           "response": json_or_raw(content)})
         else:
             parts.append({"type": "text", "content": content})
-    for g in group_indexed(sub_items(f, "message.contents."), leftover):
-        p = _content_part(g, leftover)
-        if p is not None:
-            parts.append(p)
-    drop_prefix(f, "message.contents.")
-    for g in group_indexed(sub_items(f, "message.tool_calls."), leftover):
-        parts.append(_tool_call(g))
-        unused(g, leftover)
-    drop_prefix(f, "message.tool_calls.")
+    if g[2]:
+        for _, d in nested_rows(g, _CONTENTS):
+            p = _content_part(d)
+            if p is not None:
+                parts.append(p)
+        for _, d in nested_rows(g, _TOOL_CALLS):
+            parts.append(_tool_call(d))
     msg: dict[str, Any] = {"role": role, "parts": parts}
-    name = take(f, "message.name")
+    name = f.pop("message.name", None)
     if type(name) is str and name:
         msg["name"] = name
-    unused(f, leftover)
     return msg
 
 
-def parse_family(prefix: str, items: list[tuple[str, str, Any]], leftover: Leftover) -> Any:
+def nested_prefixes(prefix: str) -> tuple[str, ...]:
+    """Which nested lists a family's entries hold (for :func:`genlens.semconv._flat.layout`)."""
+    return _NESTED if prefix in (INPUT_MESSAGES, OUTPUT_MESSAGES) else ()
+
+
+def parse_family(prefix: str, groups: list[Group], leftover: Leftover) -> Any:
     """One flattened family → its content value (messages list, tool definitions, documents)."""
-    groups = group_indexed(items, leftover)
     if prefix in (INPUT_MESSAGES, OUTPUT_MESSAGES):
         role = "user" if prefix == INPUT_MESSAGES else "assistant"
-        return [_message(g, role, leftover) for g in groups]
-    if prefix == CHOICES:
+        out: list[Any] = [_message(g, role) for g in groups]
+    else:
         out = []
         for g in groups:
-            out.append({"role": "assistant", "parts": [{"type": "text", "content": take(g, "completion.text")}]})
-            unused(g, leftover)
-        return out
-    if prefix == TOOLS:
-        tools = []
-        for g in groups:
-            tools.append(json_or_raw(take(g, "tool.json_schema")))
-            unused(g, leftover)
-        return tools
-    docs = []
+            f = g[1]
+            if prefix == CHOICES:
+                out.append({"role": "assistant", "parts": [{"type": "text", "content": f.pop("completion.text", None)}]})
+            elif prefix == TOOLS:
+                out.append(json_or_raw(f.pop("tool.json_schema", None)))
+            else:
+                doc: dict[str, Any] = {}
+                for field in ("id", "score", "content"):
+                    v = f.pop("document." + field, None)
+                    if v is not None:
+                        doc[field] = v
+                meta = f.pop("document.metadata", None)
+                if meta is not None:
+                    doc["metadata"] = json_or_raw(meta)
+                out.append(doc)
     for g in groups:
-        doc: dict[str, Any] = {}
-        for field in ("id", "score", "content"):
-            v = take(g, "document." + field)
-            if v is not None:
-                doc[field] = v
-        meta = take(g, "document.metadata")
-        if meta is not None:
-            doc["metadata"] = json_or_raw(meta)
-        docs.append(doc)
-        unused(g, leftover)
-    return docs
+        unused(prefix, g, leftover)
+    return out

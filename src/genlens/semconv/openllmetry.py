@@ -23,7 +23,7 @@ from genlens.semconv._convert import (
     json_or_raw,
     present,
 )
-from genlens.semconv._flat import Fields, Leftover, drop_prefix, group_indexed, sub_items, take, unused
+from genlens.semconv._flat import Group, Leftover, nested_rows, unused
 from genlens.semconv._messages import any_message, finish_reason, finish_reasons, legacy_prompt
 
 SPAN_KIND = "traceloop.span.kind"
@@ -108,38 +108,49 @@ def _content_parts(content: Any) -> list[dict[str, Any]]:
     return [{"type": "text", "content": content}]
 
 
-def _message(f: Fields, default_role: str, leftover: Leftover) -> dict[str, Any]:
-    role = take(f, "role")
+_TOOL_CALLS = "tool_calls."
+_NESTED = (_TOOL_CALLS,)
+
+
+def _message(g: Group, default_role: str) -> dict[str, Any]:
+    f = g[1]
+    role = f.pop("role", None)
     role = role if type(role) is str and role else default_role
     parts: list[dict[str, Any]] = []
-    content = take(f, "content")
-    if content is None:
-        content = take(f, "prompt.text")  # OpenInference legacy completions, same prefix
+    content = f.pop("content", None)
+    if content is None:  # OpenInference's legacy completions API shares the llm.prompts. prefix
+        content = f.pop("prompt.text", None)
         if content is None:
-            content = take(f, "completion.text")
+            content = f.pop("completion.text", None)
     if content is not None:
         if role == "tool":
-            parts.append({"type": "tool_call_response", "id": take(f, "tool_call_id"),
+            parts.append({"type": "tool_call_response", "id": f.pop("tool_call_id", None),
                           "response": json_or_raw(content)})
         else:
             parts.extend(_content_parts(content))
-    for g in group_indexed(sub_items(f, "tool_calls."), leftover):
-        parts.append({"type": "tool_call", "id": take(g, "id"), "name": take(g, "name"),
-                      "arguments": json_or_raw(take(g, "arguments"))})
-        unused(g, leftover)
-    drop_prefix(f, "tool_calls.")
-    refusal = take(f, "refusal")
+    if g[2]:
+        for _, d in nested_rows(g, _TOOL_CALLS):
+            parts.append({"type": "tool_call", "id": d.pop("id", None), "name": d.pop("name", None),
+                          "arguments": json_or_raw(d.pop("arguments", None))})
+    refusal = f.pop("refusal", None)
     if refusal is not None:
         parts.append({"type": "refusal", "content": refusal})
     msg: dict[str, Any] = {"role": role, "parts": parts}
-    fr = finish_reason(take(f, "finish_reason"))
+    fr = finish_reason(f.pop("finish_reason", None))
     if fr:
         msg["finish_reason"] = fr
-    unused(f, leftover)
     return msg
 
 
-def parse_family(prefix: str, items: list[tuple[str, str, Any]], leftover: Leftover) -> list[dict[str, Any]]:
+def nested_prefixes(prefix: str) -> tuple[str, ...]:
+    """Which nested lists a family's entries hold (for :func:`genlens.semconv._flat.layout`)."""
+    return _NESTED
+
+
+def parse_family(prefix: str, groups: list[Group], leftover: Leftover) -> list[dict[str, Any]]:
     """``gen_ai.prompt.N.*`` / ``gen_ai.completion.N.*`` / ``llm.prompts.N.*`` → OTel messages, in index order."""
     role = "user" if prefix in (PROMPT, LEGACY_PROMPTS) else "assistant"
-    return [_message(g, role, leftover) for g in group_indexed(items, leftover)]
+    out = [_message(g, role) for g in groups]
+    for g in groups:
+        unused(prefix, g, leftover)
+    return out

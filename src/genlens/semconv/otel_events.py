@@ -134,8 +134,9 @@ def split_span_events(
             if gather is None:
                 gather = _Gather()
             # On a span event the message fields are the event's attributes (there is no body).
-            body = ev.attributes if ev.name in MESSAGE_EVENTS or ev.name == a.EV_CHOICE else None
-            gather.add(ev.name, body, ev.attributes)
+            ev_attrs = ev.attributes if type(ev.attributes) is dict else {}
+            body = ev_attrs if ev.name in MESSAGE_EVENTS or ev.name == a.EV_CHOICE else None
+            gather.add(ev.name, jsonable(body) if body else None, ev_attrs)
             continue
         if exc is None and ev.name == a.EV_EXCEPTION:
             exc = ev

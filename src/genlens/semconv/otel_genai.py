@@ -35,10 +35,10 @@ LOGFIRE_OPERATION_COST = "operation.cost"
 def param(v: Any) -> Any:
     """A request parameter: scalars and lists of scalars, kept as JSON values."""
     t = type(v)
-    if t is str or t is int or t is float or t is bool:
+    if t is str or t is float or t is bool:
         return v
-    if t is list or t is tuple:
-        return jsonable(v)
+    if t is int or t is list or t is tuple:
+        return jsonable(v)  # ints beyond int64 become text; lists are copied JSON-safe
     return None
 
 
