@@ -89,6 +89,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retry_after_s", _positive_float, 1.0, "Retry-After seconds sent with 429/503 answers."),
     Setting("default_tenant", str, "default", "Tenant for spans whose resource or attributes name none."),
     Setting("log_level", str, "info", "Log level of the server (debug, info, warning, error)."),
+    Setting("prices", _path, None, "YAML/JSON price file whose entries override the bundled price library."),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -109,6 +110,7 @@ class Settings:
     retry_after_s: float = 1.0
     default_tenant: str = "default"
     log_level: str = "info"
+    prices: Path | None = None
 
     @property
     def db_path(self) -> Path:
@@ -172,6 +174,6 @@ def resolve(
 
 
 # Sections a config file may hold besides flat settings (owned by later components).
-_FILE_SECTIONS: frozenset[str] = frozenset({"prices", "budgets", "slos", "alerts"})
+_FILE_SECTIONS: frozenset[str] = frozenset({"budgets", "slos", "alerts"})
 
 assert {f.name for f in fields(Settings)} == set(SETTINGS_BY_NAME), "settings table and Settings differ"

@@ -28,7 +28,7 @@ def row_stages(settings: Settings) -> tuple[RowStage, ...]:
         from genlens.pricing import PriceBook, apply_costs
     except ImportError:
         return ()
-    book = PriceBook.load(getattr(settings, "prices", None))
+    book = PriceBook.load(settings.prices)
 
     def price(rows: list[dict[str, Any]]) -> None:
         apply_costs(rows, book)
