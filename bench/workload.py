@@ -86,7 +86,12 @@ def trace_spans(r: random.Random, start_ns: int, tools: int = 4) -> list[dict[st
                       "start": t, "end": t + dur, "attributes": attrs})
         return span_id
 
-    base = {"app.llm.feature": ctx["feature"], "app.llm.tenant.id": ctx["tenant"]}
+    # genlens.context() puts the request context on every span inside it, not only on LLM calls
+    base = {"app.llm.feature": ctx["feature"], "app.llm.tenant.id": ctx["tenant"],
+            "app.llm.conversation.id": ctx["conv"], "user.id": ctx["user"],
+            "app.llm.experiment.id": "exp-1", "app.llm.experiment.variant": "a",
+            "app.llm.prompt.template.id": f"{ctx['feature']}-prompt", "app.llm.prompt.template.sha": ctx["sha"],
+            "code.function": "handle", "code.namespace": "support.bot", "thread.id": r.randint(1, 64)}
     root = add("invoke_workflow support", None, 9 * 10**9, {**base, "gen_ai.operation.name": "invoke_workflow"})
     agent = add("invoke_agent planner", root, 8 * 10**9, {**base, "gen_ai.operation.name": "invoke_agent",
                                                            "gen_ai.agent.name": "planner"})
@@ -97,8 +102,10 @@ def trace_spans(r: random.Random, start_ns: int, tools: int = 4) -> list[dict[st
                                        "gen_ai.data_source.id": "kb", "app.llm.retrieval.document_ids": ["d1", "d2"]})
     for i in range(tools):
         tool = add(f"execute_tool tool{i}", agent, 2 * 10**9, {**base, "gen_ai.operation.name": "execute_tool",
-                                                               "gen_ai.tool.name": f"tool{i}",
-                                                               "gen_ai.tool.call.id": f"call_{i}"})
+                                                               "gen_ai.tool.name": f"tool{i}", "gen_ai.tool.type": "function",
+                                                               "gen_ai.tool.call.id": f"call_{i}",
+                                                               "gen_ai.tool.description": "Looks up an order by id",
+                                                               "http.response.status_code": 200})
         add("chat summarize", tool, 10**9, _llm_attrs(r, ctx, "genlens"))
     t += 3 * 10**9
     add("chat answer", agent, 2 * 10**9, _llm_attrs(r, ctx, style))
