@@ -144,3 +144,27 @@ def test_threads_sharing_one_book_get_the_same_answers(monkeypatch: pytest.Monke
     assert all(not thread.is_alive() for thread in threads)
     assert all(run == expected for slot in results for run in slot)
     assert sum(len(slot) for slot in results) == 20
+
+
+def test_library_fallback_when_rates_cannot_be_derived(monkeypatch: pytest.MonkeyPatch) -> None:
+    from genlens.pricing import library
+
+    def refuse(self: object, at_ns: int, input_tokens: int) -> None:
+        raise ValueError("cannot flatten this price")
+
+    monkeypatch.setattr(library.LibraryModel, "rates", refuse)
+    book = PriceBook.load()
+    at = int(datetime(2025, 6, 10, 3, tzinfo=UTC).timestamp()) * 10**9
+    for provider, model in (("openai", "o3"), ("google", "gemini-2.5-pro"), ("openai", "gpt-4o")):
+        for usage in ((1000, 100, 10, 0, 0), (250_000, 100, 0, 0, 0)):
+            cost = book.cost(provider, model, Usage(*usage), at)
+            assert cost.source == "computed" and cost.usd is not None
+            assert math.isclose(cost.usd, reference(provider, model, usage, at), rel_tol=1e-9, abs_tol=1e-12)
+    assert book.stats["library_fallbacks"] == 6
+
+    def broken(self: object, at_ns: int, usage: object) -> float:
+        raise ValueError("Invalid usage data")
+
+    monkeypatch.setattr(library.LibraryModel, "reference_cost", broken)
+    cost = PriceBook.load().cost("openai", "o3", Usage(10, 10), at)
+    assert cost.usd is None and cost.source == "unknown" and cost.reason == "price library error: Invalid usage data"
