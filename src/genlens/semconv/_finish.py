@@ -120,9 +120,7 @@ def _tokens(row: dict[str, Any], got: Got, rest: dict[str, Any], attrs: dict[str
 
 
 def _provider(row: dict[str, Any], got: Got) -> None:
-    p = row["provider"]
-    if p is not None:
-        row["provider"] = otel.provider(p)
+    if row["provider"] is not None:  # already normalized by its converter
         return
     h, s = got.get("x:oi_provider"), got.get("x:oi_system")
     if h is not None or s is not None:
@@ -216,14 +214,14 @@ def finish_row(raw: RawSpan, row: dict[str, Any], got: Got, params: dict[str, An
     if row["operation"] is None:
         row["operation"] = op
     _provider(row, got)
-    model = got.get("x:oi_model")
+    if "x:invocation_params" in got:
+        _invocation_params(row, got, params, rest, attrs)
+    model = got.get("x:oi_model")  # OpenInference's model name is the response's; the request's if none
     if model is not None:
         if row["response_model"] is None:
             row["response_model"] = model[1]
         if row["request_model"] is None:
             row["request_model"] = model[1]
-    if "x:invocation_params" in got:
-        _invocation_params(row, got, params, rest, attrs)
     row["request_params"] = params or None
 
     aggregated = False

@@ -119,13 +119,13 @@ class _Plan:
                 multi.append((slot, steps))
         self.singles = tuple(singles)
         self.multi = tuple(multi)
-        self.unknown = tuple(unknown)
         layouts = []
         for p, items in fams.items():
             template, bad = layout(items, FAMILIES[p][2](p))
             unknown.extend(bad)
             layouts.append((p, template))
         self.fams = tuple(layouts)
+        self.unknown = tuple(unknown)
         self.bits = bits
         self.content = tuple(slot for slot in slots if slot[:2] == "c:")
 

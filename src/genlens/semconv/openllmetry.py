@@ -25,6 +25,7 @@ from genlens.semconv._convert import (
 )
 from genlens.semconv._flat import Group, Leftover, nested_rows, unused
 from genlens.semconv._messages import any_message, finish_reason, finish_reasons, legacy_prompt
+from genlens.semconv.otel_genai import provider_value
 
 SPAN_KIND = "traceloop.span.kind"
 LLM_REQUEST_TYPE = "llm.request.type"
@@ -56,7 +57,7 @@ KEYS: list[tuple[str, str | None, int, Any, int]] = [
     ("llm.usage.completion_tokens", "output_tokens", L, as_count, C),
     ("llm.usage.total_tokens", "total_tokens", L, as_count, C),
     ("llm.usage.reasoning_tokens", "reasoning_tokens", L, as_count, C),
-    ("llm.vendor", "provider", L, as_str, C),
+    ("llm.vendor", "provider", L, provider_value, C),
     ("llm.request.model", "request_model", L, as_str, C),
     ("llm.response.model", "response_model", L, as_str, C),
     ("llm.temperature", "temperature", L, as_float, C),

@@ -42,9 +42,13 @@ def param(v: Any) -> Any:
     return None
 
 
+def _provider_value(v: Any) -> str | None:
+    return provider_value(v)
+
+
 KEYS: list[tuple[str, str | None, int, Any, int]] = [
-    (a.GEN_AI_PROVIDER_NAME, "provider", P_OTEL, as_str, C_OTEL),
-    (a.GEN_AI_SYSTEM, "provider", P_OTEL + 1, as_str, C_OTEL),
+    (a.GEN_AI_PROVIDER_NAME, "provider", P_OTEL, _provider_value, C_OTEL),
+    (a.GEN_AI_SYSTEM, "provider", P_OTEL + 1, _provider_value, C_OTEL),
     (a.GEN_AI_OPERATION_NAME, "operation", P_OTEL, as_str, C_OTEL),
     (a.GEN_AI_REQUEST_MODEL, "request_model", P_OTEL, as_str, C_OTEL),
     (a.GEN_AI_RESPONSE_MODEL, "response_model", P_OTEL, as_str, C_OTEL),
@@ -151,3 +155,8 @@ def provider(v: str) -> str:
     """Normalize a provider value: lower-case, then the alias table."""
     low = v.lower() if not v.islower() else v
     return PROVIDER_ALIASES.get(low, low)
+
+
+def provider_value(v: Any) -> str | None:
+    """Converter for provider attributes: a normalized provider, or ``None``."""
+    return provider(v) if type(v) is str and v else None
