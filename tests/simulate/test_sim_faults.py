@@ -206,3 +206,18 @@ def test_admin_api_round_trip(sim: Simulator, oai: openai.OpenAI) -> None:
         assert admin.put("/admin/latency_scale", json={"latency_scale": 0}).json() == {"latency_scale": 0.0}
         assert admin.get("/admin/nothing").status_code == 404
         assert admin.get("/admin/health").json() == {"ok": True}
+
+
+def test_stream_stops_when_client_leaves() -> None:
+    slow = ModelProfile("slow-1", queue_s=0.0, prefill_s_per_token=0.0, decode_s_per_token=0.05,
+                        output_tokens=(400, 400))  # 20 s if it were streamed to the end
+    with run_simulator(config=SimulatorConfig(models={"slow": slow}, jitter=0.0)) as s, \
+            openai.OpenAI(base_url=s.url + "/v1", api_key="k", max_retries=0) as client:
+        stream = client.chat.completions.create(model="slow", messages=MSG, stream=True)
+        next(iter(stream))
+        stream.close()
+        for _ in range(100):  # bounded wait for the server to notice
+            if s.stats()["counters"].get("client_disconnects"):
+                break
+            time.sleep(0.05)
+        assert s.stats()["counters"]["client_disconnects"] == 1

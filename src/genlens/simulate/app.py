@@ -169,7 +169,8 @@ async def _complete(ex: Exchange, rt: Runtime, api: str, body: dict[str, Any], p
             payload = am.message_json(c, mid, model)
     if stream:
         await ex.start_stream(headers)
-        await pace(ex, frames, c.ttft_s, c.tpot_s, c.stall_after, c.stall_s)
+        if not await pace(ex, frames, c.ttft_s, c.tpot_s, c.stall_after, c.stall_s):
+            rt.state.count("client_disconnects")
     else:
         if c.stall_after is not None:  # a stalled non-streaming call hangs, then the connection drops
             await _sleep(c.stall_s)

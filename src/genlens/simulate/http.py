@@ -131,26 +131,34 @@ async def pace(ex: Exchange, frames: list[Frame], ttft_s: float, tpot_s: float,
     Frames between sleeps go out in one write.  With ``stall_after`` set, the
     stream stops after that many token frames, waits ``stall_s`` and then
     raises ``StreamAborted`` (the connection is dropped without the final
-    event).  Returns True when the whole stream was sent.
+    event).  Returns True when the whole stream was sent, False when the
+    client went away first (then nothing more is sent or slept).
     """
     pending: list[bytes] = []
     tokens = 0
-    for data, is_token in frames:
-        if is_token:
-            if stall_after is not None and tokens >= stall_after:
-                if pending:
-                    await ex.write(b"".join(pending))
-                await asyncio.sleep(stall_s)
-                raise StreamAborted("stalled stream dropped")
-            delay = ttft_s if tokens == 0 else tpot_s
-            if delay > 0:
-                if pending and tokens > 0:  # opening events wait for TTFT with the first token
-                    await ex.write(b"".join(pending))
-                    pending = []
-                await asyncio.sleep(delay)
-            tokens += 1
-        pending.append(data)
-    if pending:
-        await ex.write(b"".join(pending))
-    await ex.end()
-    return True
+    # the body is read already, so the next receive() only returns when the client goes away
+    gone = asyncio.ensure_future(ex.receive())
+    try:
+        for data, is_token in frames:
+            if gone.done():
+                return False
+            if is_token:
+                if stall_after is not None and tokens >= stall_after:
+                    if pending:
+                        await ex.write(b"".join(pending))
+                    await asyncio.wait({gone}, timeout=stall_s)  # a client that leaves ends the wait
+                    raise StreamAborted("stalled stream dropped")
+                delay = ttft_s if tokens == 0 else tpot_s
+                if delay > 0:
+                    if pending and tokens > 0:  # opening events wait for TTFT with the first token
+                        await ex.write(b"".join(pending))
+                        pending = []
+                    await asyncio.sleep(delay)
+                tokens += 1
+            pending.append(data)
+        if pending:
+            await ex.write(b"".join(pending))
+        await ex.end()
+        return True
+    finally:
+        gone.cancel()
