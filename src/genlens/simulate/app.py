@@ -150,7 +150,8 @@ async def _complete(ex: Exchange, rt: Runtime, api: str, body: dict[str, Any], p
         rid = "chatcmpl-" + rt.state.random_id(_B62, 29)
         fingerprint = "fp_" + digest(model).hex()[:10]
         if stream:
-            include = bool((body.get("stream_options") or {}).get("include_usage"))
+            options = body.get("stream_options")
+            include = isinstance(options, dict) and bool(options.get("include_usage"))
             frames = oc.chat_frames(c, rid, model, fingerprint, include)
         else:
             payload = oc.chat_json(c, rid, model, fingerprint)
