@@ -221,3 +221,17 @@ def test_stream_stops_when_client_leaves() -> None:
                 break
             time.sleep(0.05)
         assert s.stats()["counters"]["client_disconnects"] == 1
+
+
+def test_in_flight_limit_answers_503_and_counts() -> None:
+    slow = ModelProfile("slow-1", queue_s=0.0, decode_s_per_token=0.05, output_tokens=(400, 400))
+    cfg = SimulatorConfig(models={"slow": slow}, jitter=0.0, max_in_flight=1)
+    with run_simulator(config=cfg) as s, openai.OpenAI(base_url=s.url + "/v1", api_key="k",
+                                                       max_retries=0) as client:
+        stream = client.chat.completions.create(model="slow", messages=MSG, stream=True)
+        next(iter(stream))  # one request is in flight now
+        with pytest.raises(openai.InternalServerError) as caught:
+            client.chat.completions.create(model="slow", messages=MSG)
+        stream.close()
+        assert caught.value.status_code == 503
+        assert s.stats()["counters"]["rejected_in_flight"] == 1

@@ -252,15 +252,28 @@ def create_app(rt: Runtime) -> Callable[[Scope, Receive, Send], Any]:
         ("POST", "/v1/messages"): "messages",
     }
     max_body = rt.config.max_body_bytes
+    limit = rt.config.max_in_flight
+    in_flight = 0
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal in_flight
         if scope["type"] != "http":
             return  # lifespan is off; websockets are not served
         ex = Exchange(scope, receive, send, max_body)
         api = routes.get((scope["method"], scope["path"]))
         try:
             if api is not None:
-                await completion(ex, rt, api)
+                if in_flight >= limit:
+                    rt.state.count("rejected_in_flight")
+                    err = ApiError(503, f"The simulator is serving {limit} requests already.",
+                                   headers=[("retry-after", "1")])
+                    render = am.error_body if api == "messages" else oc.error_body
+                    return await ex.reply(503, render(err), err.headers)
+                in_flight += 1
+                try:
+                    await completion(ex, rt, api)
+                finally:
+                    in_flight -= 1
             elif scope["path"].startswith("/admin/"):
                 await admin(ex, rt)
             elif scope["path"] == "/v1/messages/count_tokens" and scope["method"] == "POST":

@@ -8,6 +8,7 @@ A YAML file (``genlens simulate --config FILE``) looks like::
 
     seed: 7
     latency_scale: 1.0        # 0 = never sleep (tests, benchmarks)
+    max_in_flight: 10000      # provider requests at once; more are answered 503 and counted
     jitter: 0.1               # +-10 % uniform noise on TTFT and TPOT
     models:                   # merged over the built-in table, key = requested name
       gpt-4o-mini:
@@ -198,6 +199,7 @@ class SimulatorConfig:
     jitter: float = 0.1
     strict_models: bool = False  # unknown model → 404 instead of a generic profile
     max_body_bytes: int = 16 * 1024 * 1024
+    max_in_flight: int = 10_000  # provider requests served at once; more get 503 (counted)
     cache_block_tokens: int = 128
     cache_entries: int = 200_000
 
@@ -211,7 +213,7 @@ class SimulatorConfig:
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> SimulatorConfig:
         known = {"models", "faults", "seed", "latency_scale", "jitter", "strict_models", "max_body_bytes",
-                 "cache_block_tokens", "cache_entries"}
+                 "max_in_flight", "cache_block_tokens", "cache_entries"}
         unknown = sorted(set(map(str, raw)) - known)
         if unknown:
             raise ConfigError(f"unknown simulator config key(s) {unknown}; known: {sorted(known)}")
@@ -226,6 +228,7 @@ class SimulatorConfig:
                 "jitter": float(raw.get("jitter", 0.1)),
                 "strict_models": bool(raw.get("strict_models", False)),
                 "max_body_bytes": int(raw.get("max_body_bytes", 16 * 1024 * 1024)),
+                "max_in_flight": int(raw.get("max_in_flight", 10_000)),
                 "cache_block_tokens": int(raw.get("cache_block_tokens", 128)),
                 "cache_entries": int(raw.get("cache_entries", 200_000)),
             }
@@ -233,8 +236,9 @@ class SimulatorConfig:
             raise ConfigError(f"bad simulator config value: {exc}") from exc
         if scalars["latency_scale"] < 0 or not 0 <= scalars["jitter"] < 1:
             raise ConfigError(f"latency_scale must be >= 0 and jitter in [0, 1): {raw!r}")
-        if scalars["cache_block_tokens"] <= 0 or scalars["cache_entries"] <= 0 or scalars["max_body_bytes"] <= 0:
-            raise ConfigError("cache_block_tokens, cache_entries and max_body_bytes must be > 0")
+        if min(scalars["cache_block_tokens"], scalars["cache_entries"], scalars["max_body_bytes"],
+               scalars["max_in_flight"]) <= 0:
+            raise ConfigError("cache_block_tokens, cache_entries, max_body_bytes and max_in_flight must be > 0")
         return cls(models=models, faults=faults, **scalars)
 
     @classmethod
