@@ -34,19 +34,22 @@ _COMPLETION_FAMILIES = frozenset((oi.CHOICES, ol.LEGACY_PROMPTS, ol.LEGACY_COMPL
 
 # Spans of one batch part share one resource dict: read it once.  Keyed by id()
 # with the dict itself kept in the entry, so an id is never reused while cached.
-_RES_CACHE: dict[int, tuple[Any, str | None, str | None, str | None, str | None]] = {}
+_RES_CACHE: dict[int, tuple[Any, str | None, str | None, str | None, str | None, Any]] = {}
 _RES_CACHE_MAX = 256
 
 
-def _resource_fields(res: Any) -> tuple[Any, str | None, str | None, str | None, str | None]:
+def _resource_fields(res: Any) -> tuple[Any, str | None, str | None, str | None, str | None, Any]:
+    """(resource, service name, version, environment, tenant, JSON-safe resource), once per resource dict."""
     hit = _RES_CACHE.get(id(res))
     if hit is not None and hit[0] is res:
         return hit
     if type(res) is not dict:
-        return (res, None, None, None, None)
+        return (res, None, None, None, None, None)
+    simple = all(type(v) in (str, float, bool) or (type(v) is int and -(1 << 63) <= v < (1 << 63))
+                 for v in res.values())
     entry = (res, as_str(res.get(a.SERVICE_NAME)), as_str(res.get(a.SERVICE_VERSION)),
              as_str(res.get(a.DEPLOYMENT_ENVIRONMENT_NAME)) or as_str(res.get(a.DEPLOYMENT_ENVIRONMENT)),
-             tenant_from_resource(res))
+             tenant_from_resource(res), res if simple else jsonable(res))
     if len(_RES_CACHE) >= _RES_CACHE_MAX:
         _RES_CACHE.clear()
     _RES_CACHE[id(res)] = entry
@@ -202,7 +205,7 @@ def finish_row(raw: RawSpan, row: dict[str, Any], got: Got, params: dict[str, An
     if res:
         svc = _resource_fields(res)
         row["service_name"], row["service_version"], row["environment"] = svc[1], svc[2], svc[3]
-        row["resource_attributes"] = res if type(res) is dict else None
+        row["resource_attributes"] = svc[5]
         if row["tenant"] is None:
             row["tenant"] = svc[4] or default_tenant
     elif row["tenant"] is None:

@@ -41,6 +41,8 @@ class _Gather:
     def add(self, name: str, body: Any, attributes: dict[str, Any]) -> None:
         if type(body) is str:
             body = parse_json(body) if body[:1] == "{" else {"content": body}
+        elif body is not None:
+            body = jsonable(body)  # kvlist bodies may hold bytes
         if body is None:
             body = {}
         role = MESSAGE_EVENTS.get(name)
@@ -69,19 +71,19 @@ class _Gather:
         self.choices.append((idx, len(self.choices), msg))
 
     def _details(self, src: dict[str, Any]) -> None:
-        got = messages(src.get(a.GEN_AI_INPUT_MESSAGES), "user")
+        got = messages(_safe(src.get(a.GEN_AI_INPUT_MESSAGES)), "user")
         if got:
             self.inputs.extend(got)
-        got = messages(src.get(a.GEN_AI_OUTPUT_MESSAGES), "assistant")
+        got = messages(_safe(src.get(a.GEN_AI_OUTPUT_MESSAGES)), "assistant")
         if got:
             self.outputs.extend(got)
         sysi = src.get(a.GEN_AI_SYSTEM_INSTRUCTIONS)
         if sysi is not None:
-            self.system = instructions(sysi)
+            self.system = instructions(_safe(sysi))
 
     @staticmethod
     def _legacy(value: Any, into: list[dict[str, Any]], role: str) -> None:
-        got = messages(legacy_prompt(value), role) if value is not None else None
+        got = messages(legacy_prompt(_safe(value)), role) if value is not None else None
         if got:
             into.extend(got)
 
@@ -97,6 +99,10 @@ class _Gather:
         return out
 
 
+def _safe(v: Any) -> Any:
+    return v if type(v) is str or v is None else jsonable(v)
+
+
 def _has_parts(msgs: list[dict[str, Any]]) -> bool:
     """Content capture off still emits the events, without content: that is "not captured", not "empty"."""
     return any(m.get("parts") for m in msgs)
@@ -109,7 +115,7 @@ def logs_to_content(logs: list[RawLog]) -> list[ContentRecord]:
         name = log.event_name
         if not name and type(log.attributes) is dict:
             name = log.attributes.get(a.EVENT_NAME)
-        if name not in CONTENT_EVENTS or not log.span_id or not log.trace_id:
+        if type(name) is not str or name not in CONTENT_EVENTS or not log.span_id or not log.trace_id:
             continue
         key = (log.trace_id, log.span_id)
         g = groups.get(key)
