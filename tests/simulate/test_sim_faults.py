@@ -177,7 +177,7 @@ def test_planned_latency_matches_profile_formula() -> None:
         s.set_faults("calc", latency_multiplier=2.0)
         r = client.post("/v1/chat/completions", json={"model": "calc", "messages": [
             {"role": "user", "content": content}]})
-    assert r.status_code == 200
+    assert r.status_code == 200 and r.json()["usage"]["prompt_tokens"] == 102
     assert float(r.headers["x-simulator-ttft-ms"]) == pytest.approx((0.5 + 0.01 * 102) * 0.001 * 2 * 1000, abs=1e-3)
     assert float(r.headers["x-simulator-tpot-ms"]) == pytest.approx(0.2 * 0.001 * 2 * 1000, abs=1e-3)
 
@@ -235,3 +235,20 @@ def test_in_flight_limit_answers_503_and_counts() -> None:
         stream.close()
         assert caught.value.status_code == 503
         assert s.stats()["counters"]["rejected_in_flight"] == 1
+
+
+def test_stream_is_paced_ttft_then_tpot() -> None:
+    paced = ModelProfile("paced-1", queue_s=0.05, prefill_s_per_token=0.0, decode_s_per_token=0.02,
+                         output_tokens=(8, 8))
+    with run_simulator(config=SimulatorConfig(models={"paced": paced}, jitter=0.0)) as s, \
+            httpx.Client(base_url=s.url) as client:
+        start = time.perf_counter()
+        arrivals = []
+        with client.stream("POST", "/v1/chat/completions", json={"model": "paced", "messages": MSG,
+                                                                  "stream": True}) as r:
+            for line in r.iter_lines():
+                if line.startswith("data: {") and '"content":"' in line and '"content":""' not in line:
+                    arrivals.append(time.perf_counter() - start)
+    assert len(arrivals) == 8
+    # lower bounds only (sleeps guarantee them): first token after TTFT, the last after 7 more TPOTs
+    assert arrivals[0] >= 0.05 and arrivals[-1] >= 0.05 + 7 * 0.02

@@ -204,6 +204,10 @@ def test_responses_api_json_stream_and_tools(oai: openai.OpenAI) -> None:
     t = oai.responses.create(model="gpt-4o", input=[{"role": "user", "content": "find docs"}], tools=[tool])
     (call,) = t.output
     assert call.type == "function_call" and call.name == "lookup" and json.loads(call.arguments) == {"key": "find docs"}
+    with oai.responses.stream(model="gpt-4o", input=[{"role": "user", "content": "find docs"}],
+                              tools=[tool]) as stream:
+        streamed = stream.get_final_response()
+    assert streamed.output[0].type == "function_call" and streamed.output[0].arguments == call.arguments
     follow = oai.responses.create(model="gpt-4o", tools=[tool], input=[
         {"role": "user", "content": "find docs"},
         {"type": "function_call", "call_id": call.call_id, "name": "lookup", "arguments": call.arguments},

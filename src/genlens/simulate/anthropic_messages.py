@@ -103,7 +103,8 @@ def parse_messages(body: dict[str, Any]) -> Prompt:
             last_user, last_tool_result = "".join(texts), has_result
         else:
             last_tool_result = False
-    choice = body.get("tool_choice") if isinstance(body.get("tool_choice"), dict) else {}
+    raw_choice = body.get("tool_choice")
+    choice: dict[str, Any] = raw_choice if isinstance(raw_choice, dict) else {}
     forced = choice.get("name") if choice.get("type") == "tool" else ("none" if choice.get("type") == "none" else None)
     return Prompt(text="".join(out), last_user_text=last_user,
                   last_is_tool_result=last_tool_result or messages[-1].get("role") == "assistant",
@@ -134,7 +135,7 @@ def message_json(c: Completion, mid: str, model: str) -> dict[str, Any]:
 
 
 def message_frames(c: Completion, mid: str, model: str) -> list[Frame]:
-    start = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [],
+    start: dict[str, Any] = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": [],
              "stop_reason": None, "stop_sequence": None, "usage": _usage(c, 1)}
     frames: list[Frame] = [(sse({"type": "message_start", "message": start}, "message_start"), False)]
     index = 0

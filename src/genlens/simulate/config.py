@@ -97,8 +97,8 @@ BUILTIN_MODELS: dict[str, ModelProfile] = {
     "claude-sonnet-4-5": _chat("claude-sonnet-4-5-20250929", "anthropic", 0.45, 0.0001, 0.016, 200_000),
     "claude-haiku-4-5": _chat("claude-haiku-4-5-20251001", "anthropic", 0.2, 0.00005, 0.008, 200_000, 2048),
 }
-for _profile in list(BUILTIN_MODELS.values()):
-    BUILTIN_MODELS.setdefault(_profile.response_model, _profile)
+for _builtin in list(BUILTIN_MODELS.values()):
+    BUILTIN_MODELS.setdefault(_builtin.response_model, _builtin)
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ class SimulatorConfig:
             models[str(name)] = _profile(str(name), spec, models.get(str(name)))
         faults = {str(name): build_faults(spec) for name, spec in (raw.get("faults") or {}).items()}
         try:
-            scalars = {
+            scalars: dict[str, Any] = {
                 "seed": int(raw.get("seed", 0)),
                 "latency_scale": float(raw.get("latency_scale", 1.0)),
                 "jitter": float(raw.get("jitter", 0.1)),

@@ -22,7 +22,7 @@ from genlens.simulate.openai_chat import _int_or_none, _text_of
 
 def parse_responses(body: dict[str, Any]) -> Prompt:
     raw_input = body.get("input")
-    items: list[Any] = [{"role": "user", "content": raw_input}] if isinstance(raw_input, str) else raw_input
+    items: Any = [{"role": "user", "content": raw_input}] if isinstance(raw_input, str) else raw_input
     if not isinstance(items, list) or not items:
         raise ApiError(400, "'input' must be a string or a non-empty array of input items.", "invalid_value")
     tools = []
