@@ -133,14 +133,22 @@ def export_request(spans: list[dict[str, Any]], service: str = "support-bot") ->
 
 
 def batches(n_batches: int, batch_size: int = 512, seed: int = 7, start_ns: int | None = None,
-            spread_ns: int = 3600 * 10**9) -> list[bytes]:
-    """Serialized OTLP requests of ``batch_size`` spans each (whole traces, cut at the batch edge)."""
+            spread_ns: int = 3600 * 10**9, tenant: str | None = None) -> list[bytes]:
+    """Serialized OTLP requests of ``batch_size`` spans each (whole traces, cut at the batch edge).
+
+    ``tenant`` puts every span in one tenant (the single-tenant deployment, where a
+    query scans every span); by default traces spread over 50 tenants.
+    """
     r = random.Random(seed)
     start_ns = start_ns or time.time_ns() - spread_ns
     out: list[bytes] = []
     pending: list[dict[str, Any]] = []
     while len(out) < n_batches:
-        pending.extend(trace_spans(r, start_ns + r.randint(0, spread_ns)))
+        new = trace_spans(r, start_ns + r.randint(0, spread_ns))
+        if tenant is not None:
+            for span in new:
+                span["attributes"]["app.llm.tenant.id"] = tenant
+        pending.extend(new)
         while len(pending) >= batch_size and len(out) < n_batches:
             out.append(export_request(pending[:batch_size]).SerializeToString())
             pending = pending[batch_size:]
