@@ -141,3 +141,16 @@ def test_error_classes(sim: Simulator, claude: anthropic.Anthropic, status: int,
     assert isinstance(body, dict) and body["type"] == "error" and body["error"]["message"]
     if status == 429:
         assert caught.value.response.headers["retry-after"] == "2"
+
+
+def test_output_format_json_schema_and_invalid_json_fault(sim: Simulator, claude: anthropic.Anthropic) -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "rank": {"type": "integer"}}}
+    fmt = {"output_format": {"type": "json_schema", "schema": schema}}
+    m = claude.messages.create(model=MODEL, max_tokens=200, messages=[{"role": "user", "content": "Oslo"}],
+                               extra_body=fmt)
+    assert json.loads(m.content[0].text) == {"city": "Oslo", "rank": 4}
+    sim.set_faults(MODEL, invalid_json_rate=1.0)
+    broken = claude.messages.create(model=MODEL, max_tokens=200, messages=[{"role": "user", "content": "Oslo"}],
+                                    extra_body=fmt)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(broken.content[0].text)

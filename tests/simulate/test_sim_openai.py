@@ -216,3 +216,34 @@ def test_responses_api_json_stream_and_tools(oai: openai.OpenAI) -> None:
     cut = oai.responses.create(model="gpt-4o-mini", input="hello", max_output_tokens=16)
     assert cut.status == "incomplete" and cut.incomplete_details is not None
     assert cut.incomplete_details.reason == "max_output_tokens"
+
+
+def test_reasoning_models_report_reasoning_tokens(oai: openai.OpenAI) -> None:
+    r = oai.chat.completions.create(model="o3-mini", messages=[{"role": "user", "content": "think"}])
+    assert r.model == "o3-mini-2025-01-31" and r.usage is not None
+    details = r.usage.completion_tokens_details
+    assert details is not None and 64 <= (details.reasoning_tokens or 0) <= 640
+    assert r.usage.completion_tokens == tokens(r.choices[0].message.content or "") + details.reasoning_tokens
+    resp = oai.responses.create(model="gpt-5", input="think")
+    assert [item.type for item in resp.output] == ["reasoning", "message"]
+    assert resp.usage is not None and 64 <= resp.usage.output_tokens_details.reasoning_tokens <= 512
+    assert resp.usage.output_tokens == tokens(resp.output_text) + resp.usage.output_tokens_details.reasoning_tokens
+    with oai.responses.stream(model="gpt-5", input="think") as stream:
+        final = stream.get_final_response()
+    assert final.output_text == resp.output_text
+
+
+def test_reasoning_delays_first_token() -> None:
+    from genlens.simulate import ModelProfile, SimulatorConfig, run_simulator
+
+    thinker = ModelProfile("thinker-1", queue_s=1.0, prefill_s_per_token=0.0, decode_s_per_token=0.5,
+                           output_tokens=(4, 4), reasoning_tokens=(10, 10))
+    cfg = SimulatorConfig(models={"thinker": thinker}, jitter=0.0, latency_scale=0.001)
+    with run_simulator(config=cfg) as s, openai.OpenAI(base_url=s.url + "/v1", api_key="k",
+                                                       max_retries=0) as client:
+        raw = client.chat.completions.with_raw_response.create(model="thinker", messages=[
+            {"role": "user", "content": "q"}])
+    usage = raw.parse().usage
+    assert usage is not None and usage.completion_tokens == 4 + 10
+    # TTFT = (queue) * scale + reasoning * TPOT = 1.0 * 0.001 + 10 * 0.0005 seconds
+    assert float(raw.headers["x-simulator-ttft-ms"]) == pytest.approx((0.001 + 10 * 0.0005) * 1000, abs=1e-3)

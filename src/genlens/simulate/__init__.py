@@ -25,7 +25,12 @@ Behaviour (details in the module docstrings):
 * answers are deterministic in (seed, model, prompt); aliases answer with their
   dated model name (``gpt-4o-mini`` → ``gpt-4o-mini-2024-07-18``);
 * tools: called unless the last message is a tool result (``engine.py``);
-* JSON mode (``response_format`` / ``text.format``): a schema-shaped document;
+* JSON mode (``response_format`` / ``text.format`` / Anthropic ``output_format``): a
+  schema-shaped document;
+* reasoning models (``o3-mini``, ``gpt-5``, ``gpt-5-mini``, or a profile with
+  ``reasoning_tokens``): hidden reasoning tokens are added to the output tokens,
+  reported in ``reasoning_tokens`` details, and decoded before the first visible token;
+* one choice per request (``n`` is ignored); ``stop`` sequences are not applied;
 * prompt caching: automatic 128-token blocks above 1,024 tokens for OpenAI,
   ``cache_control`` breakpoints for Anthropic (``cache.py``);
 * latency: TTFT = queue + prefill per input token, TPOT per output token, from

@@ -106,9 +106,12 @@ def parse_messages(body: dict[str, Any]) -> Prompt:
     raw_choice = body.get("tool_choice")
     choice: dict[str, Any] = raw_choice if isinstance(raw_choice, dict) else {}
     forced = choice.get("name") if choice.get("type") == "tool" else ("none" if choice.get("type") == "none" else None)
+    fmt = body.get("output_format")  # structured outputs: {"type": "json_schema", "schema": {...}}
+    json_schema = fmt.get("schema") if isinstance(fmt, dict) and fmt.get("type") == "json_schema" else None
     return Prompt(text="".join(out), last_user_text=last_user,
                   last_is_tool_result=last_tool_result or messages[-1].get("role") == "assistant",
-                  tools=tools, tool_choice=forced, max_tokens=max_tokens, cache_breakpoints=marks)
+                  tools=tools, tool_choice=forced, max_tokens=max_tokens, cache_breakpoints=marks,
+                  json_mode=json_schema is not None, json_schema=json_schema)
 
 
 def _usage(c: Completion, output_tokens: int) -> dict[str, Any]:

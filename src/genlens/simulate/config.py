@@ -63,6 +63,7 @@ class ModelProfile:
     context_window: int = 128_000
     embedding_dimensions: int = 1536
     cache_min_tokens: int = 1024
+    reasoning_tokens: tuple[int, int] = (0, 0)  # hidden reasoning before the answer (o-series, gpt-5)
 
 
 def _chat(name: str, provider: str, queue: float, prefill: float, decode: float,
@@ -81,9 +82,11 @@ BUILTIN_MODELS: dict[str, ModelProfile] = {
     "gpt-4.1": _chat("gpt-4.1-2025-04-14", "openai", 0.3, 0.0001, 0.018, 1_047_576),
     "gpt-4.1-mini": _chat("gpt-4.1-mini-2025-04-14", "openai", 0.15, 0.00004, 0.01, 1_047_576),
     "gpt-4.1-nano": _chat("gpt-4.1-nano-2025-04-14", "openai", 0.1, 0.00002, 0.006, 1_047_576),
-    "gpt-5": _chat("gpt-5-2025-08-07", "openai", 0.6, 0.0001, 0.012, 400_000),
-    "gpt-5-mini": _chat("gpt-5-mini-2025-08-07", "openai", 0.4, 0.00005, 0.008, 400_000),
-    "o3-mini": _chat("o3-mini-2025-01-31", "openai", 0.5, 0.0001, 0.01, 200_000),
+    "gpt-5": replace(_chat("gpt-5-2025-08-07", "openai", 0.6, 0.0001, 0.012, 400_000), reasoning_tokens=(64, 512)),
+    "gpt-5-mini": replace(_chat("gpt-5-mini-2025-08-07", "openai", 0.4, 0.00005, 0.008, 400_000),
+                          reasoning_tokens=(32, 384)),
+    "o3-mini": replace(_chat("o3-mini-2025-01-31", "openai", 0.5, 0.0001, 0.01, 200_000),
+                       reasoning_tokens=(64, 640)),
     "text-embedding-3-small": _embedding("text-embedding-3-small", 1536),
     "text-embedding-3-large": _embedding("text-embedding-3-large", 3072),
     "text-embedding-ada-002": _embedding("text-embedding-ada-002", 1536),
@@ -265,11 +268,12 @@ def _profile(name: str, spec: Any, base: ModelProfile | None) -> ModelProfile:
         raise ConfigError(f"unknown key(s) {unknown} in models.{name}; known: {sorted(known)}")
     values: dict[str, Any] = dict(spec)
     try:
-        if "output_tokens" in values:
-            low, high = (int(v) for v in values["output_tokens"])
-            if not 0 <= low <= high:
-                raise ValueError(f"output_tokens must be [low, high] with 0 <= low <= high: {low}, {high}")
-            values["output_tokens"] = (low, high)
+        for key in ("output_tokens", "reasoning_tokens"):
+            if key in values:
+                low, high = (int(v) for v in values[key])
+                if not 0 <= low <= high:
+                    raise ValueError(f"{key} must be [low, high] with 0 <= low <= high: {low}, {high}")
+                values[key] = (low, high)
         for key in ("queue_s", "prefill_s_per_token", "cached_prefill_factor", "decode_s_per_token"):
             if key in values and not float(values[key]) >= 0:
                 raise ValueError(f"{key} must be >= 0")

@@ -59,11 +59,12 @@ class Completion:
     input_tokens: int  # every prompt token, cached ones included
     cache_read_tokens: int
     cache_write_tokens: int
-    output_tokens: int
+    output_tokens: int  # reasoning tokens included, as OpenAI reports completion tokens
     ttft_s: float
     tpot_s: float
     stall_after: int | None = None  # stream pieces sent before a stall
     stall_s: float = 0.0
+    reasoning_tokens: int = 0
 
     @property
     def refusal(self) -> bool:
@@ -71,7 +72,7 @@ class Completion:
 
     def total_s(self) -> float:
         """When the last token is ready: TTFT plus TPOT for every later token."""
-        return self.ttft_s + self.tpot_s * max(self.output_tokens - 1, 0)
+        return self.ttft_s + self.tpot_s * max(self.output_tokens - self.reasoning_tokens - 1, 0)
 
 
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -116,17 +117,21 @@ def plan(state: SimulatorState, cache: PrefixCache, profile: ModelProfile, promp
         tx.count_tokens(c.name) + tx.count_tokens(c.arguments) for c in tool_calls
     )
 
+    r_low, r_high = profile.reasoning_tokens
+    reasoning = tx.output_length(h >> 32, r_low, r_high) if r_high else 0
+
     scale = state.latency_scale * decision.latency_multiplier
     uncached = input_tokens - read
     prefill = profile.prefill_s_per_token * (uncached + profile.cached_prefill_factor * read)
-    ttft = (profile.queue_s + prefill) * scale * decision.jitter_ttft
     tpot = profile.decode_s_per_token * scale * decision.jitter_tpot
+    # hidden reasoning is decoded before the first visible token
+    ttft = (profile.queue_s + prefill) * scale * decision.jitter_ttft + reasoning * tpot
     stall_after = None
     if decision.stall:  # stream pieces: one per 4 characters, plus one opening piece per tool call
         pieces_total = tx.count_tokens(body) + sum(tx.count_tokens(c.arguments) + 1 for c in tool_calls)
         stall_after = max(pieces_total // 2, 1)
-    return Completion(body, tool_calls, finish, input_tokens, read, write, output_tokens, ttft, tpot,
-                      stall_after, decision.stall_s)
+    return Completion(body, tool_calls, finish, input_tokens, read, write, output_tokens + reasoning, ttft, tpot,
+                      stall_after, decision.stall_s, reasoning)
 
 
 def _wants_tool(prompt: Prompt) -> bool:

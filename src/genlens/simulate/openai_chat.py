@@ -121,7 +121,7 @@ def _usage(c: Completion) -> dict[str, Any]:
         "completion_tokens": c.output_tokens,
         "total_tokens": c.input_tokens + c.output_tokens,
         "prompt_tokens_details": {"cached_tokens": c.cache_read_tokens, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+        "completion_tokens_details": {"reasoning_tokens": c.reasoning_tokens, "audio_tokens": 0,
                                       "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
     }
 

@@ -72,17 +72,21 @@ def parse_responses(body: dict[str, Any]) -> Prompt:
 
 def _usage(c: Completion) -> dict[str, Any]:
     return {"input_tokens": c.input_tokens, "input_tokens_details": {"cached_tokens": c.cache_read_tokens},
-            "output_tokens": c.output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+            "output_tokens": c.output_tokens, "output_tokens_details": {"reasoning_tokens": c.reasoning_tokens},
             "total_tokens": c.input_tokens + c.output_tokens}
 
 
 def _items(c: Completion, msg_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    if c.reasoning_tokens:  # reasoning models put an (unsummarised) reasoning item first
+        items.append({"type": "reasoning", "id": "rs_" + msg_id.removeprefix("msg_"), "summary": []})
     if c.tool_calls:
-        return [{"type": "function_call", "id": "fc_" + t.id.removeprefix("call_"), "call_id": t.id,
-                 "name": t.name, "arguments": t.arguments, "status": "completed"} for t in c.tool_calls]
+        return items + [{"type": "function_call", "id": "fc_" + t.id.removeprefix("call_"), "call_id": t.id,
+                         "name": t.name, "arguments": t.arguments, "status": "completed"} for t in c.tool_calls]
     part = ({"type": "refusal", "refusal": c.text} if c.refusal
             else {"type": "output_text", "text": c.text, "annotations": [], "logprobs": []})
-    return [{"type": "message", "id": msg_id, "status": "completed", "role": "assistant", "content": [part]}]
+    return items + [{"type": "message", "id": msg_id, "status": "completed", "role": "assistant",
+                     "content": [part]}]
 
 
 def _envelope(body: dict[str, Any], rid: str, model: str, created: int, status: str,
@@ -125,7 +129,9 @@ def responses_frames(body: dict[str, Any], c: Completion, rid: str, msg_id: str,
     emit("response.created", {"response": start})
     emit("response.in_progress", {"response": start})
     for index, item in enumerate(_items(c, msg_id)):
-        if item["type"] == "function_call":
+        if item["type"] == "reasoning":
+            emit("response.output_item.added", {"output_index": index, "item": item})
+        elif item["type"] == "function_call":
             emit("response.output_item.added", {"output_index": index,
                                                 "item": {**item, "arguments": "", "status": "in_progress"}}, True)
             for piece in tx.pieces(item["arguments"]):
