@@ -76,6 +76,16 @@ def test_kvlist_and_bytes_values():
     orjson.dumps({k: v for k, v in row.items()})
 
 
+def test_oversized_ints_in_flattened_content():
+    _, records = normalize_span(raw_span({"gen_ai.prompt.0.content": 10**30, "gen_ai.prompt.0.role": "user",
+                                          "retrieval.documents.0.document.score": -(10**25)}))
+    data = {r.kind: r.data for r in records}
+    assert data["input_messages"] == [{"role": "user", "parts": [{"type": "text", "content": str(10**30)}]}]
+    assert data["documents"] == [{"score": str(-(10**25))}]
+    for r in records:
+        orjson.dumps(r.data)
+
+
 def test_hostile_structure_and_sizes():
     deep: object = "leaf"
     for _ in range(5000):

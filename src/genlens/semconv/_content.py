@@ -87,7 +87,7 @@ def span_content(raw: RawSpan, row: dict[str, Any], got: dict[str, tuple[int, An
             if kind not in found:
                 data = parse(prefix, groups, leftover)
                 if data:
-                    found[kind] = (jsonable(data), source)  # leaf values may be bytes or kvlists
+                    found[kind] = (data, source)  # leaves were made JSON-safe before materializing
         for key, v in leftover:
             rest[key] = jsonable(v)
     if row["kind"] == "tool":

@@ -67,6 +67,7 @@ if not all(p.count(".") == 2 and p.endswith(".") for p in (*FAMILIES, AGGREGATED
     raise RuntimeError("family prefixes must have exactly two dotted components")
 _INT64 = 1 << 63
 _ROW_TEMPLATE: dict[str, Any] = dict.fromkeys(COLUMN_NAMES)
+_SIMPLE_TYPES = frozenset((str, float, bool))  # ints may exceed int64: they take the jsonable path
 
 
 def _keep(v: Any) -> Any:
@@ -86,7 +87,7 @@ class _Plan:
     parsing done here once (:func:`genlens.semconv._flat.layout`).
     """
 
-    __slots__ = ("singles", "multi", "unknown", "fams", "bits", "content", "aggregated")
+    __slots__ = ("singles", "multi", "unknown", "fams", "family_keys", "bits", "content", "aggregated")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         slots: dict[str, list[tuple[int, str, Spec]]] = {}
@@ -125,6 +126,8 @@ class _Plan:
             unknown.extend(bad)
             layouts.append((p, template))
         self.fams = tuple(layouts)
+        bad_keys = set(unknown)
+        self.family_keys = tuple(k for items in fams.values() for k, _ in items if k not in bad_keys)
         self.unknown = tuple(unknown)
         self.bits = bits
         self.content = tuple(slot for slot in slots if slot[:2] == "c:")
@@ -211,7 +214,12 @@ def normalize_span(raw: RawSpan, *, default_tenant: str = "default") -> tuple[di
         val = attrs[key]
         t = type(val)
         rest[key] = val if t is str or t is float or t is bool else _keep(val)
-    fams = {p: materialize(template, attrs) for p, template in plan.fams} if plan.fams else None
+    fams = None
+    if plan.fams:
+        src = attrs
+        if not _SIMPLE_TYPES.issuperset(map(type, map(attrs.__getitem__, plan.family_keys))):
+            src = {k: jsonable(attrs[k]) for k in plan.family_keys}  # bytes/kvlist leaves made JSON-safe
+        fams = {p: materialize(template, src) for p, template in plan.fams}
     records = finish_row(raw, row, got, params, rest, fams, plan.content, plan.aggregated, default_tenant)
     row["attributes"] = rest or None
     row["convention"] = _convention(plan.bits)
