@@ -20,7 +20,15 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from genlens.pipeline.decode import Rejections, ValueDecoder, decode_logs, decode_spans
+from genlens.pipeline import fastdecode
+from genlens.pipeline.decode import (
+    PROTOBUF,
+    Rejections,
+    ValueDecoder,
+    decode_logs,
+    decode_spans,
+    parse_request,
+)
 from genlens.pipeline.decode_metrics import decode_metrics
 from genlens.semconv import attrs as A
 from genlens.semconv.model import ContentRecord, RawLog, RawSpan
@@ -115,16 +123,21 @@ class Ingestor:
         self.spans_accepted = 0
         self.spans_rejected = 0
 
-    def prepare_traces(self, request: ExportTraceServiceRequest) -> Prepared:
-        spans, rejected = decode_spans(request, self.values)
+    def prepare_traces(self, body: bytes, media: str = PROTOBUF) -> Prepared:
+        """Decode (natively where the extension is built), normalize and enrich one trace export."""
+        if media == PROTOBUF and fastdecode.AVAILABLE:
+            spans, rejected = fastdecode.decode_trace_bytes(body, self.values.max_chars)
+        else:
+            spans, rejected = decode_spans(parse_request(body, media, ExportTraceServiceRequest), self.values)
         batch = spans_to_batch(spans, self.settings.default_tenant, self.row_stages, rejected)
         return Prepared(batch, len(batch.spans), rejected)
 
-    def prepare_logs(self, request: ExportLogsServiceRequest) -> Prepared:
-        logs, rejected = decode_logs(request, self.values)
+    def prepare_logs(self, body: bytes, media: str = PROTOBUF) -> Prepared:
+        logs, rejected = decode_logs(parse_request(body, media, ExportLogsServiceRequest), self.values)
         return Prepared(logs_to_batch(logs, self.settings.default_tenant), len(logs), rejected)
 
-    def prepare_metrics(self, request: ExportMetricsServiceRequest) -> Prepared:
+    def prepare_metrics(self, body: bytes, media: str = PROTOBUF) -> Prepared:
+        request = parse_request(body, media, ExportMetricsServiceRequest)
         rows, rejected = decode_metrics(request, self.values, self.settings.default_tenant)
         return Prepared(WriteBatch(metrics=rows), len(rows), rejected)
 

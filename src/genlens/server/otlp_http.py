@@ -33,7 +33,7 @@ from genlens.errors import (
     StoreError,
     UnsupportedMediaType,
 )
-from genlens.pipeline.decode import JSON, PROTOBUF, parse_request
+from genlens.pipeline.decode import JSON, PROTOBUF
 from genlens.pipeline.ingest import Ingestor, Prepared
 
 log = logging.getLogger("genlens.otlp")
@@ -100,16 +100,15 @@ def error_response(exc: GenlensError, media: str) -> Response:
 def _receiver(
     ingestor: Ingestor,
     limit: int,
-    request_type: type,
     response_type: type,
-    prepare: Callable[[Any], Prepared],
+    prepare: Callable[[bytes, str], Prepared],
 ) -> Callable[[Request], Awaitable[Response]]:
     async def receive(request: Request) -> Response:
         media = JSON if "json" in request.headers.get("content-type", "") else PROTOBUF
         try:
             media = _media_type(request)
             body = await read_body(request, limit)
-            prepared = await run_in_threadpool(lambda: prepare(parse_request(body, media, request_type)))
+            prepared = await run_in_threadpool(prepare, body, media)
             future = ingestor.submit(prepared)
             await asyncio.wrap_future(future)
         except StoreError as exc:  # not the client's fault: ask it to retry; nothing was acknowledged
@@ -134,11 +133,10 @@ def _receiver(
 
 def otlp_routes(ingestor: Ingestor, limit: int) -> list[Route]:
     return [
-        Route("/v1/traces", _receiver(ingestor, limit, trace_pb.ExportTraceServiceRequest,
-                                      trace_pb.ExportTraceServiceResponse, ingestor.prepare_traces), methods=["POST"]),
-        Route("/v1/logs", _receiver(ingestor, limit, logs_pb.ExportLogsServiceRequest,
-                                    logs_pb.ExportLogsServiceResponse, ingestor.prepare_logs), methods=["POST"]),
-        Route("/v1/metrics", _receiver(ingestor, limit, metrics_pb.ExportMetricsServiceRequest,
-                                       metrics_pb.ExportMetricsServiceResponse, ingestor.prepare_metrics),
-              methods=["POST"]),
+        Route("/v1/traces", _receiver(ingestor, limit, trace_pb.ExportTraceServiceResponse,
+                                      ingestor.prepare_traces), methods=["POST"]),
+        Route("/v1/logs", _receiver(ingestor, limit, logs_pb.ExportLogsServiceResponse,
+                                    ingestor.prepare_logs), methods=["POST"]),
+        Route("/v1/metrics", _receiver(ingestor, limit, metrics_pb.ExportMetricsServiceResponse,
+                                       ingestor.prepare_metrics), methods=["POST"]),
     ]
