@@ -144,3 +144,18 @@ def test_config_file_and_validation(tmp_path: Path) -> None:
             SimulatorConfig.from_file(path)
     with pytest.raises(ConfigError):
         SimulatorConfig.from_file(tmp_path / "missing.yaml")
+
+
+def test_documented_yaml_example_loads() -> None:
+    import textwrap
+
+    import yaml
+
+    from genlens.simulate import config as config_module
+
+    doc = config_module.__doc__ or ""
+    example = textwrap.dedent(doc.split("looks like::", 1)[1].split('"""', 1)[0])
+    cfg = SimulatorConfig.from_mapping(yaml.safe_load(example))
+    assert cfg.seed == 7 and cfg.models["my-finetune"].response_model == "my-finetune-2025-01-01"
+    assert cfg.faults["gpt-4o-mini"].error_rates == {429: 0.2, 500: 0.01}
+    assert cfg.faults["*"].outages[0].status == 503

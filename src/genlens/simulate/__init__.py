@@ -57,7 +57,8 @@ Admin API (JSON)
 * ``PUT|POST /admin/faults/{model}`` with a spec body → replaces that model's faults
   (400 ``{"error": ...}`` naming the bad key or value)
 * ``DELETE /admin/faults/{model}`` / ``DELETE /admin/faults`` → clear one / all
-* ``GET /admin/stats`` → request counts by model and status, fault counters, cache size;
+* ``GET /admin/stats`` → request counts by model (as requested) and status, counters
+  (``faults.*``, ``client_disconnects``, ``rejected_in_flight``, ``internal_errors``), cache size;
   ``DELETE /admin/stats`` resets them
 * ``GET /admin/config`` → seed, latency scale, jitter, model profiles
 * ``PUT|POST /admin/latency_scale`` with ``{"latency_scale": x}``
