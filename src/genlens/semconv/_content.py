@@ -29,6 +29,7 @@ _FAMILY: dict[str, tuple[str, Any, str]] = {
     **{p: (kind, openllmetry.parse_family, "openllmetry") for p, kind in openllmetry.FAMILIES.items()},
 }
 _JSON_MIME = "application/json"
+_ORDER = {k: i for i, k in enumerate(CONTENT_KINDS)}
 
 
 def _value(v: Any, key: str, got: dict[str, tuple[int, Any, str]], mime_slot: str) -> Any:
@@ -102,6 +103,6 @@ def span_content(raw: RawSpan, row: dict[str, Any], got: dict[str, tuple[int, An
         reasons = [m["finish_reason"] for m in found["output_messages"][0] if "finish_reason" in m]
         row["finish_reasons"] = reasons or None
     tid, sid = raw.trace_id, raw.span_id
-    out = [ContentRecord(tid, sid, k, found[k][0], found[k][1]) for k in CONTENT_KINDS if k in found]
+    out = [ContentRecord(tid, sid, k, found[k][0], found[k][1]) for k in sorted(found, key=_ORDER.__getitem__)]
     out.extend(ContentRecord(tid, sid, k, d, s + ".malformed") for k, d, s in extra)
     return out

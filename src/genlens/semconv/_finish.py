@@ -60,7 +60,7 @@ def _restore(rest: dict[str, Any], attrs: dict[str, Any], key: str) -> None:
     rest[key] = jsonable(attrs[key])
 
 
-def _kind(got: Got, fams: dict[str, Any] | None, unused: list[str]) -> tuple[str, str | None]:
+def _kind(row: dict[str, Any], got: Got, fams: dict[str, Any] | None, unused: list[str]) -> tuple[str, str | None]:
     """(kind, operation derived from the kind hint or None); unrecognized hints go to ``unused``."""
     hint = got.get("k:app")
     if hint is not None:
@@ -81,9 +81,9 @@ def _kind(got: Got, fams: dict[str, Any] | None, unused: list[str]) -> tuple[str
         if k is not None:
             return k, otel.KIND_OPERATION.get(k)
         unused.append(hint[2])
-    hint = got.get("operation")
-    if hint is not None:
-        k = otel.OPERATION_KIND.get(hint[1].lower())
+    op = row["operation"]
+    if op is not None:
+        k = otel.OPERATION_KIND.get(op.lower())
         if k is not None:
             return k, None
     hint = got.get("k:reqtype")
@@ -92,9 +92,10 @@ def _kind(got: Got, fams: dict[str, Any] | None, unused: list[str]) -> tuple[str
         if pair is not None:
             return pair[1], pair[0]
         unused.append(hint[2])
-    if "tool_name" in got:
+    if row["tool_name"] is not None:
         return "tool", a.OP_EXECUTE_TOOL
-    if "request_model" in got or "x:oi_model" in got or "input_tokens" in got or "output_tokens" in got:
+    if (row["request_model"] is not None or "x:oi_model" in got or row["input_tokens"] is not None
+            or row["output_tokens"] is not None):
         return "llm", a.OP_CHAT
     return "other", None
 
@@ -123,8 +124,6 @@ def _tokens(row: dict[str, Any], got: Got, rest: dict[str, Any], attrs: dict[str
 
 
 def _provider(row: dict[str, Any], got: Got) -> None:
-    if row["provider"] is not None:  # already normalized by its converter
-        return
     h, s = got.get("x:oi_provider"), got.get("x:oi_system")
     if h is not None or s is not None:
         row["provider"] = oi.provider(h[1] if h else None, s[1] if s else None)
@@ -212,11 +211,12 @@ def finish_row(raw: RawSpan, row: dict[str, Any], got: Got, params: dict[str, An
         row["tenant"] = default_tenant
 
     unused: list[str] = []
-    kind, op = _kind(got, fams, unused)
+    kind, op = _kind(row, got, fams, unused)
     row["kind"] = kind
     if row["operation"] is None:
         row["operation"] = op
-    _provider(row, got)
+    if row["provider"] is None:
+        _provider(row, got)
     if "x:invocation_params" in got:
         _invocation_params(row, got, params, rest, attrs)
     model = got.get("x:oi_model")  # OpenInference's model name is the response's; the request's if none

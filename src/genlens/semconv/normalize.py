@@ -23,7 +23,10 @@ from genlens.semconv._convert import (
     C_OPENLLMETRY,
     C_OTEL,
     MAX_COUNT,
+    as_bool,
     as_count,
+    as_float,
+    as_nonneg_float,
     as_str,
     jsonable,
     present,
@@ -37,10 +40,16 @@ from genlens.semconv.otel_events import logs_to_content
 __all__ = ["content_from_logs", "normalize_span"]
 
 Spec = tuple[str, int, int, Any, int, int]
-_STR, _COUNT, _ANY, _KEEP, _CALL = range(5)
-_COLUMN, _PARAM, _OTHER = range(3)
+_STR, _COUNT, _ANY, _KEEP, _CALL, _FLOAT, _NNFLOAT, _BOOL = range(8)
+_FLOAT_MAX = 1.7976931348623157e308
+# Where a slot's value goes: a column; a column whose source key later stages need (``got``);
+# request_params; or ``got`` only (kind hints, content, convention-specific inputs).
+_COLUMN, _TRACKED, _PARAM, _OTHER = range(4)
 _COLUMNS = frozenset(COLUMN_NAMES)
-_CODES = {as_str: _STR, as_count: _COUNT, present: _ANY, None: _KEEP}
+_TRACKED_COLUMNS = frozenset(("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                              "reasoning_tokens", "total_tokens", "cost_usd"))
+_CODES = {as_str: _STR, as_count: _COUNT, present: _ANY, None: _KEEP, as_float: _FLOAT,
+          as_nonneg_float: _NNFLOAT, as_bool: _BOOL}
 
 
 def _merge_tables() -> dict[str, Spec]:
@@ -49,7 +58,10 @@ def _merge_tables() -> dict[str, Spec]:
         for key, slot, prio, conv, bit in mod.KEYS:
             if key in table:
                 raise RuntimeError(f"attribute {key!r} mapped twice")
-            dest = _COLUMN if slot in _COLUMNS else _PARAM if slot and slot[:2] == "p:" else _OTHER
+            if slot in _COLUMNS:
+                dest = _TRACKED if slot in _TRACKED_COLUMNS else _COLUMN
+            else:
+                dest = _PARAM if slot and slot[:2] == "p:" else _OTHER
             table[key] = (slot or "", prio, _CODES.get(conv, _CALL), conv, bit, dest)
     return table
 
@@ -87,7 +99,7 @@ class _Plan:
     parsing done here once (:func:`genlens.semconv._flat.layout`).
     """
 
-    __slots__ = ("singles", "multi", "unknown", "fams", "family_keys", "bits", "content", "aggregated")
+    __slots__ = ("str_cols", "counts", "floats", "bools", "params", "anys", "singles", "multi", "unknown", "fams", "family_keys", "bits", "content", "aggregated")
 
     def __init__(self, keys: tuple[str, ...]) -> None:
         slots: dict[str, list[tuple[int, str, Spec]]] = {}
@@ -118,7 +130,22 @@ class _Plan:
                 singles.append((slot, *steps[0]))
             else:
                 multi.append((slot, steps))
-        self.singles = tuple(singles)
+        # The two commonest shapes get loops of their own: string columns, and token counts.
+        self.str_cols = tuple((key, slot) for slot, key, code, _, dest, _ in singles
+                              if code == _STR and dest == _COLUMN)
+        self.counts = tuple((key, slot, prio) for slot, key, code, _, dest, prio in singles
+                            if code == _COUNT and dest == _TRACKED)
+        self.floats = tuple((key, slot, 0.0 if code == _NNFLOAT else -_FLOAT_MAX, conv)
+                            for slot, key, code, conv, dest, _ in singles
+                            if code in (_FLOAT, _NNFLOAT) and dest == _COLUMN)
+        self.bools = tuple((key, slot) for slot, key, code, _, dest, _ in singles if code == _BOOL and dest == _COLUMN)
+        self.params = tuple((key, slot[2:], conv) for slot, key, _, conv, dest, _ in singles if dest == _PARAM)
+        self.anys = tuple((key, slot, prio) for slot, key, code, _, dest, prio in singles
+                          if code == _ANY and dest == _OTHER)
+        self.singles = tuple(x for x in singles if not ((x[2] == _STR and x[4] == _COLUMN)
+                                                        or (x[2] == _COUNT and x[4] == _TRACKED)
+                                                        or (x[2] in (_FLOAT, _NNFLOAT, _BOOL) and x[4] == _COLUMN)
+                                                        or x[4] == _PARAM or (x[2] == _ANY and x[4] == _OTHER)))
         self.multi = tuple(multi)
         layouts = []
         for p, items in fams.items():
@@ -170,6 +197,58 @@ def normalize_span(raw: RawSpan, *, default_tenant: str = "default") -> tuple[di
     row = _ROW_TEMPLATE.copy()
     params: dict[str, Any] = {}
     rest: dict[str, Any] = {}
+    for key, slot in plan.str_cols:
+        val = attrs[key]
+        if type(val) is str and val:
+            row[slot] = val
+        else:
+            rest[key] = _keep(val)
+    for key, slot, prio in plan.counts:
+        val = attrs[key]
+        if type(val) is not int or not 0 <= val <= MAX_COUNT:
+            val = as_count(val)
+            if val is None:
+                rest[key] = _keep(attrs[key])
+                continue
+        row[slot] = val
+        got[slot] = (prio, val, key)
+    for key, slot, lo, conv in plan.floats:
+        val = attrs[key]
+        if type(val) is float and lo <= val <= _FLOAT_MAX:  # NaN fails every comparison
+            row[slot] = val
+        else:
+            v = conv(val)
+            if v is None:
+                rest[key] = _keep(val)
+            else:
+                row[slot] = v
+    for key, slot in plan.bools:
+        val = attrs[key]
+        if type(val) is bool:
+            row[slot] = val
+        else:
+            v = as_bool(val)
+            if v is None:
+                rest[key] = _keep(val)
+            else:
+                row[slot] = v
+    for key, name, conv in plan.params:
+        val = attrs[key]
+        t = type(val)
+        if t is str or t is float or t is bool:
+            params[name] = val
+        else:
+            v = conv(val)
+            if v is None:
+                rest[key] = _keep(val)
+            else:
+                params[name] = v
+    for key, slot, prio in plan.anys:
+        val = attrs[key]
+        if val is None:
+            rest[key] = None
+        else:
+            got[slot] = (prio, val, key)
     for slot, key, code, conv, dest, prio in plan.singles:
         val = attrs[key]
         t = type(val)
@@ -186,12 +265,15 @@ def normalize_span(raw: RawSpan, *, default_tenant: str = "default") -> tuple[di
             v = conv(val)
         if v is None:
             rest[key] = val if t is str or t is float or t is bool else _keep(val)
-            continue
-        got[slot] = (prio, v, key)
-        if dest == _COLUMN:
+        elif dest == _COLUMN:
             row[slot] = v
+        elif dest == _TRACKED:
+            row[slot] = v
+            got[slot] = (prio, v, key)
         elif dest == _PARAM:
             params[slot[2:]] = v
+        else:
+            got[slot] = (prio, v, key)
     for slot, steps in plan.multi:
         win = None
         for key, code, conv, dest, prio in steps:
@@ -202,7 +284,7 @@ def normalize_span(raw: RawSpan, *, default_tenant: str = "default") -> tuple[di
             elif win is None:
                 win = v
                 got[slot] = (prio, v, key)
-                if dest == _COLUMN:
+                if dest == _COLUMN or dest == _TRACKED:
                     row[slot] = v
                 elif dest == _PARAM:
                     params[slot[2:]] = v

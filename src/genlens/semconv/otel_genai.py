@@ -37,8 +37,10 @@ def param(v: Any) -> Any:
     t = type(v)
     if t is str or t is float or t is bool:
         return v
-    if t is int or t is list or t is tuple:
-        return jsonable(v)  # ints beyond int64 become text; lists are copied JSON-safe
+    if t is int:
+        return v if -(1 << 63) <= v < (1 << 63) else str(v)
+    if t is list or t is tuple:
+        return jsonable(v)  # copied JSON-safe
     return None
 
 
