@@ -225,3 +225,9 @@ def test_kinds_from_operation_names():
     for op, kind in ops.items():
         row, _ = norm({"gen_ai.operation.name": op})
         assert (row["kind"], row["operation"]) == (kind, op)
+
+
+def test_empty_message_lists_store_nothing_and_agent_name_alone_means_agent():
+    row, content = norm({"gen_ai.input.messages": "[]", "gen_ai.output.messages": [], "gen_ai.agent.name": "planner"})
+    assert content == {} and row["attributes"] is None
+    assert (row["kind"], row["operation"], row["agent_name"]) == ("agent", "invoke_agent", "planner")

@@ -61,6 +61,8 @@ def span_content(raw: RawSpan, row: dict[str, Any], got: dict[str, tuple[int, An
             if data is None:
                 extra.append(("input_value" if kind == "input_messages" else "output_value", jsonable(v), source))
                 continue
+            if not data:  # an empty list: nothing to store
+                continue
         elif kind == "system_instructions":
             data = instructions(v)
             if data is None:

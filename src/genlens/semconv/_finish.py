@@ -97,6 +97,8 @@ def _kind(row: dict[str, Any], got: Got, fams: dict[str, Any] | None, unused: li
     if (row["request_model"] is not None or "x:oi_model" in got or row["input_tokens"] is not None
             or row["output_tokens"] is not None):
         return "llm", a.OP_CHAT
+    if row["agent_name"] is not None:
+        return "agent", a.OP_INVOKE_AGENT
     return "other", None
 
 

@@ -81,7 +81,8 @@ def _block_part(b: Any) -> dict[str, Any] | None:
         return {"type": "reasoning", "content": b.get("thinking", b.get("content", b.get("text")))}
     if "parts" not in b and type(t) is str:
         return norm_part(b)
-    return jsonable(b)
+    safe: dict[str, Any] = jsonable(b)
+    return safe
 
 
 def norm_part(p: Any) -> dict[str, Any] | None:
@@ -99,7 +100,8 @@ def norm_part(p: Any) -> dict[str, Any] | None:
     elif t == "tool_call_response" and "response" not in p and "result" in p:
         p = dict(p)
         p["response"] = p.pop("result")
-    return p
+    part: dict[str, Any] = p
+    return part
 
 
 def _tool_call(tc: Any) -> dict[str, Any] | None:

@@ -112,7 +112,7 @@ def logs_to_content(logs: list[RawLog]) -> list[ContentRecord]:
     """GenAI content log records → content records, grouped per (trace_id, span_id); others ignored."""
     groups: dict[tuple[str, str], _Gather] = {}
     for log in logs:
-        name = log.event_name
+        name: Any = log.event_name
         if not name and type(log.attributes) is dict:
             name = log.attributes.get(a.EVENT_NAME)
         if type(name) is not str or name not in CONTENT_EVENTS or not log.span_id or not log.trace_id:
