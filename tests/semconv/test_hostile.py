@@ -185,3 +185,17 @@ def test_content_from_logs_never_raises(logs):
         assert r.trace_id == "t" and r.span_id in ("s", "s2")
         assert r.kind in ("input_messages", "output_messages", "system_instructions")
         orjson.dumps(r.data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(custom=st.dictionaries(st.text(max_size=12).map(lambda s: "custom." + s), _values, max_size=10),
+       known=st.dictionaries(st.sampled_from(_known), _values, max_size=10))
+def test_unknown_attributes_are_never_lost(custom, known):
+    from genlens.semconv._convert import jsonable
+
+    row, _ = normalize_span(raw_span({**known, **custom}))
+    kept = row["attributes"] or {}
+    for key, value in custom.items():
+        assert key in kept
+        assert orjson.dumps(kept[key]) == orjson.dumps(jsonable(value), option=orjson.OPT_NON_STR_KEYS) or (
+            isinstance(value, float) and math.isnan(value))

@@ -2,14 +2,22 @@
 
 Every convention module contributes a key table ``key → (slot, priority,
 converter, convention bit)``; they are merged once, at import, into one dict.
-A span is then read in a single pass over its attributes: a known key is a
-dict hit and a conversion; an unknown key costs one ``str.startswith`` against
-the flattened families' prefixes and otherwise goes straight to
-``attributes``.  When two conventions fill one slot the lower priority number
-wins (genlens, OTel, OpenInference, OpenLLMetry, retired names); the losing
-key is dropped when it said the same thing and kept in ``attributes`` when it
-did not, so nothing is thrown away and nothing is counted twice.  The
-semantics every column obeys are written in :mod:`genlens.semconv.canonical`.
+An instrumentation emits the same attribute keys span after span, so the work
+that depends only on the keys — which slot each key fills, which of two
+conventions wins a slot, how flattened ``prefix.N.field`` keys group into
+lists, which keys go straight to ``attributes`` — is done once per key shape
+and cached as a :class:`_Plan` (bounded; a flood of new shapes empties it and
+is counted).  Per span what remains is one dict lookup per key, a type check,
+and the rules that need values (tokens, kind, errors, content).
+
+When two conventions fill one slot the lower priority number wins (genlens,
+OTel, OpenInference, OpenLLMetry, retired names); the losing key is dropped
+when it said the same thing and kept in ``attributes`` when it did not, so
+nothing is thrown away and nothing is counted twice.  The ``convention``
+column names the span's native convention: genlens when ``app.llm.*`` is
+present, else OpenInference or OpenLLMetry when their own keys are, else
+OTel when ``gen_ai.*`` is, else none.  The semantics every column obeys are
+written in :mod:`genlens.semconv.canonical`.
 """
 
 from __future__ import annotations
