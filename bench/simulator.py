@@ -10,7 +10,8 @@ the script fails if any is not 200.  As a baseline, each run also measures
 ``GET /health`` on the same server (the same uvicorn stack and connection
 handling with no simulation work), and the ratio is reported.
 
-    .venv/bin/python bench/simulator.py [--seconds 5] [--runs 5] [--connections 32] [--api chat]
+    .venv/bin/python bench/simulator.py [--seconds 5] [--runs 5] [--connections 32]
+                                        [--api chat|chat-stream|messages|embeddings]
 
 Prints one line per run and the median, plus the machine it ran on.
 """
@@ -33,6 +34,9 @@ BODIES = {
         {"role": "system", "content": "You are a helpful assistant."},
         {"role": "user", "content": "What is the capital of France? Answer briefly."}]}),
     "messages": ("/v1/messages", {"model": "claude-haiku-4-5", "max_tokens": 64, "messages": [
+        {"role": "user", "content": "What is the capital of France? Answer briefly."}]}),
+    "chat-stream": ("/v1/chat/completions", {"model": "gpt-4o-mini", "max_tokens": 64, "stream": True,
+                                             "stream_options": {"include_usage": True}, "messages": [
         {"role": "user", "content": "What is the capital of France? Answer briefly."}]}),
     "embeddings": ("/v1/embeddings", {"model": "text-embedding-3-small", "dimensions": 256,
                                       "input": "What is the capital of France?"}),
@@ -60,8 +64,15 @@ async def worker(host: str, port: int, request: bytes, stop_at: float, counts: d
             if len(head) > MAX_HEADER_BYTES:
                 raise RuntimeError("response header too large")
             status = head[9:12]
-            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
-            await reader.readexactly(length)
+            found = re.search(rb"(?i)content-length:\s*(\d+)", head)
+            if found:
+                await reader.readexactly(int(found.group(1)))
+            else:  # chunked (a stream): read chunks up to the empty last one
+                while True:
+                    size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+                    await reader.readexactly(size + 2)
+                    if size == 0:
+                        break
             counts["ok" if status == b"200" else "bad"] += 1
     finally:
         writer.close()
@@ -124,7 +135,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     median, base = statistics.median(rates), statistics.median(baselines)
-    print(f"simulator {args.api}: median {median:,.0f} non-streaming req/s over {args.runs} runs of "
+    print(f"simulator {args.api}: median {median:,.0f} req/s over {args.runs} runs of "
           f"{args.seconds:g} s, {args.connections} connections; baseline GET /health median {base:,.0f} req/s "
           f"(ratio {median / base:.2f}); machine: {machine()}")
     return 0

@@ -159,3 +159,19 @@ def test_documented_yaml_example_loads() -> None:
     assert cfg.seed == 7 and cfg.models["my-finetune"].response_model == "my-finetune-2025-01-01"
     assert cfg.faults["gpt-4o-mini"].error_rates == {429: 0.2, 500: 0.01}
     assert cfg.faults["*"].outages[0].status == 503
+
+
+def test_templated_frames_equal_plain_encoding() -> None:
+    from genlens.simulate.http import sse, templated
+
+    def make(piece: str) -> bytes:
+        return sse({"model": "m", "delta": {"text": piece}, "n": 1}, "content_block_delta")
+
+    fast = templated(make)
+    for piece in ['"q"', "a\\b", "\n\x00", "ünï😀", "@@piece@@", ""]:
+        assert fast(piece) == make(piece)
+
+    def clash(piece: str) -> bytes:  # the sentinel appears twice: the plain encoder is used
+        return sse({"model": "@@piece@@", "text": piece})
+
+    assert templated(clash) is clash

@@ -18,7 +18,7 @@ from typing import Any
 
 from genlens.simulate import text as tx
 from genlens.simulate.engine import Completion, Prompt, Tool
-from genlens.simulate.http import ApiError, Frame, sse
+from genlens.simulate.http import ApiError, Frame, sse, templated
 
 PROVIDER = "anthropic"
 _STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use",
@@ -146,9 +146,9 @@ def message_frames(c: Completion, mid: str, model: str) -> list[Frame]:
         frames.append((sse({"type": "content_block_start", "index": 0,
                             "content_block": {"type": "text", "text": ""}}, "content_block_start"), False))
         frames.append((sse({"type": "ping"}, "ping"), False))
-        frames.extend((sse({"type": "content_block_delta", "index": 0,
-                            "delta": {"type": "text_delta", "text": piece}}, "content_block_delta"), True)
-                      for piece in tx.pieces(c.text))
+        delta = templated(lambda piece: sse({"type": "content_block_delta", "index": 0,
+                                             "delta": {"type": "text_delta", "text": piece}}, "content_block_delta"))
+        frames.extend((delta(piece), True) for piece in tx.pieces(c.text))
         frames.append((sse({"type": "content_block_stop", "index": 0}, "content_block_stop"), False))
         index = 1
     for offset, call in enumerate(c.tool_calls):

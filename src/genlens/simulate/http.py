@@ -58,7 +58,7 @@ class Exchange:
     def header(self, name: bytes) -> str | None:
         for key, value in self.scope["headers"]:
             if key == name:
-                return value.decode("latin-1")
+                return bytes(value).decode("latin-1")
         return None
 
     async def body(self) -> bytes:
@@ -118,6 +118,22 @@ def sse(data: Any, event: str | None = None) -> bytes:
     if event is None:
         return b"data: " + payload + b"\n\n"
     return b"event: " + event.encode() + b"\ndata: " + payload + b"\n\n"
+
+
+_SENTINEL = "@@piece@@"
+
+
+def templated(make: Callable[[str], bytes]) -> Callable[[str], bytes]:
+    """Speed up ``make(piece)`` for many pieces: encode the frame once, splice each piece in.
+
+    Falls back to ``make`` when the sentinel is not found exactly once (e.g. a
+    model name that contains it), so the output is always what ``make`` gives.
+    """
+    parts = make(_SENTINEL).split(orjson.dumps(_SENTINEL))
+    if len(parts) != 2:
+        return make
+    head, tail = parts
+    return lambda piece: head + orjson.dumps(piece) + tail
 
 
 # A frame is (bytes, is_token): token frames are paced (TTFT before the first, TPOT between).

@@ -16,7 +16,7 @@ from typing import Any
 
 from genlens.simulate import text as tx
 from genlens.simulate.engine import Completion, Prompt, Tool
-from genlens.simulate.http import ApiError, Frame, sse
+from genlens.simulate.http import ApiError, Frame, sse, templated
 
 PROVIDER = "openai"
 MAX_EMBEDDING_INPUTS = 2048
@@ -158,7 +158,8 @@ def chat_frames(c: Completion, rid: str, model: str, fingerprint: str, include_u
 
     frames: list[Frame] = [(chunk({"role": "assistant", "content": "", "refusal": None}), False)]
     key = "refusal" if c.refusal else "content"
-    frames.extend((chunk({key: piece}), True) for piece in tx.pieces(c.text))
+    piece_chunk = templated(lambda piece: chunk({key: piece}))
+    frames.extend((piece_chunk(piece), True) for piece in tx.pieces(c.text))
     for index, call in enumerate(c.tool_calls):
         head = {"index": index, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
         frames.append((chunk({"tool_calls": [head]}), True))
