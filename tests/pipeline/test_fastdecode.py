@@ -10,8 +10,10 @@ and from mutations (bit flips, truncations, random bytes) of valid bodies.
 
 from __future__ import annotations
 
+import os
 import random
 import struct
+import sys
 import time
 from typing import Any
 
@@ -38,9 +40,11 @@ from genlens.pipeline.decode import MIN_TIME_NS, ValueDecoder, decode_spans
 from genlens.pipeline.fastdecode import AVAILABLE, decode_trace_bytes, decode_upb
 
 native = pytest.mark.skipif(not AVAILABLE, reason="native decoder not built")
-FUZZ = settings(max_examples=1500, derandomize=True, deadline=None,
+# GENLENS_FUZZ_SCALE=20 runs a twenty times longer campaign (the default keeps the suite fast).
+SCALE = float(os.environ.get("GENLENS_FUZZ_SCALE", "1"))
+FUZZ = settings(max_examples=int(1500 * SCALE), derandomize=SCALE == 1, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-RANDOM_REQUESTS = settings(FUZZ, max_examples=200)
+RANDOM_REQUESTS = settings(FUZZ, max_examples=int(200 * SCALE))
 NOW = time.time_ns()
 HOUR = 3600 * 10**9
 
@@ -361,7 +365,7 @@ def test_seeded_mutation_sweep() -> None:
     """Thousands more mutations (flips, byte overwrites, splices, cuts), deterministically seeded."""
     r = random.Random(1234)
     refused = 0
-    for i in range(4000):
+    for i in range(int(4000 * SCALE)):
         body = bytearray(_sample_body(i))
         op = i % 4
         if op == 0:
@@ -375,7 +379,7 @@ def test_seeded_mutation_sweep() -> None:
         else:
             body[r.randrange(len(body))] ^= 0x80
         refused += check(bytes(body), 16, expect_native=False) is None
-    assert 0 < refused < 4000  # both outcomes were exercised
+    assert 0 < refused < int(4000 * SCALE)  # both outcomes were exercised
 
 
 # ---------------------------------------------------------------- specific behaviour
@@ -652,3 +656,27 @@ def test_direct_slot_construction_equals_the_dataclass_init() -> None:
 
     assert fastdecode.slot_fields(WithPostInit) is None
     assert fastdecode.slot_fields(dict) is None
+
+
+@native
+def test_no_references_leak_on_any_path() -> None:
+    """Valid, refused and fallen-back bodies, over and over: the heap must not grow with the count."""
+    bodies = [batches(1, batch_size=8)[0], _sample_body(1), with_span_bytes(ld(9, ld(2, ld(1, b"\xff"))))]
+    bodies += [with_span_bytes(case) for case in WIRE_CASES.values()]
+    bodies += [STRING_FIELDS[where](bad) for where in STRING_FIELDS for bad in BAD_UTF8[:2]]
+    bodies += [with_span_bytes(ld(9, ld(1, b"k") + ld(2, nested_bytes(arrays, 1)))) for arrays in (10, 60)]
+    bodies += [with_span_bytes(ld(9, ld(1, b"k") + ld(2, ld(6, ld(1, b"")) + ld(6, b""))))]  # fallback
+    bodies += [_sample_body(i)[:cut] for i in range(5) for cut in (7, 50, 120)]
+
+    def run(rounds: int) -> None:
+        for _ in range(rounds):
+            for body in bodies:
+                try:
+                    raw_native(body, 8)
+                except ValueError:
+                    pass
+
+    run(20)
+    before = sys.getallocatedblocks()
+    run(300)
+    assert sys.getallocatedblocks() - before < 200

@@ -328,6 +328,7 @@ static PyObject *truncated(Ctx *c, PyObject *text) {
 static PyObject *str_cache[CACHE_SLOTS];
 
 static PyObject *decode_utf8(const uint8_t *p, Py_ssize_t n) {
+    if (n == 0) return PyUnicode_New(0, 0); /* an absent field: p may be NULL */
     if (n > CACHE_MAX_LEN) return PyUnicode_DecodeUTF8((const char *)p, n, NULL);
     /* A cheap hash of the length and the first, middle and last eight bytes; a collision only costs a miss. */
     uint64_t a = 0, m = 0, z = 0;
