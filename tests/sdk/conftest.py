@@ -10,7 +10,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import genlens
-from genlens.sdk import _safety
+from genlens.sdk import _safety, runtime
 from genlens.simulate import SimulatorConfig, run_simulator
 
 
@@ -41,7 +41,9 @@ class Telemetry:
         return found[0]
 
     def metrics(self) -> dict[str, list[Any]]:
-        """metric name → its data points (cumulative)."""
+        """metric name → its data points (cumulative), after the queued call records are written."""
+        if runtime.RT.metrics is not None:
+            runtime.RT.metrics.drain()
         data = self.reader.get_metrics_data()
         out: dict[str, list[Any]] = {}
         if data is None:

@@ -121,3 +121,33 @@ def test_feedback_is_a_span_in_the_rated_trace(tel):
 def test_feedback_rejects_bad_input(tel, kwargs):
     with pytest.raises(ValueError):
         genlens.feedback(**kwargs)
+
+
+def test_prometheus_endpoint(tel_factory):
+    import re
+
+    import httpx
+
+    from genlens.sdk.setup import _owned
+
+    tel_factory(prometheus_port=0)
+    port = _owned["prometheus"].port
+
+    @genlens.llm_call(provider="openai", model="gpt-4o")
+    def call() -> dict:
+        return {"usage": {"prompt_tokens": 1000, "completion_tokens": 200}}
+
+    with genlens.context(feature="faq"):
+        call()
+        call()
+    response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert response.status_code == 200
+    text = response.text
+    assert re.search(r'^app_llm_requests_total\{.*app_llm_feature="faq".*status="ok".*\} 2$', text, re.M)
+    assert re.search(r'^app_llm_tokens_total\{.*gen_ai_token_type="input".*\} 2000$', text, re.M)
+    cost = re.search(r'^app_llm_cost_usd_total\{.*\} (\S+)$', text, re.M)
+    assert cost and float(cost.group(1)) == pytest.approx(2 * (1000 * 2.5e-6 + 200 * 10e-6))
+    count = re.search(r'^gen_ai_client_operation_duration_seconds_count\{.*\} (\d+)$', text, re.M)
+    assert count and count.group(1) == "2"
+    assert "# TYPE gen_ai_client_token_usage histogram" in text
+    assert httpx.get(f"http://127.0.0.1:{port}/other", timeout=5).status_code == 404

@@ -9,7 +9,7 @@ latency, cost, budgets, content capture and metrics — happens here, once.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from genlens.sdk import _safety, context, runtime
 from genlens.sdk.cost import Usage, price_usd
-from genlens.sdk.metrics import L_ERROR_TYPE, L_OPERATION, L_STATUS, L_TOKEN_TYPE
+from genlens.sdk.metrics import CallRecord
 from genlens.semconv import attrs
 
 MAX_GAPS = 4096
@@ -33,9 +33,8 @@ class Request:
     operation: str
     model: str | None
     attributes: dict[str, Any] = field(default_factory=dict)
-    input_messages: list[Any] | None = None
-    system_instructions: list[Any] | None = None
-    tool_definitions: list[Any] | None = None
+    # Built only when this call's content is captured: () -> (input messages, system instructions, tools).
+    content: Callable[[], tuple[Any, Any, Any]] | None = None
     prompt_attributes: Mapping[str, str] | None = None
 
 
@@ -218,14 +217,22 @@ class LLMCall:
         span.end()
         metrics = rt.metrics
         if metrics is not None:
-            self._metrics(metrics, usage, cost, exceeded, total_s, ttft, tpot, rate, error_type, cancelled)
+            req = self.req
+            metrics.submit(CallRecord(
+                req.provider, req.model, req.operation, self.ctx,
+                usage.input_tokens if usage is not None else None,
+                usage.output_tokens if usage is not None else 0,
+                usage.cache_read_tokens if usage is not None else 0,
+                usage.cache_write_tokens if usage is not None else 0,
+                cost, exceeded, total_s, ttft, tpot, rate, self.gaps, error_type, cancelled))
 
     def _content(self, out: dict[str, Any], result: Result | None) -> None:
         policy = runtime.RT.content
         redactions = 0
-        pairs = ((attrs.GEN_AI_INPUT_MESSAGES, self.req.input_messages),
-                 (attrs.GEN_AI_SYSTEM_INSTRUCTIONS, self.req.system_instructions),
-                 (attrs.GEN_AI_TOOL_DEFINITIONS, self.req.tool_definitions),
+        inputs, system, tools = self.req.content() if self.req.content is not None else (None, None, None)
+        pairs = ((attrs.GEN_AI_INPUT_MESSAGES, inputs),
+                 (attrs.GEN_AI_SYSTEM_INSTRUCTIONS, system),
+                 (attrs.GEN_AI_TOOL_DEFINITIONS, tools),
                  (attrs.GEN_AI_OUTPUT_MESSAGES, result.output_messages if result is not None else None))
         for key, value in pairs:
             if value is not None:
@@ -252,46 +259,3 @@ class LLMCall:
             child = tracer.start_span(f"tool_call {call.name}", context=parent, kind=SpanKind.INTERNAL,
                                       attributes=tool_attrs, start_time=now)
             child.end(end_time=now)
-
-    def _metrics(self, m: Any, usage: Usage | None, cost: float | None, exceeded: bool | None,
-                 total_s: float, ttft: float | None, tpot: float | None, rate: float | None,
-                 error_type: str | None, cancelled: bool) -> None:
-        req = self.req
-        labels = m.labels(req.provider, req.model, self.ctx)
-        status = "error" if error_type is not None else ("cancelled" if cancelled else "ok")
-        m.requests.add(1, {**labels, L_STATUS: status})
-        otel = {attrs.GEN_AI_PROVIDER_NAME: labels[attrs.GEN_AI_PROVIDER_NAME],
-                attrs.GEN_AI_REQUEST_MODEL: labels[attrs.GEN_AI_REQUEST_MODEL], L_OPERATION: req.operation}
-        if error_type is not None:
-            m.errors.add(1, {**labels, L_ERROR_TYPE: error_type})
-            m.otel_duration.record(total_s, {**otel, L_ERROR_TYPE: error_type})
-        else:
-            m.otel_duration.record(total_s, otel)
-        m.total_latency.record(total_s, labels)
-        if usage is not None:
-            add = m.tokens.add
-            add(usage.input_tokens, {**labels, L_TOKEN_TYPE: "input"})
-            add(usage.output_tokens, {**labels, L_TOKEN_TYPE: "output"})
-            if usage.cache_read_tokens:
-                add(usage.cache_read_tokens, {**labels, L_TOKEN_TYPE: "cache_read"})
-            if usage.cache_write_tokens:
-                add(usage.cache_write_tokens, {**labels, L_TOKEN_TYPE: "cache_write"})
-            m.otel_tokens.record(usage.input_tokens, {**otel, L_TOKEN_TYPE: "input"})
-            if req.operation != attrs.OP_EMBEDDINGS:
-                m.otel_tokens.record(usage.output_tokens, {**otel, L_TOKEN_TYPE: "output"})
-            if usage.input_tokens > 0 and req.operation != attrs.OP_EMBEDDINGS:
-                m.cache_hit_ratio.record(usage.cache_read_tokens / usage.input_tokens, labels)
-        if cost is not None:
-            m.cost.add(cost, labels)
-        if exceeded:
-            m.budget_exceeded.add(1, labels)
-        if ttft is not None:
-            m.ttft.record(ttft, labels)
-            m.otel_ttfc.record(ttft, otel)
-        if tpot is not None:
-            m.tpot.record(tpot, labels)
-            m.otel_tpoc.record(tpot, otel)
-        if rate is not None:
-            m.decode_rate.record(rate, labels)
-        if self.gaps:
-            m.record_gaps(self.gaps, labels)

@@ -7,8 +7,10 @@ become ``"other"``); the user id is never a label.
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.metrics import Meter
@@ -58,11 +60,47 @@ class LabelLimiter:
             return text
 
 
-class Metrics:
-    """Every instrument the SDK records, created once per meter."""
+@dataclass(frozen=True)
+class CallRecord:
+    """What one finished LLM call contributes to the metrics."""
 
-    def __init__(self, meter: Meter, max_label_values: int = 200) -> None:
+    provider: str
+    model: str | None
+    operation: str
+    context: Mapping[str, Any]
+    input_tokens: int | None
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost: float | None
+    exceeded: bool | None
+    total_s: float
+    ttft: float | None
+    tpot: float | None
+    rate: float | None
+    gaps: Sequence[float]
+    error_type: str | None
+    cancelled: bool
+
+
+class Metrics:
+    """Every instrument the SDK records, created once per meter.
+
+    Per-call records are queued (bounded, drops counted) and written into the
+    OTel instruments by a background thread, so the cost of metric
+    aggregation is not paid on the application's request path.
+    """
+
+    def __init__(self, meter: Meter, max_label_values: int = 200, max_queue: int = 100_000,
+                 interval_s: float = 0.2) -> None:
         self.limiter = LabelLimiter(max_label_values)
+        self._queue: collections.deque[CallRecord] = collections.deque()
+        self._max_queue = max_queue
+        self._interval = interval_s
+        self._drain_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.dropped = 0
+        self._worker: threading.Thread | None = None
         h = meter.create_histogram
         c = meter.create_counter
         self.requests = c("app.llm.requests", unit="{request}", description="LLM and embedding calls")
@@ -103,6 +141,87 @@ class Metrics:
         self.otel_tpoc = h("gen_ai.client.operation.time_per_output_chunk", unit="s",
                            description="Time per output chunk after the first in a streaming operation",
                            explicit_bucket_boundaries_advisory=DURATION_BUCKETS)
+
+    def submit(self, record: CallRecord) -> None:
+        """Queue one call's record (O(1) on the caller's thread)."""
+        if len(self._queue) >= self._max_queue:
+            self.dropped += 1
+            return
+        self._queue.append(record)
+        if self._worker is None:
+            self._start_worker()
+
+    def _start_worker(self) -> None:
+        with self._drain_lock:
+            if self._worker is None and not self._stop.is_set():
+                self._worker = threading.Thread(target=self._run, name="genlens-metrics", daemon=True)
+                self._worker.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.drain()
+
+    def drain(self) -> int:
+        """Write every queued record into the instruments; returns how many."""
+        done = 0
+        with self._drain_lock:
+            while self._queue:
+                record = self._queue.popleft()
+                try:
+                    self._record(record)
+                except Exception as exc:
+                    from genlens.sdk import _safety
+
+                    _safety.report("record metrics", exc)
+                done += 1
+        return done
+
+    def close(self) -> None:
+        self._stop.set()
+        worker = self._worker
+        if worker is not None:
+            worker.join(5)
+        self.drain()
+
+    def _record(self, r: CallRecord) -> None:
+        labels = self.labels(r.provider, r.model, r.context)
+        status = "error" if r.error_type is not None else ("cancelled" if r.cancelled else "ok")
+        self.requests.add(1, {**labels, L_STATUS: status})
+        otel = {attrs.GEN_AI_PROVIDER_NAME: labels[attrs.GEN_AI_PROVIDER_NAME],
+                attrs.GEN_AI_REQUEST_MODEL: labels[attrs.GEN_AI_REQUEST_MODEL], L_OPERATION: r.operation}
+        if r.error_type is not None:
+            self.errors.add(1, {**labels, L_ERROR_TYPE: r.error_type})
+            self.otel_duration.record(r.total_s, {**otel, L_ERROR_TYPE: r.error_type})
+        else:
+            self.otel_duration.record(r.total_s, otel)
+        self.total_latency.record(r.total_s, labels)
+        if r.input_tokens is not None:
+            add = self.tokens.add
+            add(r.input_tokens, {**labels, L_TOKEN_TYPE: "input"})
+            add(r.output_tokens, {**labels, L_TOKEN_TYPE: "output"})
+            if r.cache_read_tokens:
+                add(r.cache_read_tokens, {**labels, L_TOKEN_TYPE: "cache_read"})
+            if r.cache_write_tokens:
+                add(r.cache_write_tokens, {**labels, L_TOKEN_TYPE: "cache_write"})
+            self.otel_tokens.record(r.input_tokens, {**otel, L_TOKEN_TYPE: "input"})
+            if r.operation != attrs.OP_EMBEDDINGS:
+                self.otel_tokens.record(r.output_tokens, {**otel, L_TOKEN_TYPE: "output"})
+                if r.input_tokens > 0:
+                    self.cache_hit_ratio.record(r.cache_read_tokens / r.input_tokens, labels)
+        if r.cost is not None:
+            self.cost.add(r.cost, labels)
+        if r.exceeded:
+            self.budget_exceeded.add(1, labels)
+        if r.ttft is not None:
+            self.ttft.record(r.ttft, labels)
+            self.otel_ttfc.record(r.ttft, otel)
+        if r.tpot is not None:
+            self.tpot.record(r.tpot, labels)
+            self.otel_tpoc.record(r.tpot, otel)
+        if r.rate is not None:
+            self.decode_rate.record(r.rate, labels)
+        if r.gaps:
+            self.record_gaps(r.gaps, labels)
 
     def labels(self, provider: str | None, model: str | None, context: Mapping[str, Any]) -> dict[str, str]:
         lim = self.limiter.value

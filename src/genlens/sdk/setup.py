@@ -101,8 +101,18 @@ def _meter_provider(config: SdkConfig, given: Any, reader: MetricReader | None, 
     current = otel_metrics.get_meter_provider()
     if isinstance(current, MeterProvider) and reader is None:
         return current
-    provider = MeterProvider(resource=_resource(config), metric_readers=[reader or _metric_reader(config)],
-                             shutdown_on_exit=False)
+    readers = [reader or _metric_reader(config)]
+    if config.prometheus_port is not None:
+        from genlens.sdk.prometheus import PrometheusEndpoint
+
+        def drain() -> None:
+            if runtime.RT.metrics is not None:
+                runtime.RT.metrics.drain()
+
+        endpoint = PrometheusEndpoint("127.0.0.1", config.prometheus_port, before_scrape=drain)
+        _owned["prometheus"] = endpoint
+        readers.append(endpoint.reader)
+    provider = MeterProvider(resource=_resource(config), metric_readers=readers, shutdown_on_exit=False)
     _owned["meter_provider"] = provider
     if set_global and not isinstance(current, MeterProvider):
         otel_metrics.set_meter_provider(provider)
@@ -184,7 +194,10 @@ def shutdown(timeout_s: float = 5.0) -> None:
                 _safety.report("uninstrument", exc)
         if _owned.pop("threads", False):
             threads.uninstrument()
+        old_metrics = runtime.RT.metrics
         runtime.reset()
+        if old_metrics is not None:
+            old_metrics.close()
         processor = _owned.pop("span_processor", None)
         provider = _owned.pop("tracer_provider", None)
         batcher = _batcher(processor)
@@ -194,6 +207,9 @@ def shutdown(timeout_s: float = 5.0) -> None:
         elif processor is not None:
             processor.shutdown()
         del provider  # its only processor is ours, shut down above
+        endpoint = _owned.pop("prometheus", None)
+        if endpoint is not None:
+            endpoint.close()
         meter_provider = _owned.pop("meter_provider", None)
         if meter_provider is not None:
             try:
@@ -224,6 +240,7 @@ def diagnostics() -> dict[str, Any]:
         out["native_spans_filtered"] = processor.filtered
     m = runtime.RT.metrics
     out["label_overflow"] = m.limiter.overflowed if m is not None else 0
+    out["dropped_metric_records"] = m.dropped if m is not None else 0
     out["internal_errors"] = _safety.error_counts()
     return out
 
@@ -231,6 +248,8 @@ def diagnostics() -> dict[str, Any]:
 def force_flush(timeout_s: float = 5.0) -> bool:
     """Export what is queued now (tests and short scripts)."""
     ok = True
+    if runtime.RT.metrics is not None:
+        runtime.RT.metrics.drain()
     provider = _owned.get("tracer_provider")
     if provider is not None:
         ok = provider.force_flush(int(timeout_s * 1000)) and ok

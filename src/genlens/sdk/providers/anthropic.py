@@ -65,14 +65,17 @@ def messages_request(instance: Any, kwargs: dict[str, Any]) -> Request:
     tools = kwargs.get("tools")
     model = kwargs.get("model")
     scan: list[Any] = [system, *messages] if given(system) else messages
-    return Request(
-        PROVIDER, attrs.OP_CHAT, str(model) if given(model) else None, extra,
-        input_messages=[{"role": str(get(m, "role", "user")), "parts": _blocks(get(m, "content"))} for m in messages],
-        system_instructions=_blocks(system) if given(system) else None,
-        tool_definitions=[{"type": "function", "name": get(t, "name"), "description": get(t, "description")}
-                          for t in list(tools)[:256]] if given(tools) else None,
-        prompt_attributes=find_prompt(scan),
-    )
+
+    def content() -> tuple[Any, Any, Any]:
+        return (
+            [{"role": str(get(m, "role", "user")), "parts": _blocks(get(m, "content"))} for m in messages],
+            _blocks(system) if given(system) else None,
+            [{"type": "function", "name": get(t, "name"), "description": get(t, "description")}
+             for t in list(tools)[:256]] if given(tools) else None,
+        )
+
+    return Request(PROVIDER, attrs.OP_CHAT, str(model) if given(model) else None, extra, content=content,
+                   prompt_attributes=find_prompt(scan))
 
 
 def _usage(usage: Any, output_tokens: int | None = None) -> Usage | None:

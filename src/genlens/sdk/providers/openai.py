@@ -91,8 +91,9 @@ def chat_request(instance: Any, kwargs: dict[str, Any]) -> Request:
     messages = messages if isinstance(messages, list) else list(messages or []) if given(messages) else []
     if not isinstance(kwargs.get("messages"), list) and messages:
         kwargs["messages"] = messages  # an iterator may be read only once: send the list we read
+    tools = kwargs.get("tools")
     return Request(PROVIDER, attrs.OP_CHAT, _model(kwargs), _params(kwargs, instance),
-                   input_messages=_chat_messages(messages), tool_definitions=_tool_definitions(kwargs.get("tools")),
+                   content=lambda: (_chat_messages(messages), None, _tool_definitions(tools)),
                    prompt_attributes=find_prompt(messages))
 
 
@@ -199,18 +200,19 @@ class ChatAccumulator:
 # --- responses API ---------------------------------------------------------------
 def responses_request(instance: Any, kwargs: dict[str, Any]) -> Request:
     raw_input = kwargs.get("input")
-    if isinstance(raw_input, str):
-        messages = [{"role": "user", "parts": text_parts(raw_input)}]
-        scan: list[Any] = [raw_input]
-    else:
-        scan = list(raw_input) if given(raw_input) and isinstance(raw_input, list) else []
-        messages = [{"role": str(get(m, "role", "user")), "parts": text_parts(get(m, "content"))} for m in scan]
+    items = [raw_input] if isinstance(raw_input, str) else (
+        list(raw_input) if given(raw_input) and isinstance(raw_input, list) else [])
     instructions = kwargs.get("instructions")
-    system = text_parts(instructions) if given(instructions) else None
-    if given(instructions):
-        scan = [instructions, *scan]
-    return Request(PROVIDER, attrs.OP_CHAT, _model(kwargs), _params(kwargs, instance), input_messages=messages,
-                   system_instructions=system, tool_definitions=_tool_definitions(kwargs.get("tools")),
+    tools = kwargs.get("tools")
+
+    def content() -> tuple[Any, Any, Any]:
+        messages = [{"role": "user", "parts": text_parts(m)} if isinstance(m, str) else
+                    {"role": str(get(m, "role", "user")), "parts": text_parts(get(m, "content"))} for m in items]
+        system = text_parts(instructions) if given(instructions) else None
+        return messages, system, _tool_definitions(tools)
+
+    scan = [instructions, *items] if given(instructions) else items
+    return Request(PROVIDER, attrs.OP_CHAT, _model(kwargs), _params(kwargs, instance), content=content,
                    prompt_attributes=find_prompt(scan))
 
 
@@ -282,7 +284,7 @@ def embeddings_request(instance: Any, kwargs: dict[str, Any]) -> Request:
     raw = kwargs.get("input")
     texts = [raw] if isinstance(raw, str) else [t for t in (raw or []) if isinstance(t, str)][:1024]
     return Request(PROVIDER, attrs.OP_EMBEDDINGS, _model(kwargs), extra,
-                   input_messages=[{"role": "user", "parts": text_parts(t)} for t in texts],
+                   content=lambda: ([{"role": "user", "parts": text_parts(t)} for t in texts], None, None),
                    prompt_attributes=find_prompt(texts))
 
 

@@ -1,0 +1,244 @@
+"""Median time genlens adds to one non-streaming OpenAI call, against three other instrumentations.
+
+Every variant runs in its own subprocess (instrumentations patch the same
+methods, so they cannot share a process).  Inside it, short blocks of
+uninstrumented and instrumented calls alternate (instrument / uninstrument
+between blocks), so drift of the machine hits both alike; the figure is
+median(instrumented) − median(uninstrumented) per call.  A tool whose
+uninstrument leaves patches behind is measured in a fresh process instead,
+uninstrumented first and then instrumented once.  The provider
+is an in-process ``httpx2.MockTransport`` returning a fixed chat completion, so
+no network noise enters.  Spans go through each tool's normal processor to an
+exporter that discards them; metrics are recorded into an in-memory reader.
+
+Usage::
+
+    python bench/sdk_overhead.py [--calls 100] [--rounds 40]
+
+Needs the ``bench`` extra (``pip install -e .[bench]``) for the competitors;
+missing ones are reported as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+VARIANTS = ("genlens", "genlens-content", "openllmetry", "openinference", "openai-v2")
+LABELS = {
+    "genlens": "genlens (content off)",
+    "genlens-content": "genlens (content on, redaction on)",
+    "openllmetry": "OpenLLMetry opentelemetry-instrumentation-openai (defaults: content on)",
+    "openinference": "OpenInference openinference-instrumentation-openai (defaults: content on)",
+    "openai-v2": "OTel opentelemetry-instrumentation-openai-v2 (defaults: content off)",
+}
+RESPONSE = {
+    "id": "chatcmpl-bench", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini-2024-07-18",
+    "choices": [{"index": 0, "finish_reason": "stop",
+                 "message": {"role": "assistant", "content": "Your order ships Monday. Anything else?"}}],
+    "usage": {"prompt_tokens": 42, "completion_tokens": 9, "total_tokens": 51,
+              "prompt_tokens_details": {"cached_tokens": 0}, "completion_tokens_details": {"reasoning_tokens": 0}},
+}
+MESSAGES = [{"role": "system", "content": "You are a support assistant."},
+            {"role": "user", "content": "Where is my order? My email is jane@example.com."}]
+
+
+def _client() -> Any:
+    import httpx2
+    import openai
+
+    body = json.dumps(RESPONSE).encode()
+
+    def handler(request: Any) -> Any:
+        return httpx2.Response(200, content=body, headers={"content-type": "application/json"})
+
+    return openai.OpenAI(api_key="sk-bench", base_url="http://bench.invalid/v1", max_retries=0,
+                         http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+
+
+def _providers() -> tuple[Any, Any]:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Discard(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    tp = TracerProvider()
+    tp.add_span_processor(BatchSpanProcessor(Discard(), max_queue_size=1_000_000))
+    return tp, MeterProvider(metric_readers=[InMemoryMetricReader()])
+
+
+def _instrumenter(variant: str) -> tuple[Any, Any]:
+    """(instrument, uninstrument) callables for one variant."""
+    if variant.startswith("genlens"):
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+        import genlens
+
+        class Discard(SpanExporter):
+            def export(self, spans: Any) -> SpanExportResult:
+                return SpanExportResult.SUCCESS
+
+        content = variant == "genlens-content"
+
+        def on() -> None:
+            genlens.init(service_name="bench", span_exporter=Discard(), metric_reader=InMemoryMetricReader(),
+                         set_global=False, environ={}, capture_content=content, redact=True,
+                         max_queue_size=1_000_000, instrument=("openai",))
+
+        return on, genlens.shutdown
+    tp, mp = _providers()
+    if variant == "openllmetry":
+        from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+    elif variant == "openinference":
+        from openinference.instrumentation.openai import OpenAIInstrumentor  # type: ignore[no-redef]
+    elif variant == "openai-v2":
+        from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor  # type: ignore[no-redef]
+    else:
+        raise SystemExit(f"unknown variant {variant}")
+    instrumentor = OpenAIInstrumentor()
+    return (lambda: instrumentor.instrument(tracer_provider=tp, meter_provider=mp)), instrumentor.uninstrument
+
+
+def _block(client: Any, calls: int, wall: list[float], cpu: list[float]) -> None:
+    """Time ``calls`` calls: wall clock, and CPU time of this thread (blind to other processes' load)."""
+    create = client.chat.completions.create
+    clock = time.perf_counter_ns
+    thread_clock = time.thread_time_ns
+    for _ in range(calls):
+        start, start_cpu = clock(), thread_clock()
+        create(model="gpt-4o-mini", messages=MESSAGES, temperature=0.2)
+        cpu.append((thread_clock() - start_cpu) / 1000)
+        wall.append((clock() - start) / 1000)
+
+
+def _snapshot() -> dict[tuple[str, str], int]:
+    """Identity of every attribute of the openai classes an instrumentation may patch."""
+    import openai
+    from openai import _base_client
+    from openai.resources.chat import completions
+
+    classes = [completions.Completions, completions.AsyncCompletions, _base_client.SyncAPIClient,
+               _base_client.AsyncAPIClient, openai.OpenAI, openai.AsyncOpenAI]
+    return {(c.__name__, k): id(v) for c in classes for k, v in vars(c).items()}
+
+
+def run_variant(variant: str, calls: int, rounds: int) -> dict[str, Any]:
+    on, off = _instrumenter(variant)
+    client = _client()
+    scratch: list[float] = []
+    before = _snapshot()
+    _block(client, 300, scratch, scratch)  # warm the uninstrumented path
+    on()
+    _block(client, 300, scratch, scratch)  # warm the instrumented path (imports, caches, price lookups)
+    off()
+    clean = _snapshot() == before
+    base_wall: list[float] = []
+    base_cpu: list[float] = []
+    inst_wall: list[float] = []
+    inst_cpu: list[float] = []
+    if clean:
+        for _ in range(rounds):  # short alternating blocks: load changes hit both sides alike
+            _block(client, calls, base_wall, base_cpu)
+            on()
+            _block(client, calls, inst_wall, inst_cpu)
+            off()
+    else:
+        # uninstrumenting left patches behind (each on/off would stack another layer): the process
+        # is not clean any more, so measure a fresh one, uninstrumented first, then switch once
+        proc = subprocess.run([sys.executable, __file__, "--single-switch", variant, "--calls", str(calls),
+                               "--rounds", str(rounds)], capture_output=True, text=True, timeout=1800)
+        return {**json.loads(proc.stdout.strip().splitlines()[-1]), "clean_uninstrument": False}
+    return _summary(variant, base_wall, base_cpu, inst_wall, inst_cpu, True)
+
+
+def run_single_switch(variant: str, calls: int, rounds: int) -> dict[str, Any]:
+    on, _ = _instrumenter(variant)
+    client = _client()
+    scratch: list[float] = []
+    base_wall: list[float] = []
+    base_cpu: list[float] = []
+    inst_wall: list[float] = []
+    inst_cpu: list[float] = []
+    _block(client, 300, scratch, scratch)
+    _block(client, calls * rounds, base_wall, base_cpu)
+    on()
+    _block(client, 300, scratch, scratch)
+    _block(client, calls * rounds, inst_wall, inst_cpu)
+    return _summary(variant, base_wall, base_cpu, inst_wall, inst_cpu, False)
+
+
+def _bare_span_us() -> float:
+    """Cost of the cheapest possible span here: a yardstick for how fast this machine is."""
+    import timeit
+
+    tp, _ = _providers()
+    tracer = tp.get_tracer("yardstick")
+    return min(timeit.repeat(lambda: tracer.start_span("x").end(), number=2000, repeat=7)) / 2000 * 1e6
+
+
+def _summary(variant: str, base_wall: list[float], base_cpu: list[float], inst_wall: list[float],
+             inst_cpu: list[float], clean: bool) -> dict[str, Any]:
+    med = statistics.median
+    return {"variant": variant, "calls": len(inst_wall), "clean_uninstrument": clean,
+            "baseline_us": med(base_wall), "instrumented_us": med(inst_wall),
+            "added_us": med(inst_wall) - med(base_wall), "added_cpu_us": med(inst_cpu) - med(base_cpu)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=100, help="calls per block")
+    parser.add_argument("--rounds", type=int, default=40, help="alternating blocks per variant")
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
+    parser.add_argument("--single-switch", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.variant:
+        print(json.dumps(run_variant(args.variant, args.calls, args.rounds)))
+        return 0
+    if args.single_switch:
+        print(json.dumps(run_single_switch(args.single_switch, args.calls, args.rounds)))
+        return 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "GENLENS_", "TRACELOOP_"))}
+    results = []
+    for variant in VARIANTS:
+        proc = subprocess.run([sys.executable, __file__, "--variant", variant, "--calls", str(args.calls),
+                               "--rounds", str(args.rounds)], capture_output=True, text=True, env=env,
+                              timeout=3600)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            print(f"{LABELS[variant]}: not measured ({tail[0][:200]})")
+            continue
+        results.append(json.loads(lines[-1]))
+    if not results:
+        return 1
+    print(f"\nreference on this machine: one bare OTel SDK span (start + end, no attributes) = "
+          f"{_bare_span_us():.1f} µs")
+    print(f"median per non-streaming chat call, {args.rounds}×{args.calls} calls per variant "
+          f"(python {sys.version.split()[0]})")
+    print(f"{'variant':<76} {'base µs':>8} {'with µs':>8} {'added µs':>9} {'ratio':>6} {'added CPU µs':>13}")
+    reference = next((r["added_us"] for r in results if r["variant"] == "genlens"), float("nan"))
+    for r in results:
+        mark = "" if r["clean_uninstrument"] else " *"
+        print(f"{LABELS[r['variant']] + mark:<76} {r['baseline_us']:8.1f} {r['instrumented_us']:8.1f} "
+              f"{r['added_us']:9.1f} {r['added_us'] / reference:6.2f} {r['added_cpu_us']:13.1f}")
+    print("\nadded = median(instrumented) − median(uninstrumented) per call, wall clock, from alternating blocks\n"
+          "in one process; ratio = added / genlens (content off) added; added CPU = the same on the calling\n"
+          "thread's CPU clock (work on background threads — span export, genlens's metric aggregation — is\n"
+          "not in it).  * uninstrument() left patches behind, so this variant was measured uninstrumented\n"
+          "then instrumented once in a fresh process, without alternation (more exposed to drift).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
