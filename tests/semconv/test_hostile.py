@@ -142,10 +142,12 @@ _values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_siz
                        max_leaves=12)
 _known = sorted(KEYMAP)
 _families = ["llm.input_messages.", "llm.output_messages.", "gen_ai.prompt.", "gen_ai.completion.", "llm.prompts.",
-             "retrieval.documents.", "llm.tools.", "llm.choices.", "llm.completions.", "gen_ai.aggregated_usage."]
+             "retrieval.documents.", "llm.tools.", "llm.choices.", "llm.completions.", "gen_ai.aggregated_usage.",
+             "embedding.embeddings.", "reranker.output_documents.", "llm.request.functions."]
 _suffixes = st.sampled_from(["0.message.role", "1.message.content", "0.message.tool_calls.0.tool_call.id",
                              "0.message.contents.1.message_content.text", "2.role", "0.content", "x.y", "0",
-                             "0.tool_calls.x.id", "3.document.id", "00.role", "1.finish_reason"])
+                             "0.tool_calls.x.id", "3.document.id", "00.role", "1.finish_reason",
+                             "0.embedding.vector", "1.embedding.text", "0.name", "0.parameters"])
 _keys = st.one_of(st.sampled_from(_known), st.text(max_size=30),
                   st.builds(lambda p, s: p + s, st.sampled_from(_families), _suffixes))
 _events = st.lists(st.builds(RawEvent, st.sampled_from(

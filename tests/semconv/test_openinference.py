@@ -210,3 +210,24 @@ def test_dual_written_span_counted_once():
     attrs["llm.token_count.prompt"] = 50
     row, _ = norm(attrs)
     assert row["input_tokens"] == 52 and row["attributes"] == {"llm.token_count.prompt": 50}
+
+
+def test_embedding_texts_and_vectors_go_to_content_not_attributes():
+    row, content = norm({"openinference.span.kind": "EMBEDDING", "embedding.model_name": "text-embedding-3-small",
+                         "embedding.embeddings.0.embedding.text": "hello",
+                         "embedding.embeddings.0.embedding.vector": [0.1, 0.2, 0.3],
+                         "embedding.embeddings.1.embedding.text": "world",
+                         "embedding.embeddings.1.embedding.vector": [0.4, 0.5, 0.6]})
+    assert content == {"input_value": ["hello", "world"], "output_value": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]}
+    assert row["attributes"] is None
+
+
+def test_reranker_documents():
+    row, content = norm({"openinference.span.kind": "RERANKER", "reranker.query": "capital?", "reranker.top_k": 1,
+                         "reranker.model_name": "rerank-v3",
+                         "reranker.input_documents.0.document.id": "a", "reranker.input_documents.1.document.id": "b",
+                         "reranker.output_documents.0.document.id": "b",
+                         "reranker.output_documents.0.document.score": 0.97})
+    assert row["kind"] == "retrieval"
+    assert content == {"documents": [{"id": "b", "score": 0.97}], "input_value": [{"id": "a"}, {"id": "b"}]}
+    assert row["attributes"] == {"reranker.query": "capital?", "reranker.top_k": 1, "reranker.model_name": "rerank-v3"}

@@ -124,3 +124,16 @@ def test_request_types():
                             "embedding": ("embedding", "embeddings"), "rerank": ("retrieval", "rerank")}.items():
         row, _ = norm({"llm.request.type": req})
         assert (row["kind"], row["operation"]) == (kind, op)
+
+
+def test_legacy_function_definitions_and_request_user():
+    row, content = norm({"llm.request.type": "chat", "gen_ai.user": "end-user-7",
+                         "llm.request.functions.0.name": "get_weather",
+                         "llm.request.functions.0.description": "Weather lookup",
+                         "llm.request.functions.0.parameters": '{"type": "object"}',
+                         "llm.request.functions.1.name": "get_time"})
+    assert row["user_id"] == "end-user-7"
+    assert content["tool_definitions"] == [
+        {"type": "function", "name": "get_weather", "description": "Weather lookup", "parameters": {"type": "object"}},
+        {"type": "function", "name": "get_time"}]
+    assert row["attributes"] is None

@@ -87,6 +87,10 @@ def span_content(raw: RawSpan, row: dict[str, Any], got: dict[str, tuple[int, An
         leftover: list[tuple[str, Any]] = []
         for prefix, groups in fams.items():
             kind, parse, source = _FAMILY[prefix]
+            if prefix == openinference.EMBEDDINGS and "output_value" not in found:
+                vectors = openinference.embedding_vectors(groups)
+                if vectors:
+                    found["output_value"] = (vectors, source)
             if kind not in found:
                 data = parse(prefix, groups, leftover)
                 if data:

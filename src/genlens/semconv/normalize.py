@@ -83,8 +83,19 @@ FAMILIES: dict[str, tuple[Any, int, Any]] = {
     **{p: (openinference.parse_family, C_OPENINFERENCE, openinference.nested_prefixes) for p in openinference.FAMILIES},
     **{p: (openllmetry.parse_family, C_OPENLLMETRY, openllmetry.nested_prefixes) for p in openllmetry.FAMILIES},
 }
-if not all(p.count(".") == 2 and p.endswith(".") for p in (*FAMILIES, AGGREGATED_USAGE)):
-    raise RuntimeError("family prefixes must have exactly two dotted components")
+_MAX_FAMILY_DOTS = max(p.count(".") for p in FAMILIES)
+
+
+def _family_of(key: str) -> str | None:
+    """The flattened family a key belongs to (its shortest matching prefix), if any; plan time only."""
+    cut = -1
+    for _ in range(_MAX_FAMILY_DOTS):
+        cut = key.find(".", cut + 1)
+        if cut < 0:
+            return None
+        if key[:cut + 1] in FAMILIES:
+            return key[:cut + 1]
+    return None
 _INT64 = 1 << 63
 _ROW_TEMPLATE: dict[str, Any] = dict.fromkeys(COLUMN_NAMES)
 _SIMPLE_TYPES = frozenset((str, float, bool))  # ints may exceed int64: they take the jsonable path
@@ -121,14 +132,13 @@ class _Plan:
                 bits |= spec[4]
                 slots.setdefault(spec[0] or key, []).append((spec[1], key, spec))
                 continue
-            cut = key.find(".", key.find(".") + 1) + 1  # every family prefix has two components
-            prefix = key[:cut]
-            if cut and prefix in FAMILIES:
-                fams.setdefault(prefix, []).append((key, key[cut:]))
+            prefix = _family_of(key)
+            if prefix is not None:
+                fams.setdefault(prefix, []).append((key, key[len(prefix):]))
                 bits |= FAMILIES[prefix][1]
             else:
                 unknown.append(key)
-                self.aggregated = self.aggregated or prefix == AGGREGATED_USAGE
+                self.aggregated = self.aggregated or key.startswith(AGGREGATED_USAGE)
         singles = []
         multi = []
         for slot, cands in slots.items():

@@ -96,12 +96,18 @@ OUTPUT_MESSAGES = "llm.output_messages."
 TOOLS = "llm.tools."
 DOCUMENTS = "retrieval.documents."
 CHOICES = "llm.choices."  # legacy completions API: llm.choices.N.completion.text
+EMBEDDINGS = "embedding.embeddings."  # .N.embedding.text / .N.embedding.vector
+RERANKED = "reranker.output_documents."
+RERANK_INPUT = "reranker.input_documents."
 FAMILIES: dict[str, str] = {
     INPUT_MESSAGES: "input_messages",
     OUTPUT_MESSAGES: "output_messages",
     TOOLS: "tool_definitions",
     DOCUMENTS: "documents",
     CHOICES: "output_messages",
+    EMBEDDINGS: "input_value",  # the texts; the vectors become output_value (see embeddings())
+    RERANKED: "documents",
+    RERANK_INPUT: "input_value",
 }
 
 
@@ -190,6 +196,10 @@ def parse_family(prefix: str, groups: list[Group], leftover: Leftover) -> Any:
                 out.append({"role": "assistant", "parts": [{"type": "text", "content": f.pop("completion.text", None)}]})
             elif prefix == TOOLS:
                 out.append(json_or_raw(f.pop("tool.json_schema", None)))
+            elif prefix == EMBEDDINGS:
+                text = f.pop("embedding.text", None)
+                if text is not None:
+                    out.append(text)
             else:
                 doc: dict[str, Any] = {}
                 for field in ("id", "score", "content"):
@@ -203,3 +213,8 @@ def parse_family(prefix: str, groups: list[Group], leftover: Leftover) -> Any:
     for g in groups:
         unused(prefix, g, leftover)
     return out
+
+
+def embedding_vectors(groups: list[Group]) -> list[Any]:
+    """The vectors of an ``embedding.embeddings`` family (popped, so they are not handed back)."""
+    return [v for v in (g[1].pop("embedding.vector", None) for g in groups) if v is not None]

@@ -59,6 +59,8 @@ KEYS: list[tuple[str, str | None, int, Any, int]] = [
     ("llm.usage.total_tokens", "total_tokens", L, as_count, C),
     ("llm.usage.reasoning_tokens", "reasoning_tokens", L, as_count, C),
     ("llm.vendor", "provider", L, provider_value, C),
+    ("gen_ai.user", "user_id", L, as_str, C),  # the OpenAI request's ``user`` field
+    ("llm.user", "user_id", L + 1, as_str, C),
     ("llm.request.model", "request_model", L, as_str, C),
     ("llm.response.model", "response_model", L, as_str, C),
     ("llm.temperature", "temperature", L, as_float, C),
@@ -92,7 +94,9 @@ PROMPT = "gen_ai.prompt."
 COMPLETION = "gen_ai.completion."
 LEGACY_PROMPTS = "llm.prompts."
 LEGACY_COMPLETIONS = "llm.completions."
+FUNCTIONS = "llm.request.functions."  # .N.name / .description / .parameters (tool definitions)
 FAMILIES: dict[str, str] = {
+    FUNCTIONS: "tool_definitions",
     PROMPT: "input_messages",
     COMPLETION: "output_messages",
     LEGACY_PROMPTS: "input_messages",
@@ -146,13 +150,21 @@ def _message(g: Group, default_role: str) -> dict[str, Any]:
 
 def nested_prefixes(prefix: str) -> tuple[str, ...]:
     """Which nested lists a family's entries hold (for :func:`genlens.semconv._flat.layout`)."""
-    return _NESTED
+    return () if prefix == FUNCTIONS else _NESTED
 
 
 def parse_family(prefix: str, groups: list[Group], leftover: Leftover) -> list[dict[str, Any]]:
     """``gen_ai.prompt.N.*`` / ``gen_ai.completion.N.*`` / ``llm.prompts.N.*`` → OTel messages, in index order."""
-    role = "user" if prefix in (PROMPT, LEGACY_PROMPTS) else "assistant"
-    out = [_message(g, role) for g in groups]
+    if prefix == FUNCTIONS:
+        out: list[dict[str, Any]] = []
+        for g in groups:
+            f = g[1]
+            tool = {"type": "function", "name": f.pop("name", None), "description": f.pop("description", None),
+                    "parameters": json_or_raw(f.pop("parameters", None))}
+            out.append({k: v for k, v in tool.items() if v is not None})
+    else:
+        role = "user" if prefix in (PROMPT, LEGACY_PROMPTS) else "assistant"
+        out = [_message(g, role) for g in groups]
     for g in groups:
         unused(prefix, g, leftover)
     return out

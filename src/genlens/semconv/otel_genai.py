@@ -29,6 +29,7 @@ from genlens.semconv._messages import finish_reasons
 
 # Vendor extensions met next to OTel names.
 OPENLIT_USAGE_COST = "gen_ai.usage.cost"
+OPENLIT_CACHED_TOKENS = "gen_ai.usage.prompt_tokens_details.cached_tokens"
 LOGFIRE_OPERATION_COST = "operation.cost"
 
 
@@ -95,6 +96,7 @@ KEYS: list[tuple[str, str | None, int, Any, int]] = [
     (a.ERROR_TYPE, "error_type", P_OTEL, as_str, 0),
     (a.ENDUSER_ID, "user_id", P_LEGACY, as_str, 0),
     (OPENLIT_USAGE_COST, "cost_usd", P_OTEL + 5, as_nonneg_float, 0),
+    (OPENLIT_CACHED_TOKENS, "cache_read_tokens", P_OTEL + 5, as_count, 0),
     (LOGFIRE_OPERATION_COST, "cost_usd", P_OTEL + 6, as_nonneg_float, 0),
 ]
 
