@@ -252,3 +252,22 @@ def test_stream_is_paced_ttft_then_tpot() -> None:
     assert len(arrivals) == 8
     # lower bounds only (sleeps guarantee them): first token after TTFT, the last after 7 more TPOTs
     assert arrivals[0] >= 0.05 and arrivals[-1] >= 0.05 + 7 * 0.02
+
+
+def test_cached_prefix_shortens_planned_ttft() -> None:
+    profile = ModelProfile("cachey-1", queue_s=0.1, prefill_s_per_token=0.001, cached_prefill_factor=0.1,
+                           decode_s_per_token=0.01, output_tokens=(2, 2))
+    cfg = SimulatorConfig(models={"cachey": profile}, jitter=0.0, latency_scale=0.001)
+    long_doc = "Reference material line. " * 400  # 10,000 chars
+    with run_simulator(config=cfg) as s, httpx.Client(base_url=s.url) as client:
+        answers = [client.post("/v1/chat/completions", json={"model": "cachey", "messages": [
+            {"role": "system", "content": long_doc}, {"role": "user", "content": question}]})
+            for question in ("first?", "second?")]
+    for r in answers:
+        usage = r.json()["usage"]
+        prompt, cached = usage["prompt_tokens"], usage["prompt_tokens_details"]["cached_tokens"]
+        want_s = (0.1 + 0.001 * (prompt - cached) + 0.001 * 0.1 * cached) * 0.001
+        assert float(r.headers["x-simulator-ttft-ms"]) == pytest.approx(want_s * 1000, abs=1e-3)
+    assert answers[0].json()["usage"]["prompt_tokens_details"]["cached_tokens"] == 0
+    assert answers[1].json()["usage"]["prompt_tokens_details"]["cached_tokens"] >= 1024
+    assert float(answers[1].headers["x-simulator-ttft-ms"]) < float(answers[0].headers["x-simulator-ttft-ms"])
