@@ -3,9 +3,11 @@
 Token rule (the one rule used everywhere): a text of ``n`` characters is
 ``ceil(n / 4)`` tokens.  A prompt is rendered to one string (see
 ``render_message``) and counted with that rule, so the same request always
-reports the same ``prompt_tokens``.  Output is produced in 4-character pieces
-and each piece is one token, so ``completion_tokens`` equals the number of
-pieces streamed and ``count_tokens(output)`` at once.
+reports the same ``prompt_tokens``.  Output text is produced in 4-character
+pieces and each piece is one token, so for a text answer ``completion_tokens``
+equals both the number of content pieces streamed and ``count_tokens(text)``.
+A tool call counts ``count_tokens(name) + count_tokens(arguments)``; hidden
+reasoning tokens (reasoning models) are added on top.
 
 Generated text depends only on (seed, model, rendered prompt): the same
 request gets the same answer, which keeps tests and demos reproducible.
