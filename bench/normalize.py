@@ -113,11 +113,16 @@ MIX = [(genlens_span, 4), (otel_span, 3), (openinference_span, 2), (openllmetry_
        (tool_span, 1)]
 
 
+def _fresh(attrs: dict) -> dict:
+    """New key and string objects per span, as a protobuf decoder produces (no interned literals)."""
+    return {"".join(k): ("".join(v) if type(v) is str else v) for k, v in attrs.items()}
+
+
 def build(n: int) -> list[RawSpan]:
     kinds = [f for f, w in MIX for _ in range(w)]
     spans = []
     for i in range(n):
-        attrs = kinds[i % len(kinds)]()
+        attrs = _fresh(kinds[i % len(kinds)]())
         ev = [RawEvent("exception", 5, {"exception.type": "TimeoutError"})] if i % 50 == 0 else []
         spans.append(RawSpan(f"{i:032x}", f"{i:016x}", f"{i + 1:016x}", "chat gpt-4o", 3, 1_000_000 + i,
                              2_500_000 + i, 2 if ev else 1, "", attrs, ev, RESOURCE, "bench"))

@@ -185,9 +185,11 @@ def test_execute_tool_and_retrieval_spans():
     assert row["attributes"] == {"gen_ai.tool.type": "function"}
 
     row, content = norm({"gen_ai.operation.name": "retrieval", "gen_ai.data_source.id": "kb-1",
+                         "gen_ai.retrieval.query.text": "capital of France",
                          "gen_ai.retrieval.documents": '[{"id": "doc_123", "score": 0.95}]'})
     assert row["kind"] == "retrieval" and row["input_tokens"] is None
-    assert content == {"documents": [{"id": "doc_123", "score": 0.95}]}
+    assert content == {"documents": [{"id": "doc_123", "score": 0.95}], "input_value": "capital of France"}
+    assert row["attributes"] == {"gen_ai.data_source.id": "kb-1"}
 
 
 def test_error_span_classification():

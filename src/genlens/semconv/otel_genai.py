@@ -93,6 +93,7 @@ KEYS: list[tuple[str, str | None, int, Any, int]] = [
     (a.GEN_AI_TOOL_CALL_ARGUMENTS, "c:tool_arguments", P_OTEL, present, C_OTEL),
     (a.GEN_AI_TOOL_CALL_RESULT, "c:tool_result", P_OTEL, present, C_OTEL),
     (a.GEN_AI_RETRIEVAL_DOCUMENTS, "c:documents", P_OTEL, present, C_OTEL),
+    (a.GEN_AI_RETRIEVAL_QUERY_TEXT, "c:input_value", P_OTEL, present, C_OTEL),  # the query is content
     (a.ERROR_TYPE, "error_type", P_OTEL, as_str, 0),
     (a.ENDUSER_ID, "user_id", P_LEGACY, as_str, 0),
     (OPENLIT_USAGE_COST, "cost_usd", P_OTEL + 5, as_nonneg_float, 0),
