@@ -282,3 +282,21 @@ def test_content_sampling_share(sim, tel_factory):
     expected = [s for s in spans if (s.context.trace_id & (2**64 - 1)) < 0.5 * 2**64]
     assert {s.context.span_id for s in sampled} == {s.context.span_id for s in expected}
     assert all(attrs.GEN_AI_INPUT_MESSAGES not in s.attributes for s in spans if s not in sampled)
+
+
+def test_structured_output_parse_and_responses_stream_helper(sim, tel):
+    from pydantic import BaseModel
+
+    class Answer(BaseModel):
+        text: str
+
+    c = client(sim)
+    parsed = c.chat.completions.parse(model=MODEL, messages=[{"role": "user", "content": "hi"}],
+                                      response_format=Answer)
+    with c.responses.stream(model=MODEL, input="hi") as stream:
+        final = stream.get_final_response()
+    first, second = tel.spans()
+    assert first.attributes[attrs.GEN_AI_RESPONSE_ID] == parsed.id
+    assert first.attributes[attrs.GEN_AI_OUTPUT_TYPE] == "json"
+    assert second.attributes[attrs.GEN_AI_RESPONSE_ID] == final.id
+    assert second.attributes[attrs.GEN_AI_USAGE_OUTPUT_TOKENS] == final.usage.output_tokens

@@ -210,7 +210,7 @@ def _classes() -> tuple[type, type]:
 
 def instrument() -> int:
     sync_cls, async_cls = _classes()
-    count = patch_method(sync_cls, "create", MESSAGES) + patch_method(async_cls, "create", MESSAGES)
+    count = sum(patch_method(cls, name, MESSAGES) for cls in (sync_cls, async_cls) for name in ("create", "parse"))
     count += patch(sync_cls, "stream", lambda orig: _wrap_stream_helper(orig, False))
     count += patch(async_cls, "stream", lambda orig: _wrap_stream_helper(orig, True))
     return count
@@ -218,4 +218,4 @@ def instrument() -> int:
 
 def uninstrument() -> int:
     sync_cls, async_cls = _classes()
-    return sum(unpatch(cls, name) for cls in (sync_cls, async_cls) for name in ("create", "stream"))
+    return sum(unpatch(cls, name) for cls in (sync_cls, async_cls) for name in ("create", "parse", "stream"))

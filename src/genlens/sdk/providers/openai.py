@@ -313,7 +313,10 @@ def _targets() -> list[tuple[type, str, MethodSpec]]:
 
     return [
         (completions.Completions, "create", CHAT), (completions.AsyncCompletions, "create", CHAT),
+        # parse() posts by itself (structured outputs); it never streams
+        (completions.Completions, "parse", CHAT), (completions.AsyncCompletions, "parse", CHAT),
         (responses.Responses, "create", RESPONSES), (responses.AsyncResponses, "create", RESPONSES),
+        (responses.Responses, "parse", RESPONSES), (responses.AsyncResponses, "parse", RESPONSES),
         (embeddings.Embeddings, "create", EMBEDDINGS), (embeddings.AsyncEmbeddings, "create", EMBEDDINGS),
     ]
 
