@@ -126,11 +126,16 @@ def test_hostile_logs():
 
 
 def test_plan_cache_is_bounded():
-    before = normalize_mod.PLAN_CACHE_RESETS[0]
+    before = normalize_mod.stats()
     for i in range(normalize_mod._PLANS_MAX + 5):
         normalize_span(raw_span({f"k{i}": 1, "gen_ai.operation.name": "chat"}))
-    assert len(normalize_mod._PLANS) <= normalize_mod._PLANS_MAX
-    assert normalize_mod.PLAN_CACHE_RESETS[0] >= before + 1
+    after = normalize_mod.stats()
+    assert after["plans_cached"] <= normalize_mod._PLANS_MAX
+    assert after["plan_cache_resets"] >= before["plan_cache_resets"] + 1
+    wide = {f"custom.{i}": i for i in range(normalize_mod._PLAN_MAX_KEYS + 1)}
+    row, _ = normalize_span(raw_span(wide))
+    assert row["attributes"] == wide  # served, but its shape is not kept
+    assert normalize_mod.stats()["uncached_plans"] == after["uncached_plans"] + 1
 
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),

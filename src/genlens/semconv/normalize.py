@@ -45,7 +45,7 @@ from genlens.semconv.canonical import COLUMN_NAMES
 from genlens.semconv.model import ContentRecord, RawLog, RawSpan
 from genlens.semconv.otel_events import logs_to_content
 
-__all__ = ["content_from_logs", "normalize_span"]
+__all__ = ["content_from_logs", "normalize_span", "stats"]
 
 Spec = tuple[str, int, int, Any, int, int]
 _STR, _COUNT, _ANY, _KEEP, _CALL, _FLOAT, _NNFLOAT, _BOOL = range(8)
@@ -180,17 +180,28 @@ class _Plan:
 
 _PLANS: dict[tuple[str, ...], _Plan] = {}
 _PLANS_MAX = 1024
-PLAN_CACHE_RESETS = [0]  # how often a flood of new attribute shapes emptied the plan cache
+_PLAN_MAX_KEYS = 256  # a span with more attributes than this is planned but not cached
+_STATS = {"plan_cache_resets": 0, "uncached_plans": 0}
 
 
 def _plan(keys: tuple[str, ...]) -> _Plan:
     plan = _PLANS.get(keys)
     if plan is None:
+        plan = _Plan(keys)
+        if len(keys) > _PLAN_MAX_KEYS:
+            _STATS["uncached_plans"] += 1
+            return plan
         if len(_PLANS) >= _PLANS_MAX:
             _PLANS.clear()
-            PLAN_CACHE_RESETS[0] += 1
-        plan = _PLANS[keys] = _Plan(keys)
+            _STATS["plan_cache_resets"] += 1
+        _PLANS[keys] = plan
     return plan
+
+
+def stats() -> dict[str, int]:
+    """Counters for /metrics: cached attribute shapes, how often a flood of new shapes emptied the
+    cache, and how many oversized spans were planned without caching."""
+    return {"plans_cached": len(_PLANS), **_STATS}
 
 
 def _convert(val: Any, code: int, conv: Any) -> Any:
