@@ -680,3 +680,12 @@ def test_no_references_leak_on_any_path() -> None:
     before = sys.getallocatedblocks()
     run(300)
     assert sys.getallocatedblocks() - before < 200
+
+
+def test_limits_beyond_any_string_and_other_buffers() -> None:
+    body = one_span_request(name="x" * 100).SerializeToString()
+    for limit in (2**63, 2**80):
+        spans, _ = decode_trace_bytes(body, limit)
+        assert snapshot(spans) == snapshot(decode_upb(body, limit)[0])
+    assert snapshot(decode_trace_bytes(memoryview(body), 5)[0]) == snapshot(decode_upb(body, 5)[0])
+    assert snapshot(decode_trace_bytes(bytearray(body), 5)[0]) == snapshot(decode_upb(body, 5)[0])

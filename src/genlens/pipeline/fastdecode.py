@@ -12,6 +12,7 @@ callers always get the same result either way.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -53,7 +54,9 @@ def decode_trace_bytes(body: bytes, max_chars: int) -> tuple[list[RawSpan], Reje
     now_ns = time.time_ns()
     if _fastotlp is not None and max_chars >= 0:
         try:
-            result = _fastotlp.decode(body, max_chars, MIN_TIME_NS, now_ns + FUTURE_SLACK_NS, MAX_DURATION_NS,
+            # No str is longer than sys.maxsize, so clamping keeps the meaning of a larger limit.
+            limit = min(max_chars, sys.maxsize)
+            result = _fastotlp.decode(body, limit, MIN_TIME_NS, now_ns + FUTURE_SLACK_NS, MAX_DURATION_NS,
                                       RawSpan, _SPAN_SLOTS, RawEvent, _EVENT_SLOTS)
         except _fastotlp.DecodeError as exc:
             raise BadRequest(f"body is not a valid protobuf ExportTraceServiceRequest: {exc}") from exc
