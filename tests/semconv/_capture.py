@@ -15,6 +15,9 @@ import sys
 from typing import Any
 
 MODES = ("openai-v2-default", "openai-v2-experimental", "openinference", "openllmetry")
+ANTHROPIC_MODES = ("anthropic-openinference", "anthropic-openllmetry")
+# Long enough for the simulator's (and Anthropic's) 1,024-token minimum cacheable prefix.
+LONG_SYSTEM = "You are a weather bot. " + " ".join(f"Rule {i}: answer briefly and cite the station." for i in range(450))
 
 
 def _value(v: Any) -> Any:
@@ -52,20 +55,21 @@ def main(mode: str, base_url: str) -> None:
         from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor as Instrumentor
     elif mode == "openinference":
         from openinference.instrumentation.openai import OpenAIInstrumentor as Instrumentor  # type: ignore[no-redef]
-    else:
+    elif mode == "openllmetry":
         from opentelemetry.instrumentation.openai import OpenAIInstrumentor as Instrumentor  # type: ignore[no-redef]
+    elif mode == "anthropic-openinference":
+        from openinference.instrumentation.anthropic import (  # type: ignore[no-redef]
+            AnthropicInstrumentor as Instrumentor,
+        )
+    else:
+        from opentelemetry.instrumentation.anthropic import (  # type: ignore[no-redef]
+            AnthropicInstrumentor as Instrumentor,
+        )
     Instrumentor().instrument(tracer_provider=tp, logger_provider=lp)
-
-    import openai
-
-    client = openai.OpenAI(base_url=base_url + "/v1", api_key="sk-test", max_retries=0)
-    tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather lookup",
-                                               "parameters": {"type": "object",
-                                                              "properties": {"city": {"type": "string"}}}}}]
-    client.chat.completions.create(
-        model="gpt-4o-mini", temperature=0.2, max_tokens=64, tools=tools, tool_choice="required",
-        messages=[{"role": "system", "content": "You are a weather bot."},
-                  {"role": "user", "content": "Weather in Paris?"}])
+    if mode in ANTHROPIC_MODES:
+        _anthropic_calls(mode, base_url)
+    else:
+        _openai_call(base_url)
     tp.force_flush()
     out = {"spans": [], "logs": []}
     for s in spans_out.get_finished_spans():
@@ -86,6 +90,30 @@ def main(mode: str, base_url: str) -> None:
             "attributes": _value(dict(rec.attributes or {})), "time": rec.timestamp or 0,
         })
     json.dump(out, sys.stdout)
+
+
+def _openai_call(base_url: str) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=base_url + "/v1", api_key="sk-test", max_retries=0)
+    tools = [{"type": "function", "function": {"name": "get_weather", "description": "Weather lookup",
+                                               "parameters": {"type": "object",
+                                                              "properties": {"city": {"type": "string"}}}}}]
+    client.chat.completions.create(
+        model="gpt-4o-mini", temperature=0.2, max_tokens=64, tools=tools, tool_choice="required",
+        messages=[{"role": "system", "content": "You are a weather bot."},
+                  {"role": "user", "content": "Weather in Paris?"}])
+
+
+def _anthropic_calls(mode: str, base_url: str) -> None:
+    """The same cached prompt twice: the first call writes the cache, the second reads it."""
+    import anthropic
+
+    client = anthropic.Anthropic(base_url=base_url, api_key="sk-ant-test", max_retries=0)
+    system = [{"type": "text", "text": f"[{mode}] {LONG_SYSTEM}", "cache_control": {"type": "ephemeral"}}]
+    for _ in range(2):
+        client.messages.create(model="claude-sonnet-4-20250514", max_tokens=64, system=system,
+                               messages=[{"role": "user", "content": "Weather in Paris?"}])
 
 
 if __name__ == "__main__":
