@@ -59,6 +59,16 @@ def test_messages_with_wrong_shapes_inside():
     ]
 
 
+def test_unhashable_and_odd_finish_reasons_in_messages():
+    msgs = [{"role": "assistant", "parts": [], "finish_reason": ["stop"]},
+            {"role": "assistant", "parts": [], "finish_reason": {"x": 1}},
+            {"role": "assistant", "parts": [], "finish_reason": None},
+            {"role": "assistant", "parts": [], "finish_reason": "TOOL_CALLS"}]
+    row, content = norm({"gen_ai.operation.name": "chat", "gen_ai.output.messages": json.dumps(msgs)})
+    assert [m.get("finish_reason") for m in content["output_messages"]] == [None, None, None, "tool_call"]
+    assert row["finish_reasons"] == ["tool_call"]
+
+
 def test_kvlist_and_bytes_values():
     attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": b"\x00\xffmodel", "blob": b"\x01\x02",
              "nested": {"a": [b"\x03", {"b": 1}], "c": None}, "gen_ai.input.messages": [

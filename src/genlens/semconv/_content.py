@@ -106,7 +106,7 @@ def span_content(raw: RawSpan, row: dict[str, Any], got: dict[str, tuple[int, An
         if rec.kind not in found:
             found[rec.kind] = (rec.data, rec.source)
     if row["finish_reasons"] is None and "output_messages" in found:
-        reasons = [m["finish_reason"] for m in found["output_messages"][0] if "finish_reason" in m]
+        reasons = [r for r in (m.get("finish_reason") for m in found["output_messages"][0]) if type(r) is str]
         row["finish_reasons"] = reasons or None
     tid, sid = raw.trace_id, raw.span_id
     out = [ContentRecord(tid, sid, k, found[k][0], found[k][1]) for k in sorted(found, key=_ORDER.__getitem__)]

@@ -159,14 +159,16 @@ def any_message(m: Any, default_role: str, fresh: bool = False) -> dict[str, Any
         if type(p) is not dict or p.get("type") != "text":
             out["parts"] = [x for x in map(norm_part, parts) if x is not None]
             break
-    fr = m.get("finish_reason")
-    if fr is not None:
-        fr = finish_reason(fr)
+    if "finish_reason" in m:
+        fr = finish_reason(m["finish_reason"])
         if fr:
             out["finish_reason"] = fr
         else:
             del out["finish_reason"]
     return out
+
+
+_CANONICAL_FINISH = frozenset(("stop", "length", "content_filter", "tool_call", "error"))
 
 
 def messages(value: Any, default_role: str) -> list[dict[str, Any]] | None:
@@ -179,6 +181,19 @@ def messages(value: Any, default_role: str) -> list[dict[str, Any]] | None:
         return None
     out = []
     for m in data:
+        # Fast path: a freshly parsed message already in canonical shape (text parts only,
+        # a role, a canonical finish reason or none) is kept as it is.
+        if fresh and type(m) is dict:
+            parts, role, fr = m.get("parts"), m.get("role"), m.get("finish_reason")
+            if (type(parts) is list and type(role) is str and role
+                    and (fr is None and "finish_reason" not in m
+                         or type(fr) is str and fr in _CANONICAL_FINISH)):
+                for p in parts:
+                    if type(p) is not dict or p.get("type") != "text":
+                        break
+                else:
+                    out.append(m)
+                    continue
         x = any_message(m, default_role, fresh)
         if x is not None:
             out.append(x)
