@@ -216,3 +216,28 @@ def test_unknown_attributes_are_never_lost(custom, known):
         assert key in kept
         assert orjson.dumps(kept[key]) == orjson.dumps(jsonable(value), option=orjson.OPT_NON_STR_KEYS) or (
             isinstance(value, float) and math.isnan(value))
+
+
+_json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False,
+                          allow_infinity=False), st.text(max_size=10),
+                          st.sampled_from(["text", "tool_call", "tool_call_response", "stop", "tool_calls",
+                                           "user", "assistant", "tool", "{\"a\": 1}", "[1, 2]"]))
+_json_values = st.recursive(_json_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(
+        ["role", "parts", "type", "content", "finish_reason", "arguments", "id", "name", "response", "result",
+         "tool_calls", "function", "tool_call_id", "text", "image_url", "input", "tool_use_id", "x"]),
+        inner, max_size=5)), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["gen_ai.input.messages", "gen_ai.output.messages",
+                                        "gen_ai.system_instructions", "gen_ai.tool.call.arguments",
+                                        "llm.input_messages", "gen_ai.tool.definitions"]),
+                       st.one_of(_json_values.map(json.dumps), _json_values), max_size=4))
+def test_message_shaped_garbage_never_raises(attrs):
+    row, records = normalize_span(raw_span({"gen_ai.operation.name": "chat", **attrs}))
+    check_row(row)
+    for r in records:
+        orjson.dumps(r.data)
+        if r.kind in ("input_messages", "output_messages"):
+            assert all(type(m) is dict and type(m["role"]) is str and type(m["parts"]) is list for m in r.data)
