@@ -9,9 +9,11 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from genlens.semconv import _plan as plan_mod
 from genlens.semconv import normalize as normalize_mod
+from genlens.semconv._plan import KEYMAP
 from genlens.semconv.model import RawEvent, RawLog, RawSpan
-from genlens.semconv.normalize import KEYMAP, content_from_logs, normalize_span
+from genlens.semconv.normalize import content_from_logs, normalize_span
 
 from .helpers import check_row, norm, raw_span
 
@@ -137,12 +139,12 @@ def test_hostile_logs():
 
 def test_plan_cache_is_bounded():
     before = normalize_mod.stats()
-    for i in range(normalize_mod._PLANS_MAX + 5):
+    for i in range(plan_mod.PLANS_MAX + 5):
         normalize_span(raw_span({f"k{i}": 1, "gen_ai.operation.name": "chat"}))
     after = normalize_mod.stats()
-    assert after["plans_cached"] <= normalize_mod._PLANS_MAX
+    assert after["plans_cached"] <= plan_mod.PLANS_MAX
     assert after["plan_cache_resets"] >= before["plan_cache_resets"] + 1
-    wide = {f"custom.{i}": i for i in range(normalize_mod._PLAN_MAX_KEYS + 1)}
+    wide = {f"custom.{i}": i for i in range(plan_mod.PLAN_MAX_KEYS + 1)}
     row, _ = normalize_span(raw_span(wide))
     assert row["attributes"] == wide  # served, but its shape is not kept
     assert normalize_mod.stats()["uncached_plans"] == after["uncached_plans"] + 1
