@@ -6,7 +6,7 @@ An instrumentation emits the same attribute keys span after span, so the work
 that depends only on the keys — which slot each key fills, which of two
 conventions wins a slot, how flattened ``prefix.N.field`` keys group into
 lists, which keys go straight to ``attributes`` — is done once per key shape
-and cached as a :class:`Plan` (bounded; a flood of new shapes empties it and
+and cached as a read plan (:mod:`genlens.semconv._plan`; bounded, a flood of new shapes empties it and
 is counted).  Per span what remains is one dict lookup per key, a type check,
 and the rules that need values (tokens, kind, errors, content).
 
