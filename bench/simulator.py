@@ -94,7 +94,8 @@ def machine() -> str:
             cpu = found.group(1).strip() if found else cpu
     except OSError:
         pass
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}"
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()}{load}"
 
 
 def main() -> int:
@@ -136,7 +137,8 @@ def main() -> int:
             proc.kill()
     median, base = statistics.median(rates), statistics.median(baselines)
     print(f"simulator {args.api}: median {median:,.0f} req/s over {args.runs} runs of "
-          f"{args.seconds:g} s, {args.connections} connections; baseline GET /health median {base:,.0f} req/s "
+          f"{args.seconds:g} s (min {min(rates):,.0f}, max {max(rates):,.0f}), {args.connections} connections; "
+          f"baseline GET /health median {base:,.0f} req/s "
           f"(ratio {median / base:.2f}); machine: {machine()}")
     return 0
 

@@ -155,17 +155,20 @@ def embedding(text: str, dimensions: int) -> list[float]:
     Each distinct word (up to 512) adds +-1 at four hashed positions; a text with
     no words falls back to a hash of the whole string.  Deterministic, no model.
     """
-    vector = [0.0] * dimensions
+    touched: dict[int, float] = {}  # sparse: only the hashed positions are non-zero
     tokens = list(dict.fromkeys(w.lower() for w in _WORD_RE.findall(text)))[:512] or [f"\x00{text}"]
     for token in tokens:
         raw = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=32).digest()
         for i in range(4):
             index = int.from_bytes(raw[i * 8:i * 8 + 4], "little") % dimensions
-            vector[index] += -1.0 if raw[i * 8 + 4] & 1 else 1.0
-    norm = math.sqrt(sum(v * v for v in vector))
+            touched[index] = touched.get(index, 0.0) + (-1.0 if raw[i * 8 + 4] & 1 else 1.0)
+    norm = math.sqrt(sum(v * v for v in touched.values()))
     if norm == 0.0:
-        vector[0], norm = 1.0, 1.0
-    return [v / norm for v in vector]
+        touched, norm = {0: 1.0}, 1.0
+    vector = [0.0] * dimensions
+    for index, value in touched.items():
+        vector[index] = value / norm
+    return vector
 
 
 def embedding_base64(vector: list[float]) -> str:
