@@ -134,11 +134,11 @@ def test_stalled_stream_drops_mid_way(sim: Simulator, oai: openai.OpenAI, claude
 
 
 def test_outage_window_then_recovery(sim: Simulator, oai: openai.OpenAI) -> None:
-    sim.set_faults("gpt-4o", outages=[{"start_s": 0, "end_s": 0.4, "status": 503}])
+    sim.set_faults("gpt-4o", outages=[{"start_s": 0, "end_s": 1.5, "status": 503}])
     with pytest.raises(openai.InternalServerError) as caught:
         oai.chat.completions.create(model="gpt-4o", messages=MSG)
     assert caught.value.status_code == 503 and int(caught.value.response.headers["retry-after"]) >= 0
-    time.sleep(0.5)  # wait the window out (bounded); no timing is asserted
+    time.sleep(1.6)  # wait the window out (bounded); no timing is asserted
     assert oai.chat.completions.create(model="gpt-4o", messages=MSG).choices
     sim.set_faults("gpt-4o", outages=[{"start_s": 3600, "end_s": 7200}])  # a future window does nothing yet
     assert oai.chat.completions.create(model="gpt-4o", messages=MSG).choices
@@ -162,10 +162,10 @@ def test_latency_multiplier_shows_in_measured_ttft() -> None:
             return first, float(raw.headers["x-simulator-ttft-ms"])
 
         base = sorted(ttft() for _ in range(3))[1]
-        s.set_faults("fast", latency_multiplier=10)
+        s.set_faults("fast", latency_multiplier=20)
         slow = sorted(ttft() for _ in range(3))[1]
-    assert base[1] == pytest.approx(20.0) and slow[1] == pytest.approx(200.0)
-    assert slow[0] >= 0.2 and slow[0] > base[0]
+    assert base[1] == pytest.approx(20.0) and slow[1] == pytest.approx(400.0)
+    assert slow[0] >= 0.4 and slow[0] > base[0]
 
 
 def test_planned_latency_matches_profile_formula() -> None:
