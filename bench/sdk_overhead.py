@@ -147,19 +147,37 @@ def run_variant(variant: str, calls: int, rounds: int) -> dict[str, Any]:
     base_cpu: list[float] = []
     inst_wall: list[float] = []
     inst_cpu: list[float] = []
+    paired_wall: list[float] = []
+    paired_cpu: list[float] = []
+    process_cpu = {"base": 0, "inst": 0}
     if clean:
+        med = statistics.median
         for _ in range(rounds):  # short alternating blocks: load changes hit both sides alike
+            n = len(base_wall)
+            t0 = time.process_time_ns()
             _block(client, calls, base_wall, base_cpu)
+            t1 = time.process_time_ns()
             on()
+            t2 = time.process_time_ns()
             _block(client, calls, inst_wall, inst_cpu)
-            off()
+            off()  # flushes: background export and metric work of the block is counted here
+            t3 = time.process_time_ns()
+            process_cpu["base"] += t1 - t0
+            process_cpu["inst"] += t3 - t2
+            paired_wall.append(med(inst_wall[n:]) - med(base_wall[n:]))
+            paired_cpu.append(med(inst_cpu[n:]) - med(base_cpu[n:]))
     else:
         # uninstrumenting left patches behind (each on/off would stack another layer): the process
         # is not clean any more, so measure a fresh one, uninstrumented first, then switch once
         proc = subprocess.run([sys.executable, __file__, "--single-switch", variant, "--calls", str(calls),
                                "--rounds", str(rounds)], capture_output=True, text=True, timeout=1800)
         return {**json.loads(proc.stdout.strip().splitlines()[-1]), "clean_uninstrument": False}
-    return _summary(variant, base_wall, base_cpu, inst_wall, inst_cpu, True)
+    summary = _summary(variant, base_wall, base_cpu, inst_wall, inst_cpu, True)
+    # the median of per-round differences is less exposed to load swings than pooled medians
+    summary["added_us"] = statistics.median(paired_wall)
+    summary["added_cpu_us"] = statistics.median(paired_cpu)
+    summary["added_process_cpu_us"] = (process_cpu["inst"] - process_cpu["base"]) / 1000 / (rounds * calls)
+    return summary
 
 
 def run_single_switch(variant: str, calls: int, rounds: int) -> dict[str, Any]:
@@ -226,17 +244,21 @@ def main() -> int:
           f"{_bare_span_us():.1f} µs")
     print(f"median per non-streaming chat call, {args.rounds}×{args.calls} calls per variant "
           f"(python {sys.version.split()[0]})")
-    print(f"{'variant':<76} {'base µs':>8} {'with µs':>8} {'added µs':>9} {'ratio':>6} {'added CPU µs':>13}")
+    print(f"{'variant':<76} {'base µs':>8} {'with µs':>8} {'added µs':>9} {'ratio':>6} {'added CPU µs':>13} "
+          f"{'all threads':>11}")
     reference = next((r["added_us"] for r in results if r["variant"] == "genlens"), float("nan"))
     for r in results:
         mark = "" if r["clean_uninstrument"] else " *"
         print(f"{LABELS[r['variant']] + mark:<76} {r['baseline_us']:8.1f} {r['instrumented_us']:8.1f} "
-              f"{r['added_us']:9.1f} {r['added_us'] / reference:6.2f} {r['added_cpu_us']:13.1f}")
-    print("\nadded = median(instrumented) − median(uninstrumented) per call, wall clock, from alternating blocks\n"
-          "in one process; ratio = added / genlens (content off) added; added CPU = the same on the calling\n"
+              f"{r['added_us']:9.1f} {r['added_us'] / reference:6.2f} {r['added_cpu_us']:13.1f} "
+              f"{r.get('added_process_cpu_us', float('nan')):11.1f}")
+    print("\nadded = median over rounds of (median instrumented − median uninstrumented) per call, wall clock,\n"
+          "from alternating blocks in one process; ratio = added / genlens (content off) added; added CPU = the same on the calling\n"
           "thread's CPU clock (work on background threads — span export, genlens's metric aggregation — is\n"
-          "not in it).  * uninstrument() left patches behind, so this variant was measured uninstrumented\n"
-          "then instrumented once in a fresh process, without alternation (more exposed to drift).")
+          "not in it); all threads = mean process CPU per call including background threads and the flush at\n"
+          "uninstrument (which flushes them).\n"
+          "* uninstrument() left patches behind, so this variant was measured uninstrumented, then\n"
+          "instrumented once, in a fresh process, without alternation (more exposed to drift).")
     return 0
 
 

@@ -53,7 +53,8 @@ class Result:
     response_id: str | None = None
     finish_reasons: list[str] = field(default_factory=list)
     usage: Usage | None = None
-    output_messages: list[Any] | None = None
+    # A list, or a callable building it only when this call's content is captured.
+    output_messages: list[Any] | Callable[[], list[Any]] | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
 
@@ -230,10 +231,13 @@ class LLMCall:
         policy = runtime.RT.content
         redactions = 0
         inputs, system, tools = self.req.content() if self.req.content is not None else (None, None, None)
+        outputs = result.output_messages if result is not None else None
+        if callable(outputs):
+            outputs = outputs()
         pairs = ((attrs.GEN_AI_INPUT_MESSAGES, inputs),
                  (attrs.GEN_AI_SYSTEM_INSTRUCTIONS, system),
                  (attrs.GEN_AI_TOOL_DEFINITIONS, tools),
-                 (attrs.GEN_AI_OUTPUT_MESSAGES, result.output_messages if result is not None else None))
+                 (attrs.GEN_AI_OUTPUT_MESSAGES, outputs))
         for key, value in pairs:
             if value is not None:
                 out[key], n = policy.encode(value)

@@ -86,7 +86,10 @@ def feedback(
     """Send user feedback (thumbs, score, comment) or an implicit signal about a trace or span.
 
     Give ``span`` (a span object), or ``trace_id`` (and optionally ``span_id``)
-    as hex strings; with none of them, the current span is rated.
+    as hex strings; with none of them, the current span is rated.  With a trace
+    id alone the feedback span still lands in that trace, under the placeholder
+    parent id ``0000000000000001`` (no such span): the server links it by
+    ``app.llm.feedback.trace_id``.
     """
     if span is not None:
         target = span.get_span_context()

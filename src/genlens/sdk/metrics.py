@@ -165,15 +165,24 @@ class Metrics:
         """Write every queued record into the instruments; returns how many."""
         done = 0
         with self._drain_lock:
+            sums: dict[tuple[Any, tuple[tuple[str, str], ...]], float] = {}
+
+            def add(counter: Any, value: float, labels: dict[str, str]) -> None:
+                # counters are summed per label set first: one add() per series per drain
+                key = (counter, tuple(sorted(labels.items())))
+                sums[key] = sums.get(key, 0) + value
+
             while self._queue:
                 record = self._queue.popleft()
                 try:
-                    self._record(record)
+                    self._record(record, add)
                 except Exception as exc:
                     from genlens.sdk import _safety
 
                     _safety.report("record metrics", exc)
                 done += 1
+            for (counter, labels), value in sums.items():
+                counter.add(value, dict(labels))
         return done
 
     def close(self) -> None:
@@ -183,35 +192,35 @@ class Metrics:
             worker.join(5)
         self.drain()
 
-    def _record(self, r: CallRecord) -> None:
+    def _record(self, r: CallRecord, add: Any) -> None:
         labels = self.labels(r.provider, r.model, r.context)
         status = "error" if r.error_type is not None else ("cancelled" if r.cancelled else "ok")
-        self.requests.add(1, {**labels, L_STATUS: status})
+        add(self.requests, 1, {**labels, L_STATUS: status})
         otel = {attrs.GEN_AI_PROVIDER_NAME: labels[attrs.GEN_AI_PROVIDER_NAME],
                 attrs.GEN_AI_REQUEST_MODEL: labels[attrs.GEN_AI_REQUEST_MODEL], L_OPERATION: r.operation}
         if r.error_type is not None:
-            self.errors.add(1, {**labels, L_ERROR_TYPE: r.error_type})
+            add(self.errors, 1, {**labels, L_ERROR_TYPE: r.error_type})
             self.otel_duration.record(r.total_s, {**otel, L_ERROR_TYPE: r.error_type})
         else:
             self.otel_duration.record(r.total_s, otel)
         self.total_latency.record(r.total_s, labels)
         if r.input_tokens is not None:
-            add = self.tokens.add
-            add(r.input_tokens, {**labels, L_TOKEN_TYPE: "input"})
-            add(r.output_tokens, {**labels, L_TOKEN_TYPE: "output"})
+            tokens = self.tokens
+            add(tokens, r.input_tokens, {**labels, L_TOKEN_TYPE: "input"})
+            add(tokens, r.output_tokens, {**labels, L_TOKEN_TYPE: "output"})
             if r.cache_read_tokens:
-                add(r.cache_read_tokens, {**labels, L_TOKEN_TYPE: "cache_read"})
+                add(tokens, r.cache_read_tokens, {**labels, L_TOKEN_TYPE: "cache_read"})
             if r.cache_write_tokens:
-                add(r.cache_write_tokens, {**labels, L_TOKEN_TYPE: "cache_write"})
+                add(tokens, r.cache_write_tokens, {**labels, L_TOKEN_TYPE: "cache_write"})
             self.otel_tokens.record(r.input_tokens, {**otel, L_TOKEN_TYPE: "input"})
             if r.operation != attrs.OP_EMBEDDINGS:
                 self.otel_tokens.record(r.output_tokens, {**otel, L_TOKEN_TYPE: "output"})
                 if r.input_tokens > 0:
                     self.cache_hit_ratio.record(r.cache_read_tokens / r.input_tokens, labels)
         if r.cost is not None:
-            self.cost.add(r.cost, labels)
+            add(self.cost, r.cost, labels)
         if r.exceeded:
-            self.budget_exceeded.add(1, labels)
+            add(self.budget_exceeded, 1, labels)
         if r.ttft is not None:
             self.ttft.record(r.ttft, labels)
             self.otel_ttfc.record(r.ttft, otel)

@@ -97,7 +97,7 @@ def messages_response(response: Any) -> Result:
     for block in content:
         if get(block, "type") == "tool_use":
             result.tool_calls.append(ToolCall(get(block, "id"), str(get(block, "name")), get(block, "input")))
-    result.output_messages = [{"role": "assistant", "parts": _blocks(content), "finish_reason": reason}]
+    result.output_messages = lambda: [{"role": "assistant", "parts": _blocks(content), "finish_reason": reason}]
     return result
 
 

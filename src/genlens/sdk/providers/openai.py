@@ -111,19 +111,26 @@ def _chat_usage(usage: Any) -> Usage | None:
 def chat_response(response: Any) -> Result:
     result = Result(response_model=get(response, "model"), response_id=get(response, "id"),
                     usage=_chat_usage(get(response, "usage")))
-    outputs = []
-    for choice in get(response, "choices") or []:
+    choices = list(get(response, "choices") or [])
+    for choice in choices:
         reason = get(choice, "finish_reason") or "error"
-        reason = FINISH.get(reason, reason)
-        result.finish_reasons.append(reason)
-        message = get(choice, "message")
-        parts = text_parts(get(message, "content"))
-        for call in get(message, "tool_calls") or []:
+        result.finish_reasons.append(FINISH.get(reason, reason))
+        for call in get(get(choice, "message"), "tool_calls") or []:
             fn = get(call, "function")
-            tool = ToolCall(get(call, "id"), str(get(fn, "name")), _args(get(fn, "arguments")))
-            result.tool_calls.append(tool)
-            parts.append({"type": "tool_call", "id": tool.id, "name": tool.name, "arguments": tool.arguments})
-        outputs.append({"role": "assistant", "parts": parts, "finish_reason": reason})
+            result.tool_calls.append(ToolCall(get(call, "id"), str(get(fn, "name")), _args(get(fn, "arguments"))))
+
+    def outputs() -> list[dict[str, Any]]:
+        out = []
+        for choice, reason in zip(choices, result.finish_reasons, strict=False):
+            message = get(choice, "message")
+            parts = text_parts(get(message, "content"))
+            for call in get(message, "tool_calls") or []:
+                fn = get(call, "function")
+                parts.append({"type": "tool_call", "id": get(call, "id"), "name": get(fn, "name"),
+                              "arguments": _args(get(fn, "arguments"))})
+            out.append({"role": "assistant", "parts": parts, "finish_reason": reason})
+        return out
+
     result.output_messages = outputs
     return result
 
