@@ -152,6 +152,8 @@ async def pace(ex: Exchange, frames: list[Frame], ttft_s: float, tpot_s: float,
     """
     pending: list[bytes] = []
     tokens = 0
+    loop = asyncio.get_running_loop()
+    start = loop.time()
     # the body is read already, so the next receive() only returns when the client goes away
     gone = asyncio.ensure_future(ex.receive())
     try:
@@ -164,12 +166,14 @@ async def pace(ex: Exchange, frames: list[Frame], ttft_s: float, tpot_s: float,
                         await ex.write(b"".join(pending))
                     await asyncio.wait({gone}, timeout=stall_s)  # a client that leaves ends the wait
                     raise StreamAborted("stalled stream dropped")
-                delay = ttft_s if tokens == 0 else tpot_s
-                if delay > 0:
+                if ttft_s > 0 or tpot_s > 0:
                     if pending and tokens > 0:  # opening events wait for TTFT with the first token
                         await ex.write(b"".join(pending))
                         pending = []
-                    await asyncio.sleep(delay)
+                    # absolute deadlines, so per-token overheads do not add up over a long stream
+                    delay = start + ttft_s + tokens * tpot_s - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 tokens += 1
             pending.append(data)
         if pending:
