@@ -189,11 +189,17 @@ def run_single_switch(variant: str, calls: int, rounds: int) -> dict[str, Any]:
     inst_wall: list[float] = []
     inst_cpu: list[float] = []
     _block(client, 300, scratch, scratch)
+    t0 = time.process_time_ns()
     _block(client, calls * rounds, base_wall, base_cpu)
+    t1 = time.process_time_ns()
     on()
     _block(client, 300, scratch, scratch)
+    t2 = time.process_time_ns()
     _block(client, calls * rounds, inst_wall, inst_cpu)
-    return _summary(variant, base_wall, base_cpu, inst_wall, inst_cpu, False)
+    t3 = time.process_time_ns()  # background work still queued at the end is not counted
+    summary = _summary(variant, base_wall, base_cpu, inst_wall, inst_cpu, False)
+    summary["added_process_cpu_us"] = ((t3 - t2) - (t1 - t0)) / 1000 / (rounds * calls)
+    return summary
 
 
 def _bare_span_us() -> float:
