@@ -216,34 +216,38 @@ static int skip_group(const uint8_t **pp, const uint8_t *end, uint32_t num, int 
     return bad("unterminated group");
 }
 
-/* Next field of the message ending at `end`; returns 1 for a field, 0 at the end, -1 on error. */
-static inline int next_field(const uint8_t **pp, const uint8_t *end, Field *f, int depth) {
-    const uint8_t *p = *pp;
-    if (p >= end) return 0;
-    if (p[0] >= 8 && p[0] < 0x80) {
-        /* Fast path for the common case: a one-byte tag and a one-byte length or varint. */
-        f->num = p[0] >> 3;
-        f->wt = p[0] & 7;
-        if (end - p >= 2 && p[1] < 0x80) {
-            if (f->wt == WT_LEN) {
-                if (p[1] > end - p - 2) return bad("length past end of message");
-                f->data = p + 2;
-                f->len = p[1];
-                *pp = p + 2 + p[1];
-                return 1;
-            }
-            if (f->wt == WT_VARINT) {
-                f->v = p[1];
-                *pp = p + 2;
-                return 1;
-            }
-        }
-        *pp = p + 1;
-    } else if (read_tag(pp, end, &f->num, &f->wt) < 0) {
-        return -1;
-    }
+/* next_field beyond its fast path: any tag, any field. */
+static int next_field_slow(const uint8_t **pp, const uint8_t *end, Field *f, int depth) {
+    if (read_tag(pp, end, &f->num, &f->wt) < 0) return -1;
     if (f->wt == WT_EGROUP) return bad("end group outside a group");
     return read_value(pp, end, f, depth) < 0 ? -1 : 1;
+}
+
+/* Next field of the message ending at `end`; returns 1 for a field, 0 at the end, -1 on error. */
+static inline __attribute__((always_inline)) int next_field(const uint8_t **pp, const uint8_t *end, Field *f,
+                                                            int depth) {
+    const uint8_t *p = *pp;
+    if (p >= end) return 0;
+    /* Fast path for the common case: a one-byte tag and a one-byte length or varint. */
+    if (end - p >= 2 && p[0] >= 8 && p[0] < 0x80 && p[1] < 0x80) {
+        int wt = p[0] & 7;
+        if (wt == WT_LEN && p[1] <= end - p - 2) {
+            f->num = p[0] >> 3;
+            f->wt = wt;
+            f->data = p + 2;
+            f->len = p[1];
+            *pp = p + 2 + p[1];
+            return 1;
+        }
+        if (wt == WT_VARINT) {
+            f->num = p[0] >> 3;
+            f->wt = wt;
+            f->v = p[1];
+            *pp = p + 2;
+            return 1;
+        }
+    }
+    return next_field_slow(pp, end, f, depth);
 }
 
 /* Strict UTF-8 check (no overlongs, surrogates or code points past U+10FFFF), as upb requires. */
