@@ -689,3 +689,27 @@ def test_limits_beyond_any_string_and_other_buffers() -> None:
         assert snapshot(spans) == snapshot(decode_upb(body, limit)[0])
     assert snapshot(decode_trace_bytes(memoryview(body), 5)[0]) == snapshot(decode_upb(body, 5)[0])
     assert snapshot(decode_trace_bytes(bytearray(body), 5)[0]) == snapshot(decode_upb(body, 5)[0])
+
+
+def field_paths(desc: Any, seen: tuple[str, ...] = ()) -> list[list[FieldDescriptor]]:
+    """Every chain of fields from ``desc`` down to a string or bytes field (each message type twice at most)."""
+    out: list[list[FieldDescriptor]] = []
+    for fd in desc.fields:
+        if fd.type in (fd.TYPE_STRING, fd.TYPE_BYTES):
+            out.append([fd])
+        elif fd.message_type is not None and seen.count(fd.message_type.full_name) < 2:
+            out += [[fd, *rest] for rest in field_paths(fd.message_type, (*seen, fd.message_type.full_name))]
+    return out
+
+
+@native
+def test_every_string_field_of_the_schema_is_checked_and_no_bytes_field_is() -> None:
+    paths = field_paths(ExportTraceServiceRequest.DESCRIPTOR)
+    assert len(paths) > 60
+    for path in paths:
+        for payload in (b"\xff\xfe", b"ok"):
+            body = ld(path[-1].number, payload)
+            for fd in reversed(path[:-1]):
+                body = ld(fd.number, body)
+            refused = check(body) is None
+            assert refused == (payload != b"ok" and path[-1].type == FieldDescriptor.TYPE_STRING), path
