@@ -79,3 +79,27 @@ def test_nested_values_and_depth_limit():
 
 def test_non_string_input():
     assert redact(12345).text == "12345"  # type: ignore[arg-type]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORDS = st.text(alphabet=st.characters(blacklist_characters="@", blacklist_categories=("Cs",)), max_size=40)
+_EMAILS = st.from_regex(r"[a-z]{1,10}(\.[a-z]{1,10})?@[a-z]{1,10}\.(com|org|io|co\.uk)", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_WORDS, _EMAILS), min_size=1, max_size=5))
+def test_every_inserted_email_is_removed(pieces):
+    text = " ".join(f"{words} {email} " for words, email in pieces)
+    result = redact(text)
+    for _, email in pieces:
+        assert email not in result.text
+    assert result.count >= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=2000))
+def test_redact_never_raises_and_is_idempotent(text):
+    once = redact(text)
+    assert redact(once.text).text == once.text

@@ -215,3 +215,40 @@ def test_llm_call_decorator_for_unwrapped_clients(tel):
     assert a[attrs.GEN_AI_USAGE_INPUT_TOKENS] == 1000
     assert a[attrs.APP_COST_USD] == pytest.approx(1000 * 2.5e-6 + 200 * 10e-6)
     assert tel.total("app.llm.requests", **{attrs.APP_FEATURE: "classify"}) == 1
+
+
+def test_generators_stopped_early_end_their_span_without_error(tel):
+    closed = []
+
+    @genlens.workflow
+    def numbers():
+        try:
+            yield from range(100)
+        finally:
+            closed.append("sync")
+
+    @genlens.workflow
+    async def anumbers():
+        try:
+            for i in range(100):
+                yield i
+        finally:
+            closed.append("async")
+
+    for n in numbers():
+        if n == 2:
+            break
+
+    async def go():
+        agen = anumbers()
+        async for n in agen:
+            if n == 2:
+                break
+        await agen.aclose()
+
+    asyncio.run(go())
+    assert closed == ["sync", "async"]
+    spans = {s.name: s for s in tel.spans()}
+    for name in ("invoke_workflow numbers", "invoke_workflow anumbers"):
+        assert spans[name].status.status_code.name == "UNSET"
+        assert attrs.ERROR_TYPE not in spans[name].attributes

@@ -156,6 +156,10 @@ def _traced(fn: Callable[..., Any], start: Callable[[], Span], hooks: _Hooks) ->
                     yield item
             except StopAsyncIteration:
                 end(span)
+            except GeneratorExit:  # the consumer stopped early (break, aclose): not an error
+                await agen.aclose()
+                end(span)
+                raise
             except BaseException as exc:
                 end(span, exc=exc)
                 raise
