@@ -18,6 +18,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "genlens.server.cli",
     "genlens.simulate.cli",
     "genlens.pricing.cli",
+    "genlens.reports.cli",
 )
 
 

@@ -52,6 +52,41 @@ def _positive_float(value: Any) -> float:
     return number
 
 
+def _non_negative_float(value: Any) -> float:
+    number = float(value)
+    if not number >= 0:
+        raise ValueError(f"must be >= 0: {number}")
+    return number
+
+
+def _bucket(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in ("hour", "day"):
+        raise ValueError("must be hour or day")
+    return text
+
+
+def _budgets(value: Any) -> tuple[tuple[str, int], ...]:
+    """``"search=2000000,*=5000000"`` (or a mapping in the config file) → ((feature, tokens per day), …)."""
+    items = value.items() if isinstance(value, Mapping) else (
+        part.rsplit("=", 1) if "=" in part else (part, "") for part in str(value).split(",") if part.strip())
+    out = []
+    for name, tokens in items:
+        out.append((str(name).strip(), _positive_int(tokens)))
+    return tuple(out)
+
+
+def _lookback(value: Any) -> str:
+    from genlens.errors import BadRequest
+    from genlens.timeparse import parse_duration
+
+    try:
+        parse_duration(str(value))
+    except BadRequest as exc:
+        raise ValueError(str(exc)) from exc
+    return str(value).strip()
+
+
 def _path(value: Any) -> Path:
     return Path(str(value)).expanduser()
 
@@ -90,6 +125,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("default_tenant", str, "default", "Tenant for spans whose resource or attributes name none."),
     Setting("log_level", str, "info", "Log level of the server (debug, info, warning, error)."),
     Setting("prices", _path, None, "YAML/JSON price file whose entries override the bundled price library."),
+    Setting("cost_detect_interval_s", _non_negative_float, 3600.0,
+            "Seconds between scheduled runs of the cost detectors in the server; 0 turns them off."),
+    Setting("cost_detect_lookback", _lookback, "1d",
+            "Range each scheduled detector run scans, ending now (baselines reach further back)."),
+    Setting("cost_regression_ratio", _positive_float, 1.5,
+            "Prompt-cost regression: cost per call above this multiple of the feature's 7-day baseline."),
+    Setting("cost_regression_min_calls", _positive_int, 20,
+            "Prompt-cost regression: fewest priced calls a (feature, prompt sha) day and its baseline need."),
+    Setting("cost_cache_drop_pct", _positive_float, 20.0,
+            "Cache-hit-rate drop (percent, week over week, per feature) that raises a finding."),
+    Setting("cost_anomaly_bucket", _bucket, "day", "Spend-anomaly bucket per feature: hour or day."),
+    Setting("cost_anomaly_k", _positive_float, 5.0,
+            "Spend anomaly: spend above median + k x 1.4826 x MAD of the previous 7 days of buckets."),
+    Setting("cost_token_budgets", _budgets, (),
+            "Daily token budgets per feature, 'feature=tokens,...' ('*' for any feature); a breach is a finding."),
+    Setting("cost_runaway_tokens", _positive_int, 1_000_000,
+            "Runaway conversation: cumulative tokens at or above this raise a finding."),
+    Setting("cost_runaway_turns", _positive_int, 30,
+            "Runaway conversation: input tokens rising on each of this many last calls raise a finding."),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -111,6 +165,16 @@ class Settings:
     default_tenant: str = "default"
     log_level: str = "info"
     prices: Path | None = None
+    cost_detect_interval_s: float = 3600.0
+    cost_detect_lookback: str = "1d"
+    cost_regression_ratio: float = 1.5
+    cost_regression_min_calls: int = 20
+    cost_cache_drop_pct: float = 20.0
+    cost_anomaly_bucket: str = "day"
+    cost_anomaly_k: float = 5.0
+    cost_token_budgets: tuple[tuple[str, int], ...] = ()
+    cost_runaway_tokens: int = 1_000_000
+    cost_runaway_turns: int = 30
 
     @property
     def db_path(self) -> Path:

@@ -19,6 +19,7 @@ from genlens import __version__
 from genlens.errors import GenlensError, Overloaded
 from genlens.pipeline.ingest import Ingestor
 from genlens.server.api import JSONResponse, api_router
+from genlens.server.api_cost import cost_router
 from genlens.server.otlp_http import otlp_routes
 from genlens.settings import Settings
 from genlens.store.base import Store
@@ -44,6 +45,7 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     for route in otlp_routes(ingestor, settings.max_body_bytes):
         app.router.routes.append(route)
     app.include_router(api_router(store, settings.default_tenant))
+    app.include_router(cost_router(store, settings))
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> Response:

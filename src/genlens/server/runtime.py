@@ -64,7 +64,13 @@ def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then drain the write queue and close the store."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parts = build(settings)
+    job = None
     try:
+        if settings.cost_detect_interval_s > 0:
+            from genlens.analysis.cost_job import CostDetectorJob
+
+            job = CostDetectorJob(parts.store, settings)
+            job.start()
         if settings.grpc_port:
             parts.grpc_server, parts.grpc_port = start_grpc(
                 parts.ingestor, settings.host, settings.grpc_port, settings.max_body_bytes
@@ -78,5 +84,7 @@ def serve(settings: Settings) -> None:
                                 access_log=False, timeout_graceful_shutdown=10)
         uvicorn.Server(config).run()
     finally:
+        if job is not None:
+            job.stop()
         log.info("genlens: shutting down, draining %d queued items", parts.writer.queued_items)
         parts.close()

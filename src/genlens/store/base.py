@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from genlens.query.cost import CostQuery
+
 
 @dataclass(slots=True)
 class WriteBatch:
@@ -81,3 +83,31 @@ class Store(Protocol):
 
     def counts(self) -> dict[str, int]:
         """Row counts per table (for health and tests)."""
+
+    # -- cost aggregations (genlens.query.cost) and analysis findings ------------------------
+    def cost_groups(self, query: CostQuery) -> list[dict[str, Any]]:
+        """Sums of calls, cost and tokens per group (one row when ``group_by`` is empty); limit + 1 rows."""
+
+    def cache_savings_basis(self, query: CostQuery) -> list[dict[str, Any]]:
+        """Cache-read tokens per group (keys other than provider/model), provider, models and UTC day."""
+
+    def top_users(self, query: CostQuery, limit: int) -> list[dict[str, Any]]:
+        """Users by cost, from spans (never from metric labels)."""
+
+    def conversations(self, query: CostQuery, limit: int, order_by: str = "cost", min_tokens: int | None = None,
+                      min_calls: int | None = None) -> list[dict[str, Any]]:
+        """Conversations with cumulative tokens and cost, by cost or by tokens."""
+
+    def conversation_turns(self, tenant: str, conversation_ids: list[str], start_ns: int, end_ns: int,
+                           last: int) -> list[dict[str, Any]]:
+        """The last ``last`` calls of each conversation, oldest first, with running token totals."""
+
+    def example_traces(self, query: CostQuery, n: int) -> list[str]:
+        """Trace ids of the most expensive calls matching a query."""
+
+    def findings(self, tenant: str, kind: str | None = None, feature: str | None = None,
+                 since_ns: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Stored findings, newest first."""
+
+    def upsert_findings(self, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Store findings, de-duplicated against earlier ones of the same subject and window."""

@@ -17,9 +17,11 @@ import orjson
 import pyarrow as pa
 
 from genlens.errors import StoreError
+from genlens.query.cost import CostQuery
+from genlens.store import duckdb_cost
 from genlens.store.base import TraceQuery, WriteBatch
 from genlens.store.duckdb_search import search_sql
-from genlens.store.schema import CONTENT, LOGS, METRIC_POINTS, SPANS, TABLES, Table
+from genlens.store.schema import CONTENT, FINDINGS, LOGS, METRIC_POINTS, SPANS, TABLES, Table
 
 _SQL_TYPES = {
     "str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "str_list": "VARCHAR[]",
@@ -40,6 +42,7 @@ def _create_table_sql(table: Table) -> str:
 # Numbered migrations; each runs once, in order, inside a transaction.
 MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1, tuple(_create_table_sql(t) for t in TABLES)),
+    (2, (_create_table_sql(FINDINGS), "CREATE INDEX IF NOT EXISTS findings_key ON findings (tenant, kind, feature)")),
 )
 
 
@@ -111,15 +114,22 @@ _JSON_COLUMNS = {t.name: tuple(name for name, kind in t.columns if kind == "json
 class DuckDBStore:
     """Store protocol implementation on one DuckDB file."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = duckdb.connect(str(self.path))
+            if read_only:
+                if not self.path.exists():
+                    raise StoreError(f"no genlens data at {str(self.path)!r}")
+                self._db = duckdb.connect(str(self.path), read_only=True)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = duckdb.connect(str(self.path))
         except (OSError, duckdb.Error) as exc:
             raise StoreError(f"cannot open DuckDB file {str(self.path)!r}: {exc}") from exc
         self._lock = threading.Lock()
-        self._migrate()
+        if not read_only:
+            self._migrate()
 
     # -- schema -------------------------------------------------------------
     def _migrate(self) -> None:
@@ -166,7 +176,8 @@ class DuckDBStore:
     def close(self) -> None:
         with self._lock:
             try:
-                self._db.execute("CHECKPOINT")
+                if not self.read_only:
+                    self._db.execute("CHECKPOINT")
             except duckdb.Error:
                 pass
             self._db.close()
@@ -222,3 +233,78 @@ class DuckDBStore:
     def search_traces(self, query: TraceQuery) -> list[dict[str, Any]]:
         sql, params = search_sql(query)
         return self._query(sql, params)
+
+    # -- cost aggregations and findings (SQL in duckdb_cost.py) ----------------
+    def cost_groups(self, query: CostQuery) -> list[dict[str, Any]]:
+        return self._query(*duckdb_cost.groups_sql(query))
+
+    def cache_savings_basis(self, query: CostQuery) -> list[dict[str, Any]]:
+        return self._query(*duckdb_cost.savings_basis_sql(query))
+
+    def top_users(self, query: CostQuery, limit: int) -> list[dict[str, Any]]:
+        return self._query(*duckdb_cost.users_sql(query, limit))
+
+    def conversations(self, query: CostQuery, limit: int, order_by: str = "cost", min_tokens: int | None = None,
+                      min_calls: int | None = None) -> list[dict[str, Any]]:
+        return self._query(*duckdb_cost.conversations_sql(query, limit, order_by, min_tokens, min_calls))
+
+    def conversation_turns(self, tenant: str, conversation_ids: list[str], start_ns: int, end_ns: int,
+                           last: int) -> list[dict[str, Any]]:
+        if not conversation_ids:
+            return []
+        return self._query(*duckdb_cost.turns_sql(tenant, conversation_ids, start_ns, end_ns, last))
+
+    def example_traces(self, query: CostQuery, n: int) -> list[str]:
+        return [r["trace_id"] for r in self._query(*duckdb_cost.examples_sql(query, n))]
+
+    def findings(self, tenant: str, kind: str | None = None, feature: str | None = None,
+                 since_ns: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        if self.read_only and not self._has_table("findings"):
+            return []
+        return self._query(*duckdb_cost.findings_sql(tenant, kind, feature, since_ns, limit))
+
+    def _has_table(self, name: str) -> bool:
+        sql = "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?"
+        return bool(self._query(sql, [name])[0]["n"])
+
+    def upsert_findings(self, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Store findings, merging each into an earlier one of the same subject whose window it touches.
+
+        The subject is (tenant, kind, feature, prompt_sha, conversation_id); a
+        merged finding keeps its id and first detection time, widens its window
+        and takes the newest observation.  Returns the findings as stored.
+        """
+        if self.read_only:
+            raise StoreError("the store is open read-only; findings cannot be saved")
+        stored: list[dict[str, Any]] = []
+        subject = ("tenant", "kind", "feature", "prompt_sha", "conversation_id")
+        with self._lock:
+            con = self._db
+            try:
+                con.execute("BEGIN")
+                for finding in findings:
+                    cond = " AND ".join(f"{c} IS NOT DISTINCT FROM ?" for c in subject)
+                    found = con.execute(
+                        f"SELECT id, first_detected_ns, window_start_ns, window_end_ns FROM findings WHERE {cond} "
+                        "AND window_end_ns >= ? AND window_start_ns <= ? ORDER BY window_start_ns LIMIT 1",
+                        [finding[c] for c in subject] + [finding["window_start_ns"], finding["window_end_ns"]],
+                    ).fetchone()
+                    row = dict(finding)
+                    if found is not None:
+                        row["id"], row["first_detected_ns"] = found[0], found[1]
+                        row["window_start_ns"] = min(found[2], row["window_start_ns"])
+                        row["window_end_ns"] = max(found[3], row["window_end_ns"])
+                        con.execute("DELETE FROM findings WHERE id = ?", [row["id"]])
+                    values = [_json(row[c]) if c == "details" else row[c] for c in duckdb_cost.FINDING_COLUMNS]
+                    marks = ", ".join("?" for _ in values)
+                    con.execute(f"INSERT INTO findings ({', '.join(duckdb_cost.FINDING_COLUMNS)}) VALUES ({marks})",
+                                values)
+                    stored.append(row)
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise StoreError(f"saving findings to {self.path} failed: {exc}") from exc
+        return stored

@@ -50,3 +50,16 @@ _METRIC_TYPES: dict[str, ColumnType] = {
 METRIC_POINTS = Table("metric_points", tuple((n, _METRIC_TYPES.get(n, "str")) for n in METRIC_COLUMNS))
 
 TABLES: tuple[Table, ...] = (SPANS, CONTENT, LOGS, METRIC_POINTS)
+
+# Findings of the analysis jobs (cost regressions, cache drops, anomalies, budgets, runaways):
+# created by migration 2, not part of TABLES (migration 1 must not change).
+FINDINGS = Table(
+    "findings",
+    (
+        ("id", "str"), ("kind", "str"), ("severity", "str"), ("tenant", "str"), ("feature", "str"),
+        ("prompt_sha", "str"), ("conversation_id", "str"), ("window_start_ns", "int"), ("window_end_ns", "int"),
+        ("observed", "float"), ("baseline", "float"), ("ratio", "float"), ("unit", "str"),
+        ("example_trace_ids", "str_list"), ("first_detected_ns", "int"), ("detected_at_ns", "int"),
+        ("details", "json"),
+    ),
+)

@@ -1,0 +1,132 @@
+"""Cost answers built from a store and the price book: what the REST API and the report CLI both serve.
+
+Each function takes an already validated :class:`~genlens.query.cost.CostQuery`
+and returns plain JSON-ready data, so ``genlens report cost --data DIR`` and
+``GET /api/v1/cost/report`` print the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+from genlens.pricing import PriceBook, Usage
+from genlens.query.cost import (
+    MAX_ROWS,
+    TOKEN_FIELDS,
+    CostQuery,
+    cache_row,
+    month_bounds,
+    month_projection,
+    shape_row,
+)
+from genlens.store.base import Store
+
+# Savings are priced on a 1,000-token unit and scaled: linear, and always in a model's base context tier.
+_UNIT = 1000
+
+
+def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum shaped rows into a total row (cost stays None only if no row had a priced call)."""
+    costs = [r["cost_usd"] for r in rows if r.get("cost_usd") is not None]
+    total: dict[str, Any] = {
+        "calls": sum(r["calls"] for r in rows),
+        "unknown_cost_calls": sum(r["unknown_cost_calls"] for r in rows),
+        "cost_usd": math.fsum(costs) if costs else None,
+    }
+    for name in TOKEN_FIELDS:
+        total[name] = sum(r.get(name, 0) for r in rows)
+    return total
+
+
+def cost_table(store: Store, q: CostQuery) -> dict[str, Any]:
+    """Grouped rows plus the total over the whole range (not only over the rows shown)."""
+    rows = [shape_row(r) for r in store.cost_groups(q)] if q.group_by else []
+    truncated = len(rows) > q.limit
+    rows = rows[: q.limit]
+    total = shape_row(store.cost_groups(replace(q, group_by=()))[0])
+    return {"group_by": list(q.group_by), "start_ns": q.start_ns, "end_ns": q.end_ns, "rows": rows,
+            "truncated": truncated, "total": total}
+
+
+def _savings(store: Store, book: PriceBook, q: CostQuery) -> tuple[dict[tuple[Any, ...], float], set[tuple[Any, ...]]]:
+    """Per group key: what the cache-read tokens would have cost at the input price minus what they cost."""
+    saved: dict[tuple[Any, ...], list[float]] = {}
+    unpriced: set[tuple[Any, ...]] = set()
+    for row in store.cache_savings_basis(q):
+        model_key = row["response_model"] or row["request_model"]
+        key = tuple(model_key if k == "model" else row["price_provider"] if k == "provider" else row[k]
+                    for k in q.group_by)
+        models = (row["response_model"], row["request_model"])
+        at = int(row["at_ns"])
+        full = book.cost_first_known(row["price_provider"], models, Usage(_UNIT, 0, 0, 0, 0), at)
+        cached = book.cost_first_known(row["price_provider"], models, Usage(_UNIT, 0, _UNIT, 0, 0), at)
+        if full.usd is None or cached.usd is None:
+            unpriced.add(key)
+            continue
+        saved.setdefault(key, []).append((full.usd - cached.usd) * int(row["cache_read_tokens"]) / _UNIT)
+    return {k: math.fsum(v) for k, v in saved.items()}, unpriced
+
+
+def cache_table(store: Store, book: PriceBook, q: CostQuery) -> dict[str, Any]:
+    """Cache-hit rate (cache-read / input tokens) and money saved per group, plus the total."""
+    rows = store.cost_groups(q)
+    truncated = len(rows) > q.limit
+    saved, unpriced = _savings(store, book, q)
+    out = []
+    for row in rows[: q.limit]:
+        key = tuple(row[k] for k in q.group_by)
+        value = saved.get(key, 0.0) if key not in unpriced else None
+        out.append(cache_row(row, value if row.get("cache_read_tokens") or key in unpriced else 0.0))
+    total_saved = None if unpriced else math.fsum(saved.values())
+    total = cache_row(store.cost_groups(replace(q, group_by=()))[0], total_saved)
+    return {"group_by": list(q.group_by), "start_ns": q.start_ns, "end_ns": q.end_ns, "rows": out,
+            "truncated": truncated, "total": total, "unpriced_groups": len(unpriced)}
+
+
+def users_table(store: Store, q: CostQuery, limit: int) -> dict[str, Any]:
+    return {"users": [shape_row(r) for r in store.top_users(q, limit)]}
+
+
+def conversations_table(store: Store, q: CostQuery, limit: int) -> dict[str, Any]:
+    rows = []
+    for row in store.conversations(q, limit, "cost"):
+        shaped = shape_row(row)
+        shaped["total_tokens"] = int(row["total_tokens"] or 0)
+        rows.append(shaped)
+    return {"conversations": rows}
+
+
+def conversation_detail(store: Store, q: CostQuery, conversation_id: str, limit: int) -> dict[str, Any]:
+    """One conversation's calls, oldest first, with cumulative tokens after each."""
+    turns = store.conversation_turns(q.tenant, [conversation_id], q.start_ns, q.end_ns, limit)
+    for turn in turns:
+        turn.pop("from_end", None)
+        turn["cumulative_tokens"] = int(turn["cumulative_tokens"] or 0)
+    return {"conversation_id": conversation_id, "turns": turns,
+            "cumulative_tokens": turns[-1]["cumulative_tokens"] if turns else 0}
+
+
+def month_to_date(store: Store, q: CostQuery, at_ns: int) -> dict[str, Any]:
+    start, _ = month_bounds(at_ns)
+    total = shape_row(store.cost_groups(replace(q, start_ns=start, end_ns=max(at_ns, start + 1), group_by=()))[0])
+    out = month_projection(total["cost_usd"] or 0.0, at_ns)
+    out["calls"] = total["calls"]
+    out["unknown_cost_calls"] = total["unknown_cost_calls"]
+    return out
+
+
+def report(store: Store, book: PriceBook, q: CostQuery) -> dict[str, Any]:
+    """The five tables of ``genlens report cost``: total, per feature, per (feature, prompt sha), per tenant,
+    cache-hit rate per feature."""
+    q = replace(q, limit=MAX_ROWS)
+    by_feature = cost_table(store, replace(q, group_by=("feature",)))
+    return {
+        "start_ns": q.start_ns, "end_ns": q.end_ns, "tenant": q.tenant,
+        "total": by_feature["total"],
+        "by_feature": by_feature["rows"],
+        "by_feature_prompt": cost_table(store, replace(q, group_by=("feature", "prompt_sha")))["rows"],
+        "by_tenant": cost_table(store, replace(q, group_by=("tenant",)))["rows"],
+        "cache_by_feature": cache_table(store, book, replace(q, group_by=("feature",)))["rows"],
+    }

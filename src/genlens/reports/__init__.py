@@ -1,0 +1,1 @@
+"""Command-line reports over stored spans (``genlens report cost``, ``genlens detect cost``)."""

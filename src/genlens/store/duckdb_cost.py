@@ -1,0 +1,174 @@
+"""SQL for cost aggregations and findings on DuckDB, kept apart like the search SQL.
+
+Every aggregate reads only ``llm`` and ``embedding`` rows (the only rows with
+token columns), over a half-open ``[start, end)`` range on ``start_ns``, so the
+time filter is a range predicate that DuckDB's zone maps can skip row groups on.
+Values are always bound as parameters; only names from fixed tables below are
+spliced into the SQL text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from genlens.query.cost import ALL_TENANTS, FILTER_COLUMNS, GROUP_KEYS, NS_PER_DAY, NS_PER_HOUR, CostQuery
+
+GROUP_EXPR: dict[str, str] = {
+    "hour": f"(start_ns // {NS_PER_HOUR}) * {NS_PER_HOUR}",
+    "day": f"(start_ns // {NS_PER_DAY}) * {NS_PER_DAY}",
+    "feature": "feature",
+    "tenant": "tenant",
+    "model": "coalesce(response_model, request_model)",
+    "provider": "provider",
+    "prompt_sha": "prompt_sha",
+    "experiment_variant": "experiment_variant",
+    "service_version": "service_version",
+}
+assert set(GROUP_EXPR) == set(GROUP_KEYS)
+
+TOTAL_TOKENS = "coalesce(total_tokens, coalesce(input_tokens, 0) + coalesce(output_tokens, 0))"
+
+SUMS = """
+    count(*) AS calls,
+    count(*) FILTER (WHERE cost_usd IS NULL) AS unknown_cost_calls,
+    sum(cost_usd) AS cost_usd,
+    coalesce(sum(input_tokens), 0) AS input_tokens,
+    coalesce(sum(output_tokens), 0) AS output_tokens,
+    coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+    coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens,
+    coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens"""
+
+
+def where(q: CostQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause (without the keyword) every cost query shares."""
+    clauses = ["start_ns >= ?", "start_ns < ?", "kind IN ('llm', 'embedding')"]
+    params: list[Any] = [q.start_ns, q.end_ns]
+    if q.tenant != ALL_TENANTS:
+        clauses.insert(0, "tenant = ?")
+        params.insert(0, q.tenant)
+    for name, value in q.filters:
+        clauses.append(f"{FILTER_COLUMNS[name]} = ?")
+        params.append(value)
+    if q.model is not None:
+        clauses.append("(request_model = ? OR response_model = ?)")
+        params.extend([q.model, q.model])
+    return " AND ".join(clauses), params
+
+
+def _keys(keys: tuple[str, ...]) -> tuple[str, str]:
+    select = ", ".join(f"{GROUP_EXPR[k]} AS {k}" for k in keys)
+    group = ", ".join(k for k in keys)
+    return select, group
+
+
+def groups_sql(q: CostQuery) -> tuple[str, list[Any]]:
+    """One row per group, most expensive first (limit + 1 rows so the caller can tell it was cut)."""
+    cond, params = where(q)
+    if not q.group_by:
+        return f"SELECT {SUMS} FROM spans WHERE {cond}", params
+    select, group = _keys(q.group_by)
+    order = "cost_usd DESC NULLS LAST, calls DESC, " + ", ".join(f"{k} NULLS LAST" for k in q.group_by)
+    if set(q.group_by) & {"hour", "day"}:
+        order = ", ".join(f"{k} NULLS LAST" for k in q.group_by)
+    sql = f"SELECT {select}, {SUMS} FROM spans WHERE {cond} GROUP BY {group} ORDER BY {order} LIMIT ?"
+    return sql, params + [q.limit + 1]
+
+
+def savings_basis_sql(q: CostQuery) -> tuple[str, list[Any]]:
+    """Cache-read tokens per group, provider, model and UTC day: what the price book needs to price savings.
+
+    Per day because prices change at UTC midnight; the earliest span of the day
+    gives the instant the price is looked up at.
+    """
+    cond, params = where(q)
+    keys = tuple(k for k in q.group_by if k not in ("provider", "model"))
+    select, group = _keys(keys)
+    head = f"{select}, " if select else ""
+    tail = f"{group}, " if group else ""
+    sql = f"""
+SELECT {head}provider AS price_provider, response_model, request_model,
+       {GROUP_EXPR['day']} AS price_day, min(start_ns) AS at_ns,
+       sum(cache_read_tokens) AS cache_read_tokens
+FROM spans WHERE {cond} AND cache_read_tokens > 0
+GROUP BY {tail}provider, response_model, request_model, price_day"""
+    return sql, params
+
+
+def users_sql(q: CostQuery, limit: int) -> tuple[str, list[Any]]:
+    cond, params = where(q)
+    sql = f"""SELECT user_id, {SUMS} FROM spans WHERE {cond} AND user_id IS NOT NULL
+GROUP BY user_id ORDER BY cost_usd DESC NULLS LAST, calls DESC, user_id LIMIT ?"""
+    return sql, params + [limit]
+
+
+def conversations_sql(q: CostQuery, limit: int, order_by: str, min_tokens: int | None,
+                      min_calls: int | None) -> tuple[str, list[Any]]:
+    """Conversations with cumulative tokens; ``min_tokens``/``min_calls`` keep those above either bound."""
+    cond, params = where(q)
+    having: list[str] = []
+    having_params: list[Any] = []
+    if min_tokens is not None:
+        having.append("total_tokens >= ?")
+        having_params.append(min_tokens)
+    if min_calls is not None:
+        having.append("calls >= ?")
+        having_params.append(min_calls)
+    having_sql = f"HAVING {' OR '.join(having)}" if having else ""
+    order = "cost_usd DESC NULLS LAST" if order_by == "cost" else "total_tokens DESC"
+    sql = f"""
+SELECT tenant, conversation_id, {SUMS}, sum({TOTAL_TOKENS}) AS total_tokens,
+       min(start_ns) AS first_ns, max(coalesce(end_ns, start_ns)) AS last_ns,
+       arg_max(trace_id, start_ns) AS last_trace_id
+FROM spans WHERE {cond} AND conversation_id IS NOT NULL
+GROUP BY tenant, conversation_id {having_sql}
+ORDER BY {order}, calls DESC, conversation_id LIMIT ?"""
+    return sql, params + having_params + [limit]
+
+
+def turns_sql(tenant: str, conversation_ids: list[str], start_ns: int, end_ns: int,
+              last: int) -> tuple[str, list[Any]]:
+    """The last ``last`` calls of each conversation, oldest first, with running token totals."""
+    marks = ", ".join("?" for _ in conversation_ids)
+    sql = f"""
+SELECT * FROM (
+    SELECT conversation_id, trace_id, span_id, start_ns, feature, coalesce(response_model, request_model) AS model,
+           coalesce(input_tokens, 0) AS input_tokens, coalesce(output_tokens, 0) AS output_tokens,
+           {TOTAL_TOKENS} AS total_tokens, cost_usd,
+           sum({TOTAL_TOKENS}) OVER (PARTITION BY conversation_id ORDER BY start_ns, span_id) AS cumulative_tokens,
+           row_number() OVER (PARTITION BY conversation_id ORDER BY start_ns DESC, span_id DESC) AS from_end
+    FROM spans
+    WHERE tenant = ? AND conversation_id IN ({marks}) AND start_ns >= ? AND start_ns < ?
+      AND kind IN ('llm', 'embedding')
+) WHERE from_end <= ? ORDER BY conversation_id, start_ns, span_id"""
+    return sql, [tenant, *conversation_ids, start_ns, end_ns, last]
+
+
+def examples_sql(q: CostQuery, n: int) -> tuple[str, list[Any]]:
+    """Trace ids of the most expensive calls matching the query (evidence attached to a finding)."""
+    cond, params = where(q)
+    sql = f"""SELECT trace_id, max(cost_usd) AS top FROM spans WHERE {cond}
+GROUP BY trace_id ORDER BY top DESC NULLS LAST, trace_id LIMIT ?"""
+    return sql, params + [n]
+
+
+FINDING_COLUMNS: tuple[str, ...] = (
+    "id", "kind", "severity", "tenant", "feature", "prompt_sha", "conversation_id", "window_start_ns",
+    "window_end_ns", "observed", "baseline", "ratio", "unit", "example_trace_ids", "first_detected_ns",
+    "detected_at_ns", "details",
+)
+
+
+def findings_sql(tenant: str, kind: str | None, feature: str | None, since_ns: int | None,
+                 limit: int) -> tuple[str, list[Any]]:
+    clauses = ["tenant = ?"]
+    params: list[Any] = [tenant]
+    for column, value in (("kind", kind), ("feature", feature)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if since_ns is not None:
+        clauses.append("window_end_ns > ?")
+        params.append(since_ns)
+    sql = f"""SELECT {', '.join(FINDING_COLUMNS)} FROM findings WHERE {' AND '.join(clauses)}
+ORDER BY detected_at_ns DESC, window_start_ns DESC, id LIMIT ?"""
+    return sql, params + [limit]
