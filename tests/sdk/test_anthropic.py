@@ -143,3 +143,20 @@ def test_native_sdk_spans_do_not_double_the_llm_span(sim, tel):
     native.messages.create(model=MODEL, max_tokens=20, messages=MSG)
     assert [s.name for s in tel.spans()] == [f"chat {MODEL}"]
     assert diagnostics()["native_spans_filtered"] == 1
+
+
+def test_stream_broken_midway_by_server(sim, tel):
+    sim.set_faults(MODEL, stall_rate=1.0, stall_s=0.05)
+    stream = client(sim).messages.create(model=MODEL, max_tokens=200, messages=MSG, stream=True)
+    import httpx2
+
+    # this SDK lets the transport's error through unwrapped; genlens must not change that
+    with pytest.raises(httpx2.RemoteProtocolError):
+        for _ in stream:
+            pass
+    span = tel.span(f"chat {MODEL}")
+    assert span.status.status_code.name == "ERROR"
+    assert span.attributes[attrs.ERROR_TYPE] == "connection"
+    assert span.attributes[attrs.APP_ERROR_CLASS] == "api"
+    # message_start came through before the break: input usage seen so far is kept
+    assert span.attributes[attrs.GEN_AI_USAGE_INPUT_TOKENS] > 0

@@ -300,3 +300,17 @@ def test_structured_output_parse_and_responses_stream_helper(sim, tel):
     assert first.attributes[attrs.GEN_AI_OUTPUT_TYPE] == "json"
     assert second.attributes[attrs.GEN_AI_RESPONSE_ID] == final.id
     assert second.attributes[attrs.GEN_AI_USAGE_OUTPUT_TOKENS] == final.usage.output_tokens
+
+
+def test_async_embeddings_and_responses(sim, tel):
+    async def go():
+        c = aclient(sim)
+        emb = await c.embeddings.create(model="text-embedding-3-small", input="hello")
+        resp = await c.responses.create(model=MODEL, input="hi")
+        return emb, resp
+
+    emb, resp = asyncio.run(go())
+    first, second = tel.spans()
+    assert first.attributes[attrs.GEN_AI_USAGE_INPUT_TOKENS] == emb.usage.prompt_tokens
+    assert second.attributes[attrs.GEN_AI_RESPONSE_ID] == resp.id
+    assert second.attributes[attrs.GEN_AI_USAGE_OUTPUT_TOKENS] == resp.usage.output_tokens

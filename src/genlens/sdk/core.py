@@ -79,7 +79,7 @@ def classify_error(exc: BaseException) -> tuple[str, str, int | None]:
         return "authentication", "api", status
     if status is not None and status >= 400:
         return "bad_request" if status in (400, 422) else f"http_{status}", "api", status
-    if "Connection" in name:
+    if "Connection" in name or "Protocol" in name or name in {"ReadError", "WriteError", "NetworkError"}:
         return "connection", "api", None
     return type(exc).__qualname__, "api", None
 
