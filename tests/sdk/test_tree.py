@@ -252,3 +252,26 @@ def test_generators_stopped_early_end_their_span_without_error(tel):
     for name in ("invoke_workflow numbers", "invoke_workflow anumbers"):
         assert spans[name].status.status_code.name == "UNSET"
         assert attrs.ERROR_TYPE not in spans[name].attributes
+
+
+def test_plain_threads_keep_parent_and_context(tel):
+    import threading
+
+    @genlens.tool
+    def work(i: int) -> None:
+        return None
+
+    @genlens.agent(name="fan")
+    def fan() -> None:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    with genlens.context(feature="threads"):
+        fan()
+    parent = tel.span("invoke_agent fan")
+    kids = children_of(tel, parent)
+    assert len(kids) == 10
+    assert all(k.attributes[attrs.APP_FEATURE] == "threads" for k in kids)
