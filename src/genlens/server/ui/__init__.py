@@ -1,0 +1,77 @@
+"""The web UI: server-rendered pages at ``/``, each with a JSON twin (``?format=json``).
+
+A page is a view (``views_*.py``) + a typed context (a dataclass) + a template
+(``templates/``, all extending ``base.html``; partials start with ``_``).
+Static files are this package's ``static/`` folder plus ``plotly.min.js``,
+served from the installed ``plotly`` package (nothing is fetched from a CDN).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from genlens.errors import NotFound
+from genlens.server.ui.render import error_page
+from genlens.settings import Settings
+from genlens.store.base import Store
+
+STATIC = Path(__file__).resolve().parent / "static"
+View = Callable[..., Awaitable[Response]]
+
+
+def guarded(view: View) -> View:
+    """Any error inside a view renders as a readable page with the right status code."""
+
+    @functools.wraps(view)
+    async def wrapper(request: Request, *args: object, **kwargs: object) -> Response:
+        try:
+            return await view(request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence of a page
+            return error_page(request, exc)
+
+    return wrapper
+
+
+def plotly_js() -> Path:
+    """``plotly.min.js`` inside the installed plotly package (its package data), without importing plotly."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise NotFound("the plotly package is not installed; charts cannot be drawn")
+    path = Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+    if not path.is_file():
+        raise NotFound(f"plotly.min.js is missing from the plotly package at {path}")
+    return path
+
+
+def ui_router(store: Store, settings: Settings) -> APIRouter:
+    from genlens.server.ui import views_cost, views_overview, views_sessions, views_traces
+
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/")
+    async def home() -> Response:
+        return RedirectResponse("/overview", status_code=307)
+
+    @router.get("/static/vendor/plotly.min.js")
+    @guarded
+    async def plotly(request: Request) -> Response:
+        return FileResponse(plotly_js(), media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    for module in (views_overview, views_traces, views_sessions, views_cost):
+        module.register(router, store, settings, guarded)
+    return router
+
+
+def mount_ui(app: FastAPI, store: Store, settings: Settings) -> None:
+    """Add the UI's pages and static files to ``app``."""
+    app.include_router(ui_router(store, settings))
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
