@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from genlens.sdk import _safety
 from genlens.sdk.core import LLMCall, Request, Result
 from genlens.sdk.streams import Accumulator, AsyncTracedStream, TracedStream
+from genlens.semconv import attrs
 
 _MARK = "__genlens_original__"
 
@@ -70,9 +72,11 @@ def wrap_sync(original: Callable[..., Any], spec: MethodSpec) -> Callable[..., A
             if streaming:
                 response = original(self, **kwargs)
             else:
-                with trace.use_span(call.span, end_on_exit=False, record_exception=False,
-                                    set_status_on_exception=False):
+                token = otel_context.attach(trace.set_span_in_context(call.span))
+                try:
                     response = original(self, **kwargs)
+                finally:
+                    otel_context.detach(token)
         except BaseException as exc:
             call.fail(exc)
             raise
@@ -101,9 +105,11 @@ def wrap_async(original: Callable[..., Any], spec: MethodSpec) -> Callable[..., 
             _safety.report("start llm span", exc)
             return await original(self, **kwargs)
         try:
-            with trace.use_span(call.span, end_on_exit=False, record_exception=False,
-                                set_status_on_exception=False):
+            token = otel_context.attach(trace.set_span_in_context(call.span))
+            try:
                 response = await original(self, **kwargs)
+            finally:
+                otel_context.detach(token)
         except BaseException as exc:
             if type(exc).__name__ == "CancelledError":
                 call.finish(None, cancelled=True)
@@ -154,14 +160,23 @@ def unpatch(cls: type, name: str) -> bool:
     return True
 
 
-def server_attributes(instance: Any) -> dict[str, Any]:
-    """server.address / server.port of the client a resource belongs to."""
-    from genlens.semconv import attrs
+_servers: dict[int, tuple[Any, dict[str, Any]]] = {}
 
+
+def server_attributes(instance: Any) -> dict[str, Any]:
+    """server.address / server.port of the client a resource belongs to (cached per base URL object)."""
     try:
         url = instance._client.base_url
-        host = url.host
-        port = url.port or (443 if url.scheme == "https" else 80)
     except Exception:
         return {}
-    return {attrs.SERVER_ADDRESS: host, attrs.SERVER_PORT: port}
+    cached = _servers.get(id(url))
+    if cached is not None and cached[0] is url:
+        return dict(cached[1])
+    try:
+        found = {attrs.SERVER_ADDRESS: url.host, attrs.SERVER_PORT: url.port or (443 if url.scheme == "https" else 80)}
+    except Exception:
+        return {}
+    if len(_servers) >= 256:
+        _servers.clear()
+    _servers[id(url)] = (url, found)  # holding the URL keeps its id from being reused
+    return dict(found)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from opentelemetry.metrics import Meter
 
@@ -60,9 +59,8 @@ class LabelLimiter:
             return text
 
 
-@dataclass(frozen=True)
-class CallRecord:
-    """What one finished LLM call contributes to the metrics."""
+class CallRecord(NamedTuple):
+    """What one finished LLM call contributes to the metrics (a tuple: cheap to build per call)."""
 
     provider: str
     model: str | None
