@@ -29,6 +29,8 @@ def _common(parser: argparse.ArgumentParser, since: str) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--server", metavar="URL", help=WHERE_HELP)
     where.add_argument("--data", metavar="DIR", help="data directory to read (read-only); see --server")
+    parser.add_argument("--prices", metavar="FILE",
+                        help="with --data: the price file the server uses (cache savings are priced with it)")
     parser.add_argument("--tenant", help="tenant scope; '*' = every tenant (report default: *, detect: all)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default 60)")
 
@@ -81,7 +83,7 @@ def _open_store(args: argparse.Namespace) -> Any:
     from genlens.settings import resolve
     from genlens.store.duckdb import DuckDBStore
 
-    settings = resolve({"data": args.data})
+    settings = resolve({"data": args.data, "prices": args.prices})
     try:
         return DuckDBStore(settings.db_path, read_only=True), settings
     except StoreError as exc:

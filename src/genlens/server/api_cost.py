@@ -6,7 +6,6 @@ works as in the trace API: ``tenant`` (default: the server's default tenant)
 scopes every query; ``tenant=*`` means every tenant.
 """
 
-from __future__ import annotations
 
 import time
 from typing import Annotated, Any
@@ -26,6 +25,7 @@ from genlens.settings import Settings
 from genlens.store.base import Store
 from genlens.timeparse import parse_time
 
+# No `from __future__ import annotations` here: FastAPI must see the local dependency types, not strings.
 Text = Annotated[str | None, Query(max_length=500)]
 TIME_HELP = "ISO-8601, a duration ago (e.g. 7d) or epoch ns"
 
@@ -79,14 +79,14 @@ def cost_router(store: Store, settings: Settings, book: PriceBook | None = None)
     async def conversations(q: Base, top: Annotated[int, Query(ge=1, le=1000)] = 10) -> Response:
         return JSONResponse(await run_in_threadpool(cost_views.conversations_table, store, q, top))
 
-    @router.get("/cost/conversations/{conversation_id}", summary="One conversation's calls with cumulative tokens")
-    async def conversation(conversation_id: str, q: Base,
+    @router.get("/cost/conversations/{conv_id}", summary="One conversation's calls with cumulative tokens")
+    async def conversation(conv_id: str, q: Base,
                            turns: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 1000) -> Response:
-        if len(conversation_id) > 500:
+        if len(conv_id) > 500:
             raise BadRequest("conversation id longer than 500 characters")
         if q.tenant == "*":
             raise BadRequest("a conversation is read within one tenant; tenant=* is not allowed here")
-        return JSONResponse(await run_in_threadpool(cost_views.conversation_detail, store, q, conversation_id, turns))
+        return JSONResponse(await run_in_threadpool(cost_views.conversation_detail, store, q, conv_id, turns))
 
     @router.get("/cost/month", summary="Month-to-date spend and a month-end projection")
     async def month(q: Base, at: Annotated[str | None, Query(max_length=100, description=TIME_HELP)] = None) -> Response:
