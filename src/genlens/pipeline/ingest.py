@@ -30,6 +30,7 @@ from genlens.pipeline.decode import (
     parse_request,
 )
 from genlens.pipeline.decode_metrics import decode_metrics
+from genlens.pipeline.scores import feedback_row, is_feedback
 from genlens.semconv import attrs as A
 from genlens.semconv.model import ContentRecord, RawLog, RawSpan
 from genlens.semconv.normalize import content_from_logs, normalize_span
@@ -73,6 +74,8 @@ def spans_to_batch(
             rejected.add(f"span {raw.name[:60]!r}: could not be normalized ({type(exc).__name__})")
             continue
         rows.append(row)
+        if is_feedback(raw):
+            batch.scores.append(feedback_row(raw, row["tenant"]))
         if records:
             row["content_sampled"] = True
             for record in records:

@@ -121,6 +121,7 @@ def api_router(store: Store, default_tenant: str) -> APIRouter:
                 raise NotFound(f"trace {trace_id} not found")
             summary = trace_summary(rows)
             content = store.content(scope, trace_id)
+            summary["feedback"] = [decode_row(r, _SCORE_JSON) for r in store.scores(scope, trace_id)]
             if format == "flat":
                 roots = build_tree(rows, content)
                 flat: list[dict[str, Any]] = []
@@ -174,6 +175,7 @@ def api_router(store: Store, default_tenant: str) -> APIRouter:
     return router
 
 
+_SCORE_JSON = ("attributes",)
 _METRIC_JSON = ("extra", "attributes", "resource_attributes")
 _LOG_JSON = ("body", "attributes", "resource_attributes")
 

@@ -20,15 +20,17 @@ class WriteBatch:
     content: list[dict[str, Any]] = field(default_factory=list)
     logs: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[dict[str, Any]] = field(default_factory=list)
+    scores: list[dict[str, Any]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.spans) + len(self.content) + len(self.logs) + len(self.metrics)
+        return len(self.spans) + len(self.content) + len(self.logs) + len(self.metrics) + len(self.scores)
 
     def extend(self, other: WriteBatch) -> None:
         self.spans.extend(other.spans)
         self.content.extend(other.content)
         self.logs.extend(other.logs)
         self.metrics.extend(other.metrics)
+        self.scores.extend(other.scores)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,9 @@ class Store(Protocol):
 
     def content(self, tenant: str, trace_id: str, span_id: str | None = None) -> list[dict[str, Any]]:
         """Content records of a trace (or of one span), oldest first."""
+
+    def scores(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
+        """Feedback and other scores of a trace, oldest first."""
 
     def metric_points(self, tenant: str, name: str | None, limit: int) -> list[dict[str, Any]]:
         """Newest metric data points, optionally of one metric name."""

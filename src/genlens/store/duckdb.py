@@ -21,7 +21,7 @@ from genlens.query.cost import CostQuery
 from genlens.store import duckdb_cost
 from genlens.store.base import TraceQuery, WriteBatch
 from genlens.store.duckdb_search import search_sql
-from genlens.store.schema import CONTENT, FINDINGS, LOGS, METRIC_POINTS, SPANS, TABLES, Table
+from genlens.store.schema import CONTENT, FINDINGS, LOGS, METRIC_POINTS, SCORES, SPANS, TABLES, Table
 
 _SQL_TYPES = {
     "str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "str_list": "VARCHAR[]",
@@ -43,6 +43,7 @@ def _create_table_sql(table: Table) -> str:
 MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1, tuple(_create_table_sql(t) for t in TABLES)),
     (2, (_create_table_sql(FINDINGS), "CREATE INDEX IF NOT EXISTS findings_key ON findings (tenant, kind, feature)")),
+    (3, (_create_table_sql(SCORES),)),
 )
 
 
@@ -107,8 +108,8 @@ def to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=list(table.column_names))
 
 
-_SCHEMAS = {t.name: pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in t.columns]) for t in TABLES}
-_JSON_COLUMNS = {t.name: tuple(name for name, kind in t.columns if kind == "json") for t in TABLES}
+_SCHEMAS = {t.name: pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in t.columns]) for t in (*TABLES, SCORES)}
+_JSON_COLUMNS = {t.name: tuple(name for name, kind in t.columns if kind == "json") for t in (*TABLES, SCORES)}
 
 
 class DuckDBStore:
@@ -151,7 +152,8 @@ class DuckDBStore:
 
     # -- writes (writer thread only) -----------------------------------------
     def write(self, batch: WriteBatch) -> None:
-        parts = [(SPANS, batch.spans), (CONTENT, batch.content), (LOGS, batch.logs), (METRIC_POINTS, batch.metrics)]
+        parts = [(SPANS, batch.spans), (CONTENT, batch.content), (LOGS, batch.logs), (METRIC_POINTS, batch.metrics),
+                 (SCORES, batch.scores)]
         tables = [(t, to_arrow(t, rows)) for t, rows in parts if rows]
         if not tables:
             return
@@ -210,6 +212,10 @@ class DuckDBStore:
             sql += " AND span_id = ?"
             params.append(span_id)
         return self._query(sql + " ORDER BY time_ns, kind", params)
+
+    def scores(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
+        return self._query("SELECT * FROM scores WHERE trace_id = ? AND tenant = ? ORDER BY time_ns, span_id",
+                           [trace_id, tenant])
 
     def metric_points(self, tenant: str, name: str | None, limit: int) -> list[dict[str, Any]]:
         sql = "SELECT * FROM metric_points WHERE tenant = ?"

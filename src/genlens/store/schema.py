@@ -63,3 +63,14 @@ FINDINGS = Table(
         ("details", "json"),
     ),
 )
+
+# Scores: user feedback and implicit signals (evaluations later), one row per rating of a span or trace,
+# linked by (trace_id, span_id) of the rated span; created by migration 3, not part of TABLES.
+SCORES = Table(
+    "scores",
+    (
+        ("tenant", "str"), ("trace_id", "str"), ("span_id", "str"), ("time_ns", "int"), ("name", "str"),
+        ("source", "str"), ("thumbs", "str"), ("value", "float"), ("comment", "str"), ("signal", "str"),
+        ("attributes", "json"),
+    ),
+)
