@@ -128,7 +128,7 @@ class Ingestor:
 
     def prepare_traces(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         """Decode (natively where the extension is built), normalize and enrich one trace export."""
-        if media == PROTOBUF and fastdecode.AVAILABLE:
+        if media == PROTOBUF:
             spans, rejected = fastdecode.decode_trace_bytes(body, self.values.max_chars)
         else:
             spans, rejected = decode_spans(parse_request(body, media, ExportTraceServiceRequest), self.values)
