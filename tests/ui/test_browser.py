@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import httpx
 import pytest
 
+from genlens.semconv import attrs as a
 from tests.conftest import LiveServer
+from tests.otlp_helpers import span_request
 from tests.ui.workload import TraceBuilder, pick_pages
 
 pytestmark = pytest.mark.timeout(240)
+LAB = {a.APP_TENANT_ID: "lab"}  # traces these tests add live in their own tenant, out of the shared numbers
 
 
 def _url(ui_server: tuple[LiveServer, list[TraceBuilder]]) -> str:
@@ -159,3 +163,62 @@ def test_errors_render_as_readable_pages(ui_server: Any, page: Any) -> None:
         assert response is not None and response.status == status
         text = page.locator("main").inner_text()
         assert str(status) in text and "Traceback" not in text and "Back to the overview" in text
+
+
+def test_cost_drilldown_leads_to_the_right_traces(ui_server: Any, page: Any) -> None:
+    url = _url(ui_server)
+    page.goto(f"{url}/cost?range=7d", wait_until="networkidle")
+    assert page.locator("[data-chart][data-drawn='1']").count() == 4
+    row = page.locator("#cost-by-feature tbody tr", has_text="search")
+    row.locator("a.drill").click()
+    page.wait_for_load_state("networkidle")
+    assert "/traces?" in page.url and "feature=search" in page.url and "sort=cost" in page.url
+    features = page.locator("#trace-results tbody tr td:nth-child(4)").all_inner_texts()
+    assert features and set(features) == {"search"}
+    # the traces behind the row add up to the row's cost
+    report = httpx.get(f"{url}/cost", params={"format": "json", "range": "7d"}).json()["report"]
+    row_cost = next(r["cost_usd"] for r in report["by_feature"] if r["feature"] == "search")
+    shown = httpx.get(page.url + "&format=json&limit=200").json()["rows"]
+    assert abs(sum(t["cost_usd"] or 0 for t in shown) - row_cost) < 1e-9
+    costs = [t["cost_usd"] for t in shown]
+    assert costs == sorted(costs, reverse=True)
+
+
+def test_hostile_names_never_run_as_script(ui_server: Any, page: Any) -> None:
+    url = _url(ui_server)
+    evil = "<img src=x onerror=\"window.__pwned=1\">"
+    trace_id, root = bytes(range(100, 116)), bytes(range(100, 108))
+    now = time.time_ns()
+    body = span_request([{"trace_id": trace_id, "span_id": root, "name": evil, "start": now - 10**9, "end": now,
+                          "attributes": LAB}]).SerializeToString()
+    httpx.post(url + "/v1/traces", content=body, headers={"content-type": "application/x-protobuf"}).raise_for_status()
+    page.goto(f"{url}/traces/{trace_id.hex()}?tenant=lab", wait_until="networkidle")
+    page.locator(".wf-row").first.click()
+    page.wait_for_selector("#span-panel .sp")
+    page.goto(f"{url}/traces?range=1h&tenant=lab", wait_until="networkidle")
+    assert page.evaluate("window.__pwned") is None
+    assert evil in page.locator("#trace-results").inner_text()
+
+
+def test_twenty_thousand_span_trace_is_virtualized(ui_server: Any, page: Any) -> None:
+    url = _url(ui_server)
+    trace_id = bytes(range(50, 66))
+    now = time.time_ns()
+    spans = [{"trace_id": trace_id, "span_id": (1).to_bytes(8, "big"), "name": "invoke_workflow batch",
+              "start": now - 60 * 10**9, "end": now, "attributes": LAB}]
+    for i in range(2, 20_001):
+        parent = 1 if i % 10 == 2 else i - 1  # chains of ten under the root: depth up to 10
+        spans.append({"trace_id": trace_id, "span_id": i.to_bytes(8, "big"), "parent": parent.to_bytes(8, "big"),
+                      "name": f"step {i}", "start": now - 60 * 10**9 + i * 2_000_000, "end": now - 10**9,
+                      "attributes": LAB})
+    for chunk in range(0, len(spans), 5000):
+        body = span_request(spans[chunk:chunk + 5000]).SerializeToString()
+        httpx.post(url + "/v1/traces", content=body, headers={"content-type": "application/x-protobuf"},
+                   timeout=60).raise_for_status()
+    page.goto(f"{url}/traces/{trace_id.hex()}?tenant=lab", wait_until="networkidle")
+    assert page.evaluate("window.__waterfall.rows") == 20_000
+    in_dom = page.locator(".wf-row").count()
+    assert 0 < in_dom < 120  # only what is on screen (plus a margin) is drawn
+    page.locator("#wf-scroll").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    page.wait_for_function("document.querySelector('.wf-row[data-span=\"0000000000004e20\"]') !== null")
+    assert page.locator(".wf-row").count() < 120

@@ -106,7 +106,7 @@ def build_overview(store: Store, f: SpanFilter, now_ns: int) -> Overview:
     full_days = [d["cost_usd"] for d in daily[:-1]]  # the seven complete days before today
     today, yesterday = daily[-1]["cost_usd"], daily[-2]["cost_usd"]
     k = raw["kpis"][0] if raw["kpis"] else {}
-    traces = k.get("traces") or 0
+    traces = k.get("requests") or 0  # a request is a root span: one per (complete) trace
     llm_calls = k.get("llm_calls") or 0
     daily_rate = sum(full_days) / len(full_days) if full_days else 0.0
     month_to_date = (raw["month"][0]["cost_usd"] if raw["month"] else None) or 0.0

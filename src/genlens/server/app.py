@@ -21,6 +21,7 @@ from genlens.pipeline.ingest import Ingestor
 from genlens.server.api import JSONResponse, api_router
 from genlens.server.api_cost import cost_router
 from genlens.server.otlp_http import otlp_routes
+from genlens.server.ui import mount_ui
 from genlens.settings import Settings
 from genlens.store.base import Store
 from genlens.store.writer import Writer
@@ -46,6 +47,8 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
         app.router.routes.append(route)
     app.include_router(api_router(store, settings.default_tenant))
     app.include_router(cost_router(store, settings))
+
+    mount_ui(app, store, settings)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> Response:

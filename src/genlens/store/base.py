@@ -60,6 +60,19 @@ class TraceQuery:
     after: tuple[Any, str] | None = None  # (sort value, trace_id) of the last row of the previous page
 
 
+@dataclass(frozen=True, slots=True)
+class SpanFilter:
+    """The web UI's filter bar: a tenant, a time window and a few equality filters over spans."""
+
+    tenant: str
+    start_ns: int | None = None
+    end_ns: int | None = None
+    service: str | None = None
+    environment: str | None = None
+    feature: str | None = None
+    model: str | None = None
+
+
 class Store(Protocol):
     def write(self, batch: WriteBatch) -> None:
         """Commit a batch durably; called only from the writer thread."""
@@ -116,3 +129,19 @@ class Store(Protocol):
 
     def upsert_findings(self, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Store findings, de-duplicated against earlier ones of the same subject and window."""
+
+    # -- web UI reads (see genlens.store.duckdb_ui for the DuckDB SQL) ---------
+    def ui_overview(self, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: int) -> dict[str, list[dict[str, Any]]]:
+        """Named result sets of the overview dashboard."""
+
+    def ui_facets(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
+        """Recently seen services, environments, features and models (for the filter bar)."""
+
+    def trace_skeleton(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
+        """Spans of a trace in start order, only the columns a waterfall draws."""
+
+    def ui_conversations(self, f: SpanFilter, limit: int, offset: int) -> list[dict[str, Any]]:
+        """Conversations active in the window, most recent first (limit + 1 rows)."""
+
+    def ui_turn_inputs(self, tenant: str, trace_ids: list[str]) -> list[dict[str, Any]]:
+        """First input-messages content record of each trace."""

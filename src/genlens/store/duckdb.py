@@ -18,8 +18,8 @@ import pyarrow as pa
 
 from genlens.errors import StoreError
 from genlens.query.cost import CostQuery
-from genlens.store import duckdb_cost
-from genlens.store.base import TraceQuery, WriteBatch
+from genlens.store import duckdb_cost, duckdb_ui
+from genlens.store.base import SpanFilter, TraceQuery, WriteBatch
 from genlens.store.duckdb_search import search_sql
 from genlens.store.schema import CONTENT, FINDINGS, LOGS, METRIC_POINTS, SCORES, SPANS, TABLES, Table
 
@@ -314,3 +314,19 @@ class DuckDBStore:
                     pass
                 raise StoreError(f"saving findings to {self.path} failed: {exc}") from exc
         return stored
+
+    # -- web UI reads ---------------------------------------------------------
+    def ui_overview(self, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: int) -> dict[str, list[dict[str, Any]]]:
+        return duckdb_ui.overview(self._query, f, bucket_ns, day0_ns, month0_ns)
+
+    def ui_facets(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
+        return duckdb_ui.facets(self._query, tenant, since_ns)
+
+    def trace_skeleton(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
+        return duckdb_ui.trace_skeleton(self._query, tenant, trace_id)
+
+    def ui_conversations(self, f: SpanFilter, limit: int, offset: int) -> list[dict[str, Any]]:
+        return duckdb_ui.conversations(self._query, f, limit, offset)
+
+    def ui_turn_inputs(self, tenant: str, trace_ids: list[str]) -> list[dict[str, Any]]:
+        return duckdb_ui.turn_inputs(self._query, tenant, trace_ids)

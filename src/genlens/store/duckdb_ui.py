@@ -50,7 +50,6 @@ def overview(q: Query, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: i
     out: dict[str, list[dict[str, Any]]] = {}
     out["kpis"] = q(f"""
         SELECT count(*) FILTER (WHERE parent_span_id IS NULL) AS requests,
-               count(DISTINCT trace_id) AS traces,
                count(DISTINCT trace_id) FILTER (WHERE status = 'error') AS failed_traces,
                quantile_cont(duration_ns, 0.95) FILTER (WHERE parent_span_id IS NULL) AS p95_request_ns,
                count(*) FILTER (WHERE kind = 'llm') AS llm_calls,
@@ -99,7 +98,8 @@ def overview(q: Query, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: i
     out["prompt_changes"] = q(f"""
         WITH firsts AS (
             SELECT prompt_id, prompt_sha, min(start_ns) AS first_ns
-            FROM spans WHERE {wd} AND prompt_sha IS NOT NULL AND prompt_id IS NOT NULL GROUP BY ALL
+            FROM spans WHERE {wd} AND kind = 'llm' AND prompt_sha IS NOT NULL AND prompt_id IS NOT NULL
+            GROUP BY ALL
         ), ranked AS (
             SELECT *, row_number() OVER (PARTITION BY prompt_id ORDER BY first_ns) AS version FROM firsts
         )

@@ -80,9 +80,10 @@ def fmt_time(ns: Any) -> str:
 
 
 def to_json(value: Any) -> str:
-    """JSON for embedding in a page: ``</`` is escaped so a span name cannot close the script tag."""
+    """JSON for embedding in a ``<script>`` block: every ``<`` is ``\\u003c``, so no span name can end the
+    block or open a comment in it; ``&`` and ``>`` likewise, for good measure."""
     text = orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _default(value: Any) -> Any:
