@@ -19,6 +19,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "genlens.simulate.cli",
     "genlens.pricing.cli",
     "genlens.reports.cli",
+    "genlens.demo.cli",
 )
 
 
