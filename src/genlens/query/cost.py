@@ -16,6 +16,7 @@ backend answers the same way:
 from __future__ import annotations
 
 import calendar
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -114,6 +115,38 @@ def shape_row(row: dict[str, Any]) -> dict[str, Any]:
         out["cost_usd"] = None
     elif out.get("cost_usd") is not None:
         out["cost_usd"] = float(out["cost_usd"])
+    return out
+
+
+def rollup(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Re-group store rows onto fewer keys in Python (exact for counts; costs summed with ``fsum``).
+
+    Lets one scan answer several tables: rows grouped by (tenant, feature,
+    prompt_sha) also give per-feature, per-tenant and total rows.  Ordered like
+    the store orders groups: most expensive first, unknown cost last.
+    """
+    sums: dict[tuple[Any, ...], dict[str, Any]] = {}
+    costs: dict[tuple[Any, ...], list[float]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        slot = sums.get(key)
+        if slot is None:
+            slot = sums[key] = {k: row[k] for k in keys}
+            slot.update(dict.fromkeys(("calls", "unknown_cost_calls", *TOKEN_FIELDS), 0))
+            costs[key] = []
+        slot["calls"] += int(row["calls"] or 0)
+        slot["unknown_cost_calls"] += int(row["unknown_cost_calls"] or 0)
+        for name in TOKEN_FIELDS:
+            slot[name] += int(row[name] or 0)
+        if row["cost_usd"] is not None:
+            costs[key].append(float(row["cost_usd"]))
+    for key, slot in sums.items():
+        slot["cost_usd"] = math.fsum(costs[key]) if costs[key] else None
+    out = list(sums.values())
+    if not keys and not out:
+        out = [{"calls": 0, "unknown_cost_calls": 0, "cost_usd": None, **dict.fromkeys(TOKEN_FIELDS, 0)}]
+    out.sort(key=lambda r: (r["cost_usd"] is None, -(r["cost_usd"] or 0.0), -r["calls"],
+                            *((r[k] is None, r[k] or "") for k in keys if k not in TIME_KEYS)))
     return out
 
 

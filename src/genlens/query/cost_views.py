@@ -19,12 +19,14 @@ from genlens.query.cost import (
     cache_row,
     month_bounds,
     month_projection,
+    rollup,
     shape_row,
 )
 from genlens.store.base import Store
 
 # Savings are priced on a 1,000-token unit and scaled: linear, and always in a model's base context tier.
 _UNIT = 1000
+REPORT_GROUPS = 200_000
 
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -40,14 +42,24 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
+def _grouped(store: Store, q: CostQuery) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
+    """Store rows of ``q`` (at most ``q.limit``), the total over the whole range, and whether rows were cut.
+
+    One scan when every group fits: the total is then the rollup of the groups.
+    """
+    if not q.group_by:
+        return [], store.cost_groups(q)[0], False
+    raw = store.cost_groups(q)
+    if len(raw) <= q.limit:
+        return raw, rollup(raw, ())[0], False
+    return raw[: q.limit], store.cost_groups(replace(q, group_by=()))[0], True
+
+
 def cost_table(store: Store, q: CostQuery) -> dict[str, Any]:
     """Grouped rows plus the total over the whole range (not only over the rows shown)."""
-    rows = [shape_row(r) for r in store.cost_groups(q)] if q.group_by else []
-    truncated = len(rows) > q.limit
-    rows = rows[: q.limit]
-    total = shape_row(store.cost_groups(replace(q, group_by=()))[0])
-    return {"group_by": list(q.group_by), "start_ns": q.start_ns, "end_ns": q.end_ns, "rows": rows,
-            "truncated": truncated, "total": total}
+    raw, total, truncated = _grouped(store, q)
+    return {"group_by": list(q.group_by), "start_ns": q.start_ns, "end_ns": q.end_ns,
+            "rows": [shape_row(r) for r in raw], "truncated": truncated, "total": shape_row(total)}
 
 
 def _savings(store: Store, book: PriceBook, q: CostQuery) -> tuple[dict[tuple[Any, ...], float], set[tuple[Any, ...]]]:
@@ -71,16 +83,20 @@ def _savings(store: Store, book: PriceBook, q: CostQuery) -> tuple[dict[tuple[An
 
 def cache_table(store: Store, book: PriceBook, q: CostQuery) -> dict[str, Any]:
     """Cache-hit rate (cache-read / input tokens) and money saved per group, plus the total."""
-    rows = store.cost_groups(q)
-    truncated = len(rows) > q.limit
+    rows, total_row, truncated = _grouped(store, q)
+    return _cache_answer(store, book, q, rows, total_row, truncated)
+
+
+def _cache_answer(store: Store, book: PriceBook, q: CostQuery, rows: list[dict[str, Any]],
+                  total_row: dict[str, Any], truncated: bool) -> dict[str, Any]:
     saved, unpriced = _savings(store, book, q)
     out = []
-    for row in rows[: q.limit]:
+    for row in rows:
         key = tuple(row[k] for k in q.group_by)
         value = saved.get(key, 0.0) if key not in unpriced else None
         out.append(cache_row(row, value if row.get("cache_read_tokens") or key in unpriced else 0.0))
     total_saved = None if unpriced else math.fsum(saved.values())
-    total = cache_row(store.cost_groups(replace(q, group_by=()))[0], total_saved)
+    total = cache_row(total_row, total_saved)
     return {"group_by": list(q.group_by), "start_ns": q.start_ns, "end_ns": q.end_ns, "rows": out,
             "truncated": truncated, "total": total, "unpriced_groups": len(unpriced)}
 
@@ -121,12 +137,21 @@ def report(store: Store, book: PriceBook, q: CostQuery) -> dict[str, Any]:
     """The five tables of ``genlens report cost``: total, per feature, per (feature, prompt sha), per tenant,
     cache-hit rate per feature."""
     q = replace(q, limit=MAX_ROWS)
-    by_feature = cost_table(store, replace(q, group_by=("feature",)))
+    # One scan by (tenant, feature, prompt sha) answers four tables; the savings need one more.
+    raw = store.cost_groups(replace(q, group_by=("tenant", "feature", "prompt_sha"), limit=REPORT_GROUPS))
+    if len(raw) > REPORT_GROUPS:
+        raw = []  # too many groups to roll up here: ask the store per table instead
+    by_feature = rollup(raw, ("feature",)) if raw else store.cost_groups(replace(q, group_by=("feature",)))[: q.limit]
+    by_prompt = (rollup(raw, ("feature", "prompt_sha")) if raw
+                 else store.cost_groups(replace(q, group_by=("feature", "prompt_sha"))))
+    by_tenant = rollup(raw, ("tenant",)) if raw else store.cost_groups(replace(q, group_by=("tenant",)))
+    total = rollup(raw, ())[0] if raw else store.cost_groups(replace(q, group_by=()))[0]
+    cache = _cache_answer(store, book, replace(q, group_by=("feature",)), by_feature[: q.limit], total, False)
     return {
         "start_ns": q.start_ns, "end_ns": q.end_ns, "tenant": q.tenant,
-        "total": by_feature["total"],
-        "by_feature": by_feature["rows"],
-        "by_feature_prompt": cost_table(store, replace(q, group_by=("feature", "prompt_sha")))["rows"],
-        "by_tenant": cost_table(store, replace(q, group_by=("tenant",)))["rows"],
-        "cache_by_feature": cache_table(store, book, replace(q, group_by=("feature",)))["rows"],
+        "total": shape_row(total),
+        "by_feature": [shape_row(r) for r in by_feature[: q.limit]],
+        "by_feature_prompt": [shape_row(r) for r in by_prompt[: q.limit]],
+        "by_tenant": [shape_row(r) for r in by_tenant[: q.limit]],
+        "cache_by_feature": cache["rows"],
     }
