@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 
 import openai
@@ -136,6 +137,7 @@ def test_stream_abandoned_is_ended_when_dropped(sim, tel):
     for _chunk in client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}],
                                                      stream=True):
         break
+    gc.collect()
     assert tel.span(f"chat {MODEL}").attributes[attrs.APP_ERROR_CLASS] == "cancelled"
 
 
@@ -156,6 +158,7 @@ def test_async_stream_task_cancelled(sim, tel):
             await task
 
     asyncio.run(go())
+    gc.collect()  # the cancelled task's traceback may keep the dropped stream alive until now
     span = tel.span(f"chat {MODEL}")
     # cancelled while the caller slept: ended when the dropped stream was collected
     assert span.attributes[attrs.APP_ERROR_CLASS] == "cancelled"
@@ -314,3 +317,29 @@ def test_async_embeddings_and_responses(sim, tel):
     assert first.attributes[attrs.GEN_AI_USAGE_INPUT_TOKENS] == emb.usage.prompt_tokens
     assert second.attributes[attrs.GEN_AI_RESPONSE_ID] == resp.id
     assert second.attributes[attrs.GEN_AI_USAGE_OUTPUT_TOKENS] == resp.usage.output_tokens
+
+
+def test_async_stream_cancelled_while_waiting_for_a_chunk(sim, tel):
+    sim.set_faults(MODEL, stall_rate=1.0, stall_s=1.0)  # the stream stops half-way and waits
+
+    async def consume(got_some):
+        stream = await aclient(sim).chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "x"}], stream=True)
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                got_some.set()
+
+    async def go():
+        got_some = asyncio.Event()
+        task = asyncio.create_task(consume(got_some))
+        await got_some.wait()
+        for _ in range(50):  # let it reach the stall (bounded)
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    a = tel.span(f"chat {MODEL}").attributes
+    assert a[attrs.APP_ERROR_CLASS] == "cancelled"
+    assert a[attrs.APP_TTFT_S] > 0
