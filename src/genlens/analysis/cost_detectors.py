@@ -76,9 +76,9 @@ def _episodes(buckets: list[int], step: int) -> list[list[int]]:
     return runs
 
 
-def _examples(store: Store, tenant: str, start: int, end: int, **filters: str | None) -> list[str]:
+def _examples(store: Store, tenant: str, start: int, end: int, by: str = "cost", **filters: str | None) -> list[str]:
     pairs = tuple((k, v) for k, v in filters.items() if v is not None)
-    return store.example_traces(CostQuery(tenant, start, end, filters=pairs), EXAMPLES)
+    return store.example_traces(CostQuery(tenant, start, end, filters=pairs), EXAMPLES, by)
 
 
 def prompt_regressions(store: Store, start: int, end: int, th: Thresholds) -> list[Finding]:
@@ -207,7 +207,7 @@ def budget_breaches(store: Store, start: int, end: int, th: Thresholds) -> list[
             findings.append(Finding(
                 TOKEN_BUDGET, severity_for(observed / budget, 1.5), tenant, w0, w1, float(observed), float(budget),
                 "tokens_per_day", feature=feature,
-                example_trace_ids=_examples(store, tenant, w0, w1, feature=feature),
+                example_trace_ids=_examples(store, tenant, w0, w1, "tokens", feature=feature),
                 details={"days_over": len(run)},
             ))
     return findings

@@ -120,8 +120,8 @@ class Store(Protocol):
                            last: int) -> list[dict[str, Any]]:
         """The last ``last`` calls of each conversation, oldest first, with running token totals."""
 
-    def example_traces(self, query: CostQuery, n: int) -> list[str]:
-        """Trace ids of the most expensive calls matching a query."""
+    def example_traces(self, query: CostQuery, n: int, by: str = "cost") -> list[str]:
+        """Trace ids of the calls matching a query with the highest cost (or tokens, ``by="tokens"``)."""
 
     def findings(self, tenant: str, kind: str | None = None, feature: str | None = None,
                  since_ns: int | None = None, limit: int = 100) -> list[dict[str, Any]]:

@@ -260,8 +260,8 @@ class DuckDBStore:
             return []
         return self._query(*duckdb_cost.turns_sql(tenant, conversation_ids, start_ns, end_ns, last))
 
-    def example_traces(self, query: CostQuery, n: int) -> list[str]:
-        return [r["trace_id"] for r in self._query(*duckdb_cost.examples_sql(query, n))]
+    def example_traces(self, query: CostQuery, n: int, by: str = "cost") -> list[str]:
+        return [r["trace_id"] for r in self._query(*duckdb_cost.examples_sql(query, n, by))]
 
     def findings(self, tenant: str, kind: str | None = None, feature: str | None = None,
                  since_ns: int | None = None, limit: int = 100) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ TOTAL_TOKENS = "coalesce(total_tokens, coalesce(input_tokens, 0) + coalesce(outp
 
 SUMS = """
     count(*) AS calls,
-    count(*) FILTER (WHERE cost_usd IS NULL) AS unknown_cost_calls,
+    count(*) - count(cost_usd) AS unknown_cost_calls,
     sum(cost_usd) AS cost_usd,
     coalesce(sum(input_tokens), 0) AS input_tokens,
     coalesce(sum(output_tokens), 0) AS output_tokens,
@@ -143,10 +143,11 @@ SELECT * FROM (
     return sql, [tenant, *conversation_ids, start_ns, end_ns, last]
 
 
-def examples_sql(q: CostQuery, n: int) -> tuple[str, list[Any]]:
-    """Trace ids of the most expensive calls matching the query (evidence attached to a finding)."""
+def examples_sql(q: CostQuery, n: int, by: str = "cost") -> tuple[str, list[Any]]:
+    """Trace ids of the most expensive (or most token-hungry) calls matching the query: a finding's evidence."""
     cond, params = where(q)
-    sql = f"""SELECT trace_id, max(cost_usd) AS top FROM spans WHERE {cond}
+    measure = "cost_usd" if by == "cost" else TOTAL_TOKENS
+    sql = f"""SELECT trace_id, max({measure}) AS top FROM spans WHERE {cond}
 GROUP BY trace_id ORDER BY top DESC NULLS LAST, trace_id LIMIT ?"""
     return sql, params + [n]
 
