@@ -10,6 +10,7 @@ otherwise), and photographs every page at 1280 px and 1920 px width.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -51,12 +52,19 @@ def main() -> None:
     if args.url:
         written = shoot(args.url.rstrip("/"), out, widths)
     else:
-        from tests.conftest import start_server
+        from tests.conftest import free_port, start_server
 
         with tempfile.TemporaryDirectory() as tmp:
-            server = start_server(Path(tmp) / "data", extra_env={"GENLENS_LOG_LEVEL": "warning"})
+            data = Path(tmp) / "data"
+            demo = [sys.executable, "-m", "genlens", "demo"]
+            has_demo = subprocess.run([*demo, "--help"], capture_output=True).returncode == 0
+            if has_demo:  # the demo's backfilled history, written through its own server, then served here
+                subprocess.run([*demo, "--duration", "0", "--backfill", "3d", "--seed", "7", "--data", str(data),
+                                "--port", str(free_port())], check=True, capture_output=True)
+            server = start_server(data, extra_env={"GENLENS_LOG_LEVEL": "warning"})
             try:
-                fill_server(server.url)
+                if not has_demo:
+                    fill_server(server.url)
                 written = shoot(server.url, out, widths)
             finally:
                 server.stop()

@@ -34,7 +34,7 @@ def _quantile(values: list[float], q: float) -> float:
 def test_every_page_has_a_json_twin(ui_server: Any) -> None:
     server, built = ui_server
     for path in ("/overview", "/traces", "/sessions", "/cost", f"/traces/{built[0].trace_id.hex()}"):
-        by_param = _get(server.url, path, format="json", range="7d")
+        by_param = _get(server.url, path, format="json", range="7d")  # every tenant by default
         by_header = httpx.get(server.url + path, params={"range": "7d"}, headers={"accept": "application/json"})
         html = _get(server.url, path, range="7d")
         assert by_param.status_code == by_header.status_code == html.status_code == 200, path
@@ -45,7 +45,7 @@ def test_every_page_has_a_json_twin(ui_server: Any) -> None:
 
 def test_overview_numbers_match_the_exported_spans(ui_server: Any) -> None:
     server, built = ui_server
-    ov = _get(server.url, "/overview", format="json", range="7d").json()["overview"]
+    ov = _get(server.url, "/overview", format="json", range="7d", tenant="default").json()["overview"]
     llm = _llm_spans(built)
     k = ov["kpis"]
     assert k["llm_calls"] == len(llm)
@@ -76,7 +76,7 @@ def test_overview_numbers_match_the_exported_spans(ui_server: Any) -> None:
 
 def test_overview_filter_narrows_every_number(ui_server: Any) -> None:
     server, built = ui_server
-    k = _get(server.url, "/overview", format="json", range="7d", feature="search").json()["overview"]["kpis"]
+    k = _get(server.url, "/overview", format="json", range="7d", feature="search", tenant="default").json()["overview"]["kpis"]
     llm = [s for s in _llm_spans(built) if s["attributes"][a.APP_FEATURE] == "search"]
     assert k["llm_calls"] == len(llm)
     assert math.isclose(k["cost_usd"], sum(s["attributes"][a.APP_COST_USD] for s in llm), rel_tol=1e-9)
@@ -87,7 +87,7 @@ def test_overview_filter_narrows_every_number(ui_server: Any) -> None:
 def test_trace_search_pages_never_load_more_rows_than_shown(ui_server: Any) -> None:
     server, built = ui_server
     seen: list[str] = []
-    params: dict[str, Any] = {"format": "json", "range": "7d", "limit": 25}
+    params: dict[str, Any] = {"format": "json", "range": "7d", "limit": 25, "tenant": "default"}
     for _ in range(10):
         page = _get(server.url, "/traces", **params).json()
         assert len(page["rows"]) <= 25
@@ -157,3 +157,24 @@ def test_hostile_span_names_and_content_are_escaped(ui_server: Any) -> None:
         assert "<script>window.__pwned" not in text and "<img src=x" not in text, path
     twin = _get(server.url, f"/traces/{tid}", format="json", tenant="lab").json()
     assert twin["root_name"] == evil  # the JSON twin keeps the exact text
+
+
+def test_every_tenant_by_default_one_when_picked(ui_server: Any) -> None:
+    server, built = ui_server
+    trace_id, root = bytes(range(200, 216)), bytes(range(200, 208))
+    now = time.time_ns()
+    body = span_request([{"trace_id": trace_id, "span_id": root, "name": "other-tenant root", "start": now - 10**9,
+                          "end": now, "attributes": {a.APP_TENANT_ID: "other", a.APP_FEATURE: "elsewhere"}}]).SerializeToString()
+    httpx.post(server.url + "/v1/traces", content=body, headers={"content-type": "application/x-protobuf"}).raise_for_status()
+    ids = {r["trace_id"] for r in _get(server.url, "/traces", format="json", range="7d", limit=200).json()["rows"]}
+    assert trace_id.hex() in ids and built[0].trace_id.hex() in ids
+    only = _get(server.url, "/traces", format="json", range="7d", tenant="other").json()["rows"]
+    assert [r["trace_id"] for r in only] == [trace_id.hex()]
+    mine = {r["trace_id"] for r in _get(server.url, "/traces", format="json", range="7d", tenant="default", limit=200).json()["rows"]}
+    assert trace_id.hex() not in mine
+    # a trace opens without naming its tenant; the page then carries it for the span panel
+    page = _get(server.url, f"/traces/{trace_id.hex()}", format="json").json()
+    assert page["tenant"] == "other" and page["summary"]["span_count"] == 1
+    assert _get(server.url, f"/traces/{trace_id.hex()}", tenant="default").status_code == 404
+    facets = _get(server.url, "/overview", format="json", range="7d").json()["facets"]
+    assert "default" in facets["tenant"]  # (cached for a minute, so "other" may not be listed yet)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from genlens.query.cost import CostQuery
+from genlens.query.cost import ALL_TENANTS, CostQuery
+
+__all__ = ["ALL_TENANTS", "CostQuery", "SpanFilter", "Store", "TraceQuery", "WriteBatch"]
 
 
 @dataclass(slots=True)
@@ -62,7 +64,7 @@ class TraceQuery:
 
 @dataclass(frozen=True, slots=True)
 class SpanFilter:
-    """The web UI's filter bar: a tenant, a time window and a few equality filters over spans."""
+    """The web UI's filter bar: a tenant (or ALL_TENANTS), a time window and a few equality filters."""
 
     tenant: str
     start_ns: int | None = None
@@ -136,6 +138,9 @@ class Store(Protocol):
 
     def ui_facets(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
         """Recently seen services, environments, features and models (for the filter bar)."""
+
+    def ui_trace_tenant(self, trace_id: str) -> str | None:
+        """The tenant a trace is stored under, None if unknown (the UI opens traces from every tenant)."""
 
     def trace_skeleton(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
         """Spans of a trace in start order, only the columns a waterfall draws."""

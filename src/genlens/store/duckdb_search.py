@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from genlens.query.cost import ALL_TENANTS
 from genlens.store.base import TraceQuery
 
 # filter field → spans column compared with '='
@@ -33,8 +34,9 @@ def _like_escape(text: str) -> str:
 
 
 def search_sql(q: TraceQuery) -> tuple[str, list[Any]]:
-    where = ["tenant = ?"]
-    params: list[Any] = [q.tenant]
+    every_tenant = q.tenant == ALL_TENANTS  # "*" searches across tenants (as the cost reports do)
+    where = ["TRUE"] if every_tenant else ["tenant = ?"]
+    params: list[Any] = [] if every_tenant else [q.tenant]
     if q.start_ns is not None:
         where.append("start_ns >= ?")
         params.append(q.start_ns)
@@ -89,11 +91,11 @@ WITH matched AS (
         arg_min(s.service_name, s.start_ns) AS service_name,
         list(DISTINCT s.feature) FILTER (WHERE s.feature IS NOT NULL) AS features
     FROM spans s
-    WHERE s.tenant = ? AND s.trace_id IN (SELECT trace_id FROM matched)
+    WHERE {'TRUE' if every_tenant else 's.tenant = ?'} AND s.trace_id IN (SELECT trace_id FROM matched)
     GROUP BY s.trace_id
 )
 SELECT * EXCLUDE (cost_key), cost_key FROM agg {page}
 ORDER BY {sort_col} {order}, trace_id {order}
 LIMIT ?
 """
-    return sql, params + [q.tenant] + page_params + [q.limit + 1]
+    return sql, params + ([] if every_tenant else [q.tenant]) + page_params + [q.limit + 1]

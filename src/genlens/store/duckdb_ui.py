@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from genlens.store.base import SpanFilter
+from genlens.store.base import ALL_TENANTS, SpanFilter
 
 Query = Callable[[str, list[Any]], list[dict[str, Any]]]
 
@@ -26,8 +26,8 @@ _MODEL = "coalesce(response_model, request_model)"
 
 def where(f: SpanFilter, *, window: bool = True) -> tuple[str, list[Any]]:
     """WHERE clause for a span filter; ``window=False`` drops the time bounds (for all-time questions)."""
-    parts = ["tenant = ?"]
-    params: list[Any] = [f.tenant]
+    parts = ["TRUE"] if f.tenant == ALL_TENANTS else ["tenant = ?"]
+    params: list[Any] = [] if f.tenant == ALL_TENANTS else [f.tenant]
     if window and f.start_ns is not None:
         parts.append("start_ns >= ?")
         params.append(f.start_ns)
@@ -112,12 +112,19 @@ def overview(q: Query, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: i
 def facets(q: Query, tenant: str, since_ns: int, limit: int = 50) -> dict[str, list[str]]:
     """Values seen recently for each filter dropdown (most frequent first)."""
     out: dict[str, list[str]] = {}
+    scope, params = ("TRUE", []) if tenant == ALL_TENANTS else ("tenant = ?", [tenant])
     for key, column in (("service", "service_name"), ("environment", "environment"), ("feature", "feature"),
-                        ("model", _MODEL)):
-        rows = q(f"""SELECT {column} AS v FROM spans WHERE tenant = ? AND start_ns >= ? AND {column} IS NOT NULL
-                     GROUP BY ALL ORDER BY count(*) DESC, v LIMIT ?""", [tenant, since_ns, limit])
+                        ("model", _MODEL), ("tenant", "tenant")):
+        rows = q(f"""SELECT {column} AS v FROM spans WHERE {scope} AND start_ns >= ? AND {column} IS NOT NULL
+                     GROUP BY ALL ORDER BY count(*) DESC, v LIMIT ?""", [*params, since_ns, limit])
         out[key] = [str(r["v"]) for r in rows]
     return out
+
+
+def trace_tenant(q: Query, trace_id: str) -> str | None:
+    """The tenant a trace was stored under (the first one, should a trace id be reused across tenants)."""
+    rows = q("SELECT min(tenant) AS tenant FROM spans WHERE trace_id = ?", [trace_id])
+    return rows[0]["tenant"] if rows else None
 
 
 def trace_skeleton(q: Query, tenant: str, trace_id: str) -> list[dict[str, Any]]:
@@ -146,5 +153,6 @@ def turn_inputs(q: Query, tenant: str, trace_ids: list[str]) -> list[dict[str, A
     marks = ", ".join("?" for _ in trace_ids)
     return q(f"""
         SELECT trace_id, arg_min(data, time_ns) AS data FROM span_content
-        WHERE tenant = ? AND kind = 'input_messages' AND trace_id IN ({marks}) GROUP BY trace_id""",
-             [tenant, *trace_ids])
+        WHERE {'TRUE' if tenant == ALL_TENANTS else 'tenant = ?'} AND kind = 'input_messages'
+          AND trace_id IN ({marks}) GROUP BY trace_id""",
+             ([] if tenant == ALL_TENANTS else [tenant]) + trace_ids)

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from genlens.errors import BadRequest
-from genlens.store.base import SpanFilter
+from genlens.store.base import ALL_TENANTS, SpanFilter
 from genlens.timeparse import parse_duration, parse_time
 
 RANGES = ("15m", "1h", "6h", "24h", "7d", "30d")
@@ -73,9 +73,14 @@ class Filters:
             raise BadRequest("the time range starts after it ends")
         return start, end
 
-    def span_filter(self, default_tenant: str, now_ns: int) -> SpanFilter:
+    @property
+    def scope(self) -> str:
+        """The tenant to read: the one picked, else every tenant."""
+        return self.tenant or ALL_TENANTS
+
+    def span_filter(self, now_ns: int) -> SpanFilter:
         start, end = self.window(now_ns)
-        return SpanFilter(tenant=self.tenant or default_tenant, start_ns=start, end_ns=end, service=self.service,
+        return SpanFilter(tenant=self.scope, start_ns=start, end_ns=end, service=self.service,
                           environment=self.environment, feature=self.feature, model=self.model)
 
     def state(self) -> dict[str, str]:

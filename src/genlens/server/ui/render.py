@@ -49,6 +49,8 @@ def fmt_usd(v: Any) -> str:
     v = float(v)
     if v == 0:
         return "$0"
+    if abs(v) < 0.0001:
+        return f"${v:.6f}"
     if abs(v) < 0.01:
         return f"${v:.4f}"
     if abs(v) < 100:

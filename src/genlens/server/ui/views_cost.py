@@ -82,7 +82,7 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) 
         def load() -> CostPage:
             s, e = cost_q.check_range(start, end, now)
             given = {"service": filters.service, "environment": filters.environment, "feature": filters.feature}
-            q = cost_q.CostQuery(filters.tenant or settings.default_tenant, s, e,
+            q = cost_q.CostQuery(filters.scope, s, e,
                                  filters=tuple((k, v) for k, v in given.items() if v is not None), model=filters.model,
                                  limit=100)
             book = books.get("book")

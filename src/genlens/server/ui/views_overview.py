@@ -67,7 +67,7 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) 
     async def overview(request: Request) -> Response:
         filters = Filters.parse(request.query_params)
         now = time.time_ns()
-        span_filter = filters.span_filter(settings.default_tenant, now)
+        span_filter = filters.span_filter(now)
 
         def load() -> OverviewPage:
             ov = build_overview(store, span_filter, now)

@@ -15,7 +15,7 @@ from genlens.errors import BadRequest, NotFound
 from genlens.server.ui.params import RANGES, Filters, int_param, text_param
 from genlens.server.ui.spanpanel import clip
 from genlens.settings import Settings
-from genlens.store.base import Store, TraceQuery
+from genlens.store.base import ALL_TENANTS, Store, TraceQuery
 
 PAGE = 50
 MAX_TURNS = 500
@@ -76,7 +76,7 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) 
     async def sessions(request: Request) -> Response:
         filters = Filters.parse(request.query_params)
         offset = int_param(request.query_params, "offset", 0, 0, 100_000)
-        span_filter = filters.span_filter(settings.default_tenant, time.time_ns())
+        span_filter = filters.span_filter(time.time_ns())
         rows = await run_in_threadpool(store.ui_conversations, span_filter, PAGE, offset)
         ctx = SessionsPage(filters=filters, rows=rows[:PAGE], offset=offset, has_more=len(rows) > PAGE,
                            window=(span_filter.start_ns or 0, span_filter.end_ns or 0))
@@ -88,7 +88,7 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) 
         if not conversation_id or len(conversation_id) > 300:
             raise BadRequest("conversation id must be 1 to 300 characters")
         tenant = text_param(request.query_params, "tenant")
-        scope = tenant or settings.default_tenant
+        scope = tenant or ALL_TENANTS
 
         def load() -> SessionPage:
             rows = store.search_traces(TraceQuery(tenant=scope, conversation_id=conversation_id, sort="time",

@@ -103,14 +103,21 @@ def _search_query(params: Any, filters: Filters, tenant: str, now: int) -> tuple
     return query, search, sort, order, limit
 
 
+def _scope(store: Store, tenant: str | None, trace_id: str) -> str:
+    """The tenant named in the link, else the one the trace is stored under."""
+    scope = tenant or store.ui_trace_tenant(trace_id)
+    if scope is None:
+        raise NotFound(f"trace {trace_id} not found")
+    return scope
+
+
 def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) -> None:
     @router.get("/traces")
     @guarded
     async def traces(request: Request) -> Response:
         filters = Filters.parse(request.query_params)
         now = time.time_ns()
-        query, search, sort, order, limit = _search_query(
-            request.query_params, filters, filters.tenant or settings.default_tenant, now)
+        query, search, sort, order, limit = _search_query(request.query_params, filters, filters.scope, now)
         rows = await run_in_threadpool(store.search_traces, query)
         next_cursor = None
         if len(rows) > limit:
@@ -129,12 +136,12 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) 
     async def trace(request: Request, trace_id: str) -> Response:
         trace_id = check_hex_id(trace_id, 32, "trace id")
         tenant = text_param(request.query_params, "tenant")
-        scope = tenant or settings.default_tenant
         selected = text_param(request.query_params, "span")
         if selected is not None:
             selected = check_hex_id(selected, 16, "span id")
 
         def load() -> TracePage:
+            scope = _scope(store, tenant, trace_id)
             rows = store.trace_skeleton(scope, trace_id)
             if not rows:
                 raise NotFound(f"trace {trace_id} not found")
@@ -149,7 +156,7 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) 
             }
             panel = span_panel(store, scope, trace_id, selected) if selected else None
             root = wf.rows[0][4] if wf.rows else ""
-            return TracePage(trace_id=trace_id, tenant=tenant, summary=summary, waterfall=wf, span=panel,
+            return TracePage(trace_id=trace_id, tenant=tenant or scope, summary=summary, waterfall=wf, span=panel,
                              selected=selected, root_name=root)
 
         return page(request, "trace.html", await run_in_threadpool(load), nav="traces")
@@ -160,11 +167,10 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) 
         trace_id = check_hex_id(trace_id, 32, "trace id")
         span_id = check_hex_id(span_id, 16, "span id")
         tenant = text_param(request.query_params, "tenant")
-        scope = tenant or settings.default_tenant
         if not wants_json(request) and request.query_params.get("partial") != "1":
             extra = f"&tenant={tenant}" if tenant else ""
             return RedirectResponse(f"/traces/{trace_id}?span={span_id}{extra}", status_code=307)
-        panel = await run_in_threadpool(span_panel, store, scope, trace_id, span_id)
+        panel = await run_in_threadpool(lambda: span_panel(store, _scope(store, tenant, trace_id), trace_id, span_id))
         if wants_json(request):
             return page(request, "_span_panel.html", panel)
         return HTMLResponse(ENV.get_template("_span_panel.html").render(span=panel, trace_id=trace_id))

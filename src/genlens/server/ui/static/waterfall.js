@@ -20,7 +20,7 @@
     if (us >= 1e3) return Math.round(us / 1e3) + " ms";
     return Math.round(us) + " µs";
   }
-  function usd(v) { return v ? (v < 0.01 ? "$" + v.toFixed(4) : "$" + v.toFixed(2)) : "–"; }
+  function usd(v) { return v ? (v < 0.0001 ? "$" + v.toFixed(6) : v < 0.01 ? "$" + v.toFixed(4) : "$" + v.toFixed(2)) : "–"; }
   function num(v) { return v >= 1e6 ? (v / 1e6).toFixed(1) + "M" : v >= 1e4 ? (v / 1e3).toFixed(1) + "k" : String(v); }
   function hasKids(i) { return rows[i][C.end] > i + 1; }
 
