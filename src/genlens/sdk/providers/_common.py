@@ -10,13 +10,25 @@ from genlens.sdk.prompts import RenderedPrompt
 MAX_SCAN = 256
 
 
+_MISSING = object()
+
+
 def get(obj: Any, name: str, default: Any = None) -> Any:
-    """``obj.name`` for SDK models, ``obj[name]`` for dicts; ``default`` otherwise."""
+    """``obj.name`` for SDK models, ``obj[name]`` for dicts; ``default`` otherwise.
+
+    On the hot path of every call: concrete ``dict`` first, attributes next, and
+    the (slow, ABC-based) ``Mapping`` check only for what is neither.
+    """
     if obj is None:
         return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    value = getattr(obj, name, _MISSING)
+    if value is not _MISSING:
+        return value
     if isinstance(obj, Mapping):
         return obj.get(name, default)
-    return getattr(obj, name, default)
+    return default
 
 
 def given(value: Any) -> bool:
