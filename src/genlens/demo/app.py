@@ -136,7 +136,7 @@ class DemoApp:
 
     @genlens.agent(name="support-agent")
     def support_agent(self, conv: Conversation, question: str, rng: random.Random, fx: Effects) -> str:
-        docs = self.kb_search(question)
+        docs = self.kb_search(query=question)
         prompt = self.support[fx.support_template]
         preamble = f"Request {rng.getrandbits(64):016x} at {rng.random():.6f}.\n" if fx.cache_busting else ""
         tier = {"acme": "enterprise", "globex": "business"}.get(conv.tenant, "starter")

@@ -69,12 +69,12 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> int:
+def run_demo(opts: DemoOptions, out: TextIO | None = None) -> int:
     from genlens.demo import processes
     from genlens.demo.traffic import backfill_times
 
-    console = Console(out)
     processes.check_port_free(opts.host, opts.port)
+    console = Console(out or sys.stdout)
     opts.data.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     previous = _install_signals(stop, console)
@@ -91,6 +91,7 @@ def run_demo(opts: DemoOptions, out: TextIO = sys.stdout) -> int:
         console.line(f"  OTLP      {base}/v1/traces")
         console.line(f"  provider  {sim_url}   (simulated OpenAI + Anthropic)")
         console.line(f"  logs      {server.log_path}, {simulator.log_path}")
+        console.line(f"  processes server pid {server.pid}, simulator pid {simulator.pid}")
         console.line("")
         return _drive(opts, console, stop, base, sim_url, backfill_times)
     finally:
