@@ -145,13 +145,11 @@ def fill_server(url: str, now_ns: int | None = None) -> list[TraceBuilder]:
 def pick_pages(url: str) -> list[tuple[str, str, bool]]:
     """(name, path, full page?) of each page to photograph, with real ids taken from the server."""
     with httpx.Client(base_url=url, timeout=30) as client:
-        found = client.get("/traces", params={"format": "json", "range": "7d", "error_class": "api"}).json()["rows"]
-        if not found:
-            found = client.get("/traces", params={"format": "json", "range": "7d"}).json()["rows"]
-        trace_id = found[0]["trace_id"]
+        found = client.get("/traces", params={"format": "json", "range": "7d", "limit": 100}).json()["rows"]
+        trace_id = max(found, key=lambda t: (t["span_count"], t["llm_calls"], t["trace_id"]))["trace_id"]
         trace = client.get(f"/traces/{trace_id}", params={"format": "json"}).json()
         rows = trace["waterfall"]["rows"]
-        llm = next((r[0] for r in rows if r[5] == "llm" and r[8] == "error"), None) or next(r[0] for r in rows if r[5] == "llm")
+        llm = [r[0] for r in rows if r[5] == "llm"][-1]  # the last call: the longest conversation to show
         sessions = client.get("/sessions", params={"format": "json", "range": "7d"}).json()["rows"]
     pages = [("overview", "/overview?range=7d", True), ("traces", "/traces?range=7d", False),
              ("trace", f"/traces/{trace_id}", False), ("trace-span", f"/traces/{trace_id}?span={llm}", False),

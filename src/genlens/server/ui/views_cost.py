@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ from genlens.settings import Settings
 from genlens.store.base import Store
 
 TOP = 10
+ROWS = 50  # rows a cost table shows
+WORKERS = 4  # aggregations of one page running at once
 
 
 @dataclass
@@ -84,18 +87,35 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) 
             given = {"service": filters.service, "environment": filters.environment, "feature": filters.feature}
             q = cost_q.CostQuery(filters.scope, s, e,
                                  filters=tuple((k, v) for k, v in given.items() if v is not None), model=filters.model,
-                                 limit=100)
+                                 limit=ROWS)
             book = books.get("book")
             if book is None:
                 book = books["book"] = pricing.PriceBook.load(settings.prices)
-            report = views.report(store, book, q)
-            for key in ("by_feature", "by_feature_prompt", "by_tenant", "cache_by_feature"):
-                report[key] = report[key][:50]  # a page shows at most 50 rows per table
-            cache_model = views.cache_table(store, book, cost_q.CostQuery(q.tenant, s, e, ("model",), q.filters,
-                                                                           q.model, 50))["rows"]
-            users = views.users_table(store, q, TOP)["users"]
-            convs = views.conversations_table(store, q, TOP)["conversations"]
-            month = views.month_to_date(store, cost_q.CostQuery(q.tenant, s, e, (), q.filters, q.model), now)
+            # The report's five tables, each cut to the rows a page shows (the store applies the limit).
+            def grouped(*keys: str) -> Any:
+                return cost_q.CostQuery(q.tenant, s, e, keys, q.filters, q.model, ROWS)
+
+            # Independent aggregations run side by side (the store reads on its own cursors; DuckDB
+            # releases the GIL while it scans), so the page costs about its slowest table, not their sum.
+            jobs = {
+                "by_feature": lambda: views.cost_table(store, grouped("feature")),
+                "by_feature_prompt": lambda: views.cost_table(store, grouped("feature", "prompt_sha")),
+                "by_tenant": lambda: views.cost_table(store, grouped("tenant")),
+                "cache_by_feature": lambda: views.cache_table(store, book, grouped("feature")),
+                "cache_by_model": lambda: views.cache_table(store, book, grouped("model")),
+                "users": lambda: views.users_table(store, q, TOP),
+                "conversations": lambda: views.conversations_table(store, q, TOP),
+                "month": lambda: views.month_to_date(store, cost_q.CostQuery(q.tenant, s, e, (), q.filters, q.model),
+                                                     now),
+            }
+            with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ui-cost") as pool:
+                futures = {name: pool.submit(job) for name, job in jobs.items()}
+                got = {name: future.result() for name, future in futures.items()}
+            report = {"total": got["by_feature"]["total"], "by_feature": got["by_feature"]["rows"],
+                      "by_feature_prompt": got["by_feature_prompt"]["rows"], "by_tenant": got["by_tenant"]["rows"],
+                      "cache_by_feature": got["cache_by_feature"]["rows"]}
+            cache_model = got["cache_by_model"]["rows"]
+            users, convs, month = got["users"]["users"], got["conversations"]["conversations"], got["month"]
             return CostPage(filters=filters, window=(s, e), available=True, report=report, cache_by_model=cache_model,
                             users=users, conversations=convs, month=month, charts=cost_charts(report, cache_model))
 
