@@ -14,12 +14,14 @@ waterfall has drawn, median of ``--opens`` loads.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.query import ROOT, TENANT, fill  # noqa: E402
@@ -27,13 +29,17 @@ from tests.conftest import start_server  # noqa: E402
 from tests.ui.browser import launch  # noqa: E402
 
 
-def timed(client: httpx.Client, path: str) -> tuple[float, int]:
+def timed(client: httpx.Client, path: str, server: psutil.Process) -> tuple[float, float, int]:
+    """Wall ms of the whole response, and the server's CPU ms for it (all its threads): the wall time
+    grows when other work shares the machine, the CPU time much less."""
+    c0 = sum(server.cpu_times()[:2])
     t0 = time.perf_counter()
     response = client.get(path)
     elapsed = (time.perf_counter() - t0) * 1000
+    cpu = (sum(server.cpu_times()[:2]) - c0) * 1000
     if response.status_code != 200:
         raise SystemExit(f"{path} answered {response.status_code}: {response.text[:300]}")
-    return elapsed, len(response.content)
+    return elapsed, cpu, len(response.content)
 
 
 def main() -> None:
@@ -68,10 +74,13 @@ def main() -> None:
                 "trace (20,000 spans)": f"/traces/{big_id}",
             }
             results = {}
+            proc = psutil.Process(server.process.pid)
+            load_before = os.getloadavg()[0]
             for name, path in pages.items():
-                timed(client, path)  # warm-up
-                runs = [timed(client, path) for _ in range(args.repeat)]
-                results[name] = ([r[0] for r in runs], runs[0][1])
+                timed(client, path, proc)  # warm-up
+                runs = [timed(client, path, proc) for _ in range(args.repeat)]
+                results[name] = ([r[0] for r in runs], [r[1] for r in runs], runs[0][2])
+            load_after = os.getloadavg()[0]
         with launch() as browser:
             ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
             page = ctx.new_page()
@@ -85,10 +94,12 @@ def main() -> None:
         opens = opens[1:]  # the first load warms the browser's cache of plotly-free static files
     finally:
         server.stop()
-    print(f"spans stored: {args.spans:,}; {args.repeat} requests per page after a warm-up, wall time of the whole response")
-    print(f"{'page':44s} {'median':>9s} {'max':>9s} {'size':>10s}")
-    for name, (values, size) in results.items():
-        print(f"{name:44s} {statistics.median(values):7.0f}ms {max(values):7.0f}ms {size / 1024:8.0f}KB")
+    print(f"spans stored: {args.spans:,}; {args.repeat} requests per page after a warm-up; "
+          f"{os.cpu_count()} CPUs, 1-min load average {load_before:.1f} before, {load_after:.1f} after")
+    print(f"{'page':44s} {'wall p50':>9s} {'wall max':>9s} {'CPU p50':>9s} {'size':>8s}")
+    for name, (values, cpu, size) in results.items():
+        print(f"{name:44s} {statistics.median(values):7.0f}ms {max(values):7.0f}ms {statistics.median(cpu):7.0f}ms "
+              f"{size / 1024:6.0f}KB")
     print(f"20,000-span trace opened in headless Chromium (navigation start → waterfall drawn): "
           f"median {statistics.median(opens):.0f} ms, max {max(opens):.0f} ms over {len(opens)} loads; "
           f"{rows_in_dom} rows in the DOM")

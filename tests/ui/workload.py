@@ -149,7 +149,8 @@ def pick_pages(url: str) -> list[tuple[str, str, bool]]:
         trace_id = max(found, key=lambda t: (t["span_count"], t["llm_calls"], t["trace_id"]))["trace_id"]
         trace = client.get(f"/traces/{trace_id}", params={"format": "json"}).json()
         rows = trace["waterfall"]["rows"]
-        llm = [r[0] for r in rows if r[5] == "llm"][-1]  # the last call: the longest conversation to show
+        calls = [r[0] for r in rows if r[5] == "llm"] or [r[0] for r in rows]
+        llm = calls[-1]  # the last call: the longest conversation to show
         sessions = client.get("/sessions", params={"format": "json", "range": "7d"}).json()["rows"]
     pages = [("overview", "/overview?range=7d", True), ("traces", "/traces?range=7d", False),
              ("trace", f"/traces/{trace_id}", False), ("trace-span", f"/traces/{trace_id}?span={llm}", False),
