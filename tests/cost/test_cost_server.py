@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 
+from genlens.cli import main
 from tests.conftest import LiveServer, start_server
 from tests.cost.workload import DAY, END, PRICE_CHANGE, PRICE_FILE, T0, WEEK2, Plants, expected_cost, generate
 from tests.otlp_helpers import span_request
@@ -174,10 +175,23 @@ def test_cache_users_conversations_month(served: tuple[LiveServer, list[dict[str
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``genlens …`` as its own process."""
     return subprocess.run([sys.executable, "-m", "genlens", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_report_and_detect_cli_against_the_server(served: tuple[LiveServer, list[dict[str, Any]]]) -> None:
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The same command line in this process (real parser and code; saves a process start-up)."""
+    capsys.readouterr()
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, out, err)
+
+
+def test_report_and_detect_cli_against_the_server(served: tuple[LiveServer, list[dict[str, Any]]],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
     server, _ = served
     window = ["--since", "2026-10-12T00:00:00Z", "--until", "2026-10-19T00:00:00Z"]
     done = cli("report", "cost", *window, "--server", server.url, "--format", "json")
@@ -185,10 +199,10 @@ def test_report_and_detect_cli_against_the_server(served: tuple[LiveServer, list
     report = orjson.loads(done.stdout)
     api = get(server, "/api/v1/cost/report", start=str(WEEK2), end=str(END), tenant="*").json()
     assert report == api
-    markdown = cli("report", "cost", *window, "--server", server.url)
+    markdown = run_main(capsys, "report", "cost", *window, "--server", server.url)
     assert markdown.returncode == 0 and markdown.stdout.count("\n## ") == 5
 
-    detect = cli("detect", "cost", *window, "--server", server.url, "--format", "json")
+    detect = run_main(capsys, "detect", "cost", *window, "--server", server.url, "--format", "json")
     assert detect.returncode == 0, detect.stderr
     found = orjson.loads(detect.stdout)["findings"]
     assert any(f["kind"] == "runaway_conversation" and f["conversation_id"] == "conv-runaway" for f in found)
@@ -197,7 +211,7 @@ def test_report_and_detect_cli_against_the_server(served: tuple[LiveServer, list
     assert get(server, "/api/v1/findings", tenant="acme", kind="runaway_conversation", since=str(END)).json() == {
         "findings": []}
 
-    locked = cli("report", "cost", *window, "--data", str(server.data))
+    locked = run_main(capsys, "report", "cost", *window, "--data", str(server.data))
     assert locked.returncode == 2 and "--server" in locked.stderr and "Traceback" not in locked.stderr
 
 
@@ -227,7 +241,7 @@ def test_bad_parameters_are_400(served: tuple[LiveServer, list[dict[str, Any]]],
 
 
 def test_report_from_the_data_directory_after_shutdown(served: tuple[LiveServer, list[dict[str, Any]]],
-                                                       tmp_path: Path) -> None:
+                                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server, _ = served
     window = ["--since", "2026-10-12T00:00:00Z", "--until", "2026-10-19T00:00:00Z"]
     api = get(server, "/api/v1/cost/report", start=str(WEEK2), end=str(END), tenant="*").json()
@@ -236,12 +250,12 @@ def test_report_from_the_data_directory_after_shutdown(served: tuple[LiveServer,
     done = cli("report", "cost", *window, "--data", str(server.data), "--prices", str(prices), "--format", "json")
     assert done.returncode == 0, done.stderr
     assert orjson.loads(done.stdout) == api
-    csv_out = cli("report", "cost", *window, "--data", str(server.data), "--format", "csv")
+    csv_out = run_main(capsys, "report", "cost", *window, "--data", str(server.data), "--format", "csv")
     assert csv_out.returncode == 0 and csv_out.stdout.startswith("table,feature,prompt_sha,tenant,cost_usd")
-    text = cli("detect", "cost", *window, "--data", str(server.data))
+    text = run_main(capsys, "detect", "cost", *window, "--data", str(server.data))
     assert text.returncode == 0 and "runaway_conversation" in text.stdout
     for bad in (["--since", "nope"], ["--since", "1d", "--until", "3d"], ["--format", "xml"]):
-        failed = cli("report", "cost", *bad, "--data", str(server.data))
+        failed = run_main(capsys, "report", "cost", *bad, "--data", str(server.data))
         assert failed.returncode == 2 and "Traceback" not in failed.stderr, bad
-    missing = cli("report", "cost", "--data", str(tmp_path / "nothing-here"))
+    missing = run_main(capsys, "report", "cost", "--data", str(tmp_path / "nothing-here"))
     assert missing.returncode == 2 and "no genlens data" in missing.stderr

@@ -78,6 +78,7 @@ MODELS = (
 FEATURES = {"chat": 35, "search": 25, "summarize": 20, "extract": 12, "classify": 8}
 CACHE_P = {"chat": 0.7, "search": 0.8, "summarize": 0.5, "extract": 0.3, "classify": 0.6}
 TENANTS = ("acme", "globex", "initech")
+_MODEL_CUM = [sum(m[4] for m in MODELS[: i + 1]) for i in range(len(MODELS))]
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def expected_saving(row: dict[str, Any]) -> float | None:
 
 def _llm(r: random.Random, start: int, feature: str, tenant: str, sha: str, conv: str, user: str,
          cache_p: float, scale: float = 1.0, inp: int | None = None) -> dict[str, Any]:
-    provider, req, resp, key, _w = r.choices(MODELS, [m[4] for m in MODELS])[0]
+    provider, req, resp, key, _w = r.choices(MODELS, cum_weights=_MODEL_CUM)[0]
     inp = inp if inp is not None else int(r.randint(400, 4000) * scale)
     out = int(r.randint(40, 700) * scale)
     cache_read = int(inp * r.uniform(0.4, 0.8)) if r.random() < cache_p else 0
