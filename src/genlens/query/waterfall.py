@@ -117,7 +117,7 @@ def layout(spans: list[dict[str, Any]]) -> Waterfall:
 def _dur(r: dict[str, Any]) -> int:
     if r.get("start_ns") is None or r.get("end_ns") is None:
         return 0
-    return max(0, r["end_ns"] - r["start_ns"])
+    return max(0, int(r["end_ns"]) - int(r["start_ns"]))
 
 
 def _critical_path(rows: list[dict[str, Any]], parent_idx: list[int]) -> set[int]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -19,12 +18,11 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from genlens.errors import NotFound
-from genlens.server.ui.render import error_page
+from genlens.server.ui.render import View, error_page
 from genlens.settings import Settings
 from genlens.store.base import Store
 
 STATIC = Path(__file__).resolve().parent / "static"
-View = Callable[..., Awaitable[Response]]
 
 
 def guarded(view: View) -> View:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -99,6 +99,3 @@ class Filters:
             else:
                 state[key] = value
         return urlencode(state)
-
-    def without(self, key: str) -> Filters:
-        return replace(self, **{key: None})

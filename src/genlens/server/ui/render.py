@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from genlens import __version__
 from genlens.errors import GenlensError
 
 log = logging.getLogger("genlens.ui")
+View = Callable[..., Awaitable[Response]]
+Guard = Callable[[View], View]  # wraps a view so its errors render as a page
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from genlens.server.ui.charts import PALETTE, _layout
 from genlens.server.ui.params import RANGES, Filters
-from genlens.server.ui.render import page
+from genlens.server.ui.render import Guard, page
 from genlens.settings import Settings
 from genlens.store.base import Store
 
@@ -65,7 +65,7 @@ def cost_charts(report: dict[str, Any], cache_by_model: list[dict[str, Any]]) ->
     }
 
 
-def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) -> None:
+def register(router: APIRouter, store: Store, settings: Settings, guarded: Guard) -> None:
     books: dict[str, Any] = {}  # the price book, loaded once
 
     @router.get("/cost")

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from genlens.query.overview import Overview, build_overview
 from genlens.server.ui.charts import overview_charts
 from genlens.server.ui.params import RANGES, Filters
-from genlens.server.ui.render import page
+from genlens.server.ui.render import Guard, page
 from genlens.settings import Settings
 from genlens.store.base import Store
 
@@ -59,7 +59,7 @@ class OverviewPage:
     ranges: tuple[str, ...] = RANGES
 
 
-def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) -> None:
+def register(router: APIRouter, store: Store, settings: Settings, guarded: Guard) -> None:
     facets = FacetCache(store)
 
     @router.get("/overview")

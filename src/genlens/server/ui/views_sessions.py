@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -13,6 +14,7 @@ from starlette.responses import Response
 
 from genlens.errors import BadRequest, NotFound
 from genlens.server.ui.params import RANGES, Filters, int_param, text_param
+from genlens.server.ui.render import Guard, page
 from genlens.server.ui.spanpanel import clip
 from genlens.settings import Settings
 from genlens.store.base import ALL_TENANTS, Store, TraceQuery
@@ -68,9 +70,7 @@ def with_running_totals(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return turns
 
 
-def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) -> None:
-    from genlens.server.ui.render import page
-
+def register(router: APIRouter, store: Store, settings: Settings, guarded: Guard) -> None:
     @router.get("/sessions")
     @guarded
     async def sessions(request: Request) -> Response:
@@ -98,8 +98,6 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) 
             more = len(rows) > MAX_TURNS
             rows = rows[:MAX_TURNS]
             inputs = {r["trace_id"]: r["data"] for r in store.ui_turn_inputs(scope, [t["trace_id"] for t in rows])}
-            import orjson
-
             for row in rows:
                 row.pop("cost_key", None)
                 data = inputs.get(row["trace_id"])

@@ -16,7 +16,7 @@ from genlens.query.waterfall import COLUMNS, Waterfall, layout
 from genlens.semconv.model import ERROR_CLASSES, SPAN_KINDS
 from genlens.server.api import _decode_cursor, _encode_cursor, check_hex_id
 from genlens.server.ui.params import RANGES, Filters, text_param
-from genlens.server.ui.render import ENV, page, wants_json
+from genlens.server.ui.render import ENV, Guard, page, wants_json
 from genlens.server.ui.spanpanel import SpanPanel, span_panel
 from genlens.settings import Settings
 from genlens.store.base import Store, TraceQuery
@@ -111,7 +111,7 @@ def _scope(store: Store, tenant: str | None, trace_id: str) -> str:
     return scope
 
 
-def register(router: APIRouter, store: Store, settings: Settings, guarded: Any) -> None:
+def register(router: APIRouter, store: Store, settings: Settings, guarded: Guard) -> None:
     @router.get("/traces")
     @guarded
     async def traces(request: Request) -> Response:
