@@ -30,7 +30,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     if not _has_demo():
         pytest.skip("this build has no `genlens demo` command")
     data: Path = tmp_path_factory.mktemp("genlens-demo")
-    run = subprocess.run([sys.executable, "-m", "genlens", "demo", "--duration", "0", "--backfill", "12h", "--seed", "7",
+    run = subprocess.run([sys.executable, "-m", "genlens", "demo", "--duration", "0", "--backfill", "6h", "--seed", "7",
                           "--data", str(data), "--port", str(free_port())], capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     server = start_server(data, extra_env={"GENLENS_LOG_LEVEL": "warning"})
