@@ -96,6 +96,15 @@ def test_depth_four_trace_expand_collapse_and_keyboard(ui_server: Any, page: Any
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     assert page.locator(".wf-row.sel").inner_text().find("chat plan") >= 0
+    # folding away the selected span moves the selection to its visible ancestor
+    page.locator(".wf-row", has_text="chat research").click()
+    page.click("#collapse-all")
+    assert rows.count() == 2
+    assert "invoke_agent planner" in page.locator(".wf-row.sel").inner_text()
+    page.locator("#waterfall").focus()
+    page.keyboard.press("ArrowRight")
+    assert rows.count() == 7  # root, planner and its five children; the search tool stays folded
+    page.click("#expand-all")
     # the critical path and the slowest call are marked
     assert page.locator(".wf-bar.crit").count() >= 3
     assert page.locator(".wf-bar.slow").count() == 1

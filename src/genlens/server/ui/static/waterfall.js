@@ -7,7 +7,7 @@
   var D = JSON.parse(document.getElementById("trace-data").textContent);
   var C = {}; D.columns.forEach(function (c, i) { C[c] = i; });
   var rows = D.rows, n = rows.length, total = Math.max(1, D.duration_us);
-  var collapsed = new Uint8Array(n), visible = [], posOf = new Int32Array(n), sel = -1;
+  var collapsed = new Uint8Array(n), shown = new Uint8Array(n), visible = [], posOf = new Int32Array(n), sel = -1;
   var scroller = document.getElementById("wf-scroll"), spacer = document.getElementById("wf-spacer");
   var layer = document.getElementById("wf-rows"), tree = document.getElementById("waterfall");
   var panel = document.getElementById("span-panel");
@@ -26,10 +26,12 @@
 
   function rebuild() {
     visible = [];
+    shown.fill(0);
     for (var i = 0; i < n;) {
-      posOf[i] = visible.length; visible.push(i);
+      posOf[i] = visible.length; visible.push(i); shown[i] = 1;
       i = collapsed[i] ? rows[i][C.end] : i + 1;
     }
+    while (sel >= 0 && !shown[sel]) sel = rows[sel][C.parent];  // a folded-away selection moves to its ancestor
     spacer.style.height = visible.length * ROW + "px";
     render();
   }
