@@ -114,11 +114,22 @@ def test_cache_hit_rate_and_savings(planted: Filled) -> None:
         members = [r for r in rows if r["feature"] == got["feature"] and KEY_OF["model"](r) == got["model"]]
         inp = sum(r["input_tokens"] for r in members)
         assert close(got["cache_hit_rate"], sum(r["cache_read_tokens"] for r in members) / inp)
-        savings = [expected_saving(r) for r in members]
-        want = None if any(s is None for s in savings) else math.fsum(s for s in savings if s is not None)
-        assert close(got["cache_saved_usd"], want), got
+        savings = [s for r in members if (s := expected_saving(r)) is not None]
+        unpriced = sum(r["cache_read_tokens"] for r in members if r["_price_key"] is None)
+        assert got["cache_read_tokens_unpriced"] == unpriced
+        if got["model"] == "mystery-model-x":  # nothing priced: unknown, never $0
+            assert got["cache_saved_usd"] is None and unpriced > 0
+        else:
+            assert close(got["cache_saved_usd"], math.fsum(savings)), got
     assert len(table["rows"]) == len({(r["feature"], KEY_OF["model"](r)) for r in rows})
-    assert table["total"]["cache_saved_usd"] is None  # the unknown model had cache reads: total not claimed
+    by_feature = cost_views.cache_table(planted.store, book, CostQuery("*", WEEK2, END, ("feature",)))
+    for got in by_feature["rows"]:  # priced savings summed, the unknown model's cache reads counted beside
+        members = [r for r in rows if r["feature"] == got["feature"]]
+        assert close(got["cache_saved_usd"], math.fsum(s for r in members if (s := expected_saving(r)) is not None))
+        assert got["cache_read_tokens_unpriced"] == sum(r["cache_read_tokens"] for r in members
+                                                        if r["_price_key"] is None) > 0
+    total = by_feature["total"]
+    assert close(total["cache_saved_usd"], math.fsum(s for r in rows if (s := expected_saving(r)) is not None))
 
 
 def test_top_users_and_conversations(planted: Filled) -> None:

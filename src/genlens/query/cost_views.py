@@ -62,22 +62,24 @@ def cost_table(store: Store, q: CostQuery) -> dict[str, Any]:
             "rows": [shape_row(r) for r in raw], "truncated": truncated, "total": shape_row(total)}
 
 
-def _savings(store: Store, book: PriceBook, q: CostQuery) -> tuple[dict[tuple[Any, ...], float], set[tuple[Any, ...]]]:
-    """Per group key: what the cache-read tokens would have cost at the input price minus what they cost."""
+def _savings(store: Store, book: PriceBook, q: CostQuery) -> tuple[dict[tuple[Any, ...], float], dict[tuple[Any, ...], int]]:
+    """Per group key: what the cache-read tokens would have cost at the input price minus what they cost,
+    and how many cache-read tokens could not be priced (an unknown model): those are counted, never $0."""
     saved: dict[tuple[Any, ...], list[float]] = {}
-    unpriced: set[tuple[Any, ...]] = set()
+    unpriced: dict[tuple[Any, ...], int] = {}
     for row in store.cache_savings_basis(q):
         model_key = row["response_model"] or row["request_model"]
         key = tuple(model_key if k == "model" else row["price_provider"] if k == "provider" else row[k]
                     for k in q.group_by)
         models = (row["response_model"], row["request_model"])
         at = int(row["at_ns"])
+        tokens = int(row["cache_read_tokens"])
         full = book.cost_first_known(row["price_provider"], models, Usage(_UNIT, 0, 0, 0, 0), at)
         cached = book.cost_first_known(row["price_provider"], models, Usage(_UNIT, 0, _UNIT, 0, 0), at)
         if full.usd is None or cached.usd is None:
-            unpriced.add(key)
+            unpriced[key] = unpriced.get(key, 0) + tokens
             continue
-        saved.setdefault(key, []).append((full.usd - cached.usd) * int(row["cache_read_tokens"]) / _UNIT)
+        saved.setdefault(key, []).append((full.usd - cached.usd) * tokens / _UNIT)
     return {k: math.fsum(v) for k, v in saved.items()}, unpriced
 
 
@@ -90,15 +92,22 @@ def cache_table(store: Store, book: PriceBook, q: CostQuery) -> dict[str, Any]:
 def _cache_answer(store: Store, book: PriceBook, q: CostQuery, rows: list[dict[str, Any]],
                   total_row: dict[str, Any], truncated: bool) -> dict[str, Any]:
     saved, unpriced = _savings(store, book, q)
+
+    def money(found: float | None, unpriced_tokens: int) -> float | None:
+        # None only when every cache-read token of the group is unpriced; 0.0 when there were none.
+        return found if found is not None else (None if unpriced_tokens else 0.0)
+
     out = []
     for row in rows:
         key = tuple(row[k] for k in q.group_by)
-        value = saved.get(key, 0.0) if key not in unpriced else None
-        out.append(cache_row(row, value if row.get("cache_read_tokens") or key in unpriced else 0.0))
-    total_saved = None if unpriced else math.fsum(saved.values())
-    total = cache_row(total_row, total_saved)
+        shaped = cache_row(row, money(saved.get(key), unpriced.get(key, 0)))
+        shaped["cache_read_tokens_unpriced"] = unpriced.get(key, 0)
+        out.append(shaped)
+    total_unpriced = sum(unpriced.values())
+    total = cache_row(total_row, money(math.fsum(saved.values()) if saved else None, total_unpriced))
+    total["cache_read_tokens_unpriced"] = total_unpriced
     return {"group_by": list(q.group_by), "start_ns": q.start_ns, "end_ns": q.end_ns, "rows": out,
-            "truncated": truncated, "total": total, "unpriced_groups": len(unpriced)}
+            "truncated": truncated, "total": total}
 
 
 def users_table(store: Store, q: CostQuery, limit: int) -> dict[str, Any]:

@@ -19,8 +19,10 @@ TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 COST_COLUMNS = ("cost_usd", "calls", "unknown_cost_calls", "input_tokens", "output_tokens", "cache_read_tokens",
                 "cache_write_tokens", "reasoning_tokens")
-CACHE_COLUMNS = ("cache_hit_rate", "cache_saved_usd", "input_tokens", "cache_read_tokens", "calls")
-CSV_COLUMNS = ("table", "feature", "prompt_sha", "tenant", *COST_COLUMNS, "cache_hit_rate", "cache_saved_usd")
+CACHE_COLUMNS = ("cache_hit_rate", "cache_saved_usd", "input_tokens", "cache_read_tokens",
+                 "cache_read_tokens_unpriced", "calls")
+CSV_COLUMNS = ("table", "feature", "prompt_sha", "tenant", *COST_COLUMNS, "cache_hit_rate", "cache_saved_usd",
+               "cache_read_tokens_unpriced")
 
 
 def _when(ns: int) -> str:
