@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import signal
+import statistics
 import threading
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ def _depth(spans: list[dict[str, Any]]) -> int:
 
 def test_demo_for_20_seconds_then_read_back(tmp_path: Path) -> None:
     data, port = tmp_path / "data", free_port()
-    proc = spawn_demo(data, port, "--duration", "20", "--rate", "3")
+    proc = spawn_demo(data, port, "--duration", "20", "--rate", "3", "--scenario", "latency-spike")
     output, _ = proc.communicate(timeout=180)
     assert proc.returncode == 0, output
     assert READY in output and f"http://127.0.0.1:{port}/" in output and "/api/v1/traces" in output
@@ -40,6 +42,8 @@ def test_demo_for_20_seconds_then_read_back(tmp_path: Path) -> None:
     for pid in child_pids(output):
         assert not alive(pid), f"pid {pid} outlived the demo"
     assert_clean_logs(output, data)
+    truth = json.loads((data / "scenario-latency-spike.json").read_text())
+    assert truth["mode"] == "live" and truth["affected"]["models"] == ["gpt-4o-mini"]
 
     server = start_server(data)  # the demo's server is gone; read its data through a fresh one
     try:
@@ -66,6 +70,17 @@ def test_demo_for_20_seconds_then_read_back(tmp_path: Path) -> None:
         assert len(models) >= 4 and {"gpt-4o-mini", "claude-haiku-4-5"} <= models, models
         assert streamed >= 3
         assert linked >= 1
+        # the latency spike was planted live: gpt-4o-mini's TTFT inside the window against outside it
+        ttft = {True: [], False: []}  # type: dict[bool, list[float]]
+        for tenant in corpus.TENANTS:
+            for row in api.get("/traces", params={"tenant": tenant, "model": "gpt-4o-mini", "limit": 1000,
+                                                   "start": "1h"}).json()["traces"]:
+                for s in api.get(f"/traces/{row['trace_id']}", params={"tenant": tenant, "format": "flat"}
+                                 ).json()["spans"]:
+                    if s.get("request_model") == "gpt-4o-mini" and s.get("ttft_s"):
+                        ttft[truth["start_ns"] <= s["start_ns"] < truth["end_ns"]].append(s["ttft_s"])
+        assert len(ttft[True]) >= 2 and len(ttft[False]) >= 2, ttft
+        assert statistics.median(ttft[True]) >= 3 * statistics.median(ttft[False]), ttft
     finally:
         server.stop()
 

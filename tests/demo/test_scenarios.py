@@ -1,6 +1,7 @@
 """Every scenario plants its incident exactly inside the window its ground truth names.
 
-All seven runs backfill one busy hour (so they are quick), two at a time; the
+Six runs backfill one busy hour (so they are quick), three at a time (the latency spike is
+planted live by ``test_demo_live.py``, where latencies are not scaled down); the
 checks then read each run's DuckDB file directly, independently of the demo's
 own code, and compare inside the window with outside it.
 """
@@ -18,31 +19,45 @@ import duckdb
 import pytest
 
 from genlens.demo.scenarios import SCENARIOS
+from genlens.demo.traffic import intensity
 from tests.conftest import free_port
 from tests.demo.helpers import assert_clean_logs, spawn_demo
 
 NS = 1_000_000_000
 
 
-CONCURRENT = 2  # runs at once (each is a demo, a server and a simulator process)
+CONCURRENT = 3  # runs at once (each is a demo, a server and a simulator process)
+REQUESTS = 70  # about this many backfilled requests per run, whatever the time of day
+
+
+def _rate() -> str:
+    """Requests per hour that give about REQUESTS over the last hour (traffic follows the time of day)."""
+    now = time.time_ns()
+    mean = statistics.mean(intensity(now - i * 60 * NS) for i in range(60))
+    return f"{REQUESTS / mean:.1f}"
+
+
+def _start(name: str, data: Path) -> subprocess.Popen[str]:
+    return spawn_demo(data, free_port(), "--backfill", "1h", "--backfill-rate", _rate(), "--duration", "0",
+                      "--scenario", name, "--seed", "11")
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, Any]]]:
     base = tmp_path_factory.mktemp("scenarios")
-    waiting = list(SCENARIOS)
-    running: dict[str, tuple[subprocess.Popen[str], Path]] = {}
+    waiting = [name for name in SCENARIOS if name != "latency-spike"]  # planted live in test_demo_live.py
+    running: dict[str, tuple[subprocess.Popen[str], Path, int]] = {}
     out: dict[str, tuple[Path, dict[str, Any]]] = {}
     while waiting or running:
         while waiting and len(running) < CONCURRENT:
             name = waiting.pop(0)
-            data = base / name
-            rate = "400" if name == "latency-spike" else "100"  # latency needs more calls of one model
-            running[name] = (spawn_demo(data, free_port(), "--backfill", "1h", "--backfill-rate", rate,
-                                        "--duration", "0", "--scenario", name, "--seed", "11"), data)
+            running[name] = (_start(name, base / name), base / name, 1)
         name = next(iter(running))
-        proc, data = running.pop(name)
+        proc, data, attempt = running.pop(name)
         output, _ = proc.communicate(timeout=120)
+        if proc.returncode == 2 and "already in use" in output and attempt < 3:  # a free port taken meanwhile
+            running[name] = (_start(name, data), data, attempt + 1)
+            continue
         assert proc.returncode == 0, output
         assert_clean_logs(output, data)
         truth = json.loads((data / f"scenario-{name}.json").read_text())
@@ -61,7 +76,7 @@ def query(data: Path, sql: str, params: list[Any] | None = None) -> list[tuple[A
 
 def test_ground_truth_files_describe_a_window_inside_the_backfill(runs: dict[str, Any]) -> None:
     now = time.time_ns()
-    assert set(runs) == set(SCENARIOS)
+    assert set(runs) == set(SCENARIOS) - {"latency-spike"}
     for name, (_, truth) in runs.items():
         assert truth["scenario"] == name and truth["mode"] == "backfill"
         assert now - 3600 * NS - 600 * NS < truth["start_ns"] < truth["end_ns"] <= now, name
@@ -78,17 +93,9 @@ def test_provider_outage(runs: dict[str, Any]) -> None:
     data, truth = runs["provider-outage"]
     rows = query(data, "SELECT start_ns, status FROM spans WHERE provider = 'anthropic' AND kind = 'llm'")
     inside, outside = _split(rows, truth)
-    assert len(inside) >= 5 and set(inside) == {"error"}
+    assert len(inside) >= 3 and set(inside) == {"error"}
     assert outside and outside.count("error") / len(outside) < 0.05
     assert set(truth["affected"]["models"]) == {"claude-haiku-4-5", "claude-sonnet-4-5"}
-
-
-def test_latency_spike(runs: dict[str, Any]) -> None:
-    data, truth = runs["latency-spike"]
-    rows = query(data, "SELECT start_ns, ttft_s FROM spans WHERE request_model = 'gpt-4o-mini' AND ttft_s IS NOT NULL")
-    inside, outside = _split(rows, truth)
-    assert len(inside) >= 5 and len(outside) >= 10
-    assert statistics.median(inside) >= 3 * statistics.median(outside)
 
 
 def test_prompt_regression(runs: dict[str, Any]) -> None:
@@ -96,7 +103,7 @@ def test_prompt_regression(runs: dict[str, Any]) -> None:
     a = truth["affected"]
     assert a["old_sha"] != a["new_sha"] and a["feature"] == "support-chat"
     rows = query(data, "SELECT start_ns, prompt_sha, input_tokens FROM spans WHERE prompt_id = 'support-system' "
-                       "AND request_model = 'gpt-4o'")
+                       "AND request_model = 'gpt-4o' AND input_tokens IS NOT NULL")
     new = [r for r in rows if r[1] == a["new_sha"]]
     old = [r for r in rows if r[1] == a["old_sha"]]
     assert new and old and {r[1] for r in rows} == {a["old_sha"], a["new_sha"]}
@@ -109,7 +116,7 @@ def test_cache_drop(runs: dict[str, Any]) -> None:
     rows = query(data, "SELECT start_ns, cache_read_tokens::DOUBLE / input_tokens FROM spans "
                        "WHERE request_model = 'gpt-4o' AND feature = 'support-chat'")
     inside, outside = _split([(t, r or 0.0) for t, r in rows], truth)
-    assert len(inside) >= 5 and len(outside) >= 10
+    assert len(inside) >= 3 and len(outside) >= 10
     assert max(inside) == 0.0 and statistics.mean(outside) > 0.5
 
 
@@ -119,7 +126,7 @@ def test_input_drift(runs: dict[str, Any]) -> None:
                        "OR c.data::VARCHAR LIKE '%USDT%' FROM span_content c JOIN spans s USING (tenant, span_id) "
                        "WHERE s.kind = 'retrieval' AND c.kind = 'input_value'")
     inside, outside = _split(rows, truth)
-    assert len(inside) >= 5 and all(inside)
+    assert len(inside) >= 3 and all(inside)
     assert len(outside) >= 10 and not any(outside)
 
 
@@ -129,7 +136,7 @@ def test_refusal_spike(runs: dict[str, Any]) -> None:
     rows = query(data, "SELECT start_ns, list_contains(finish_reasons, 'content_filter') FROM spans "
                        "WHERE request_model = 'claude-haiku-4-5'")
     inside, outside = _split(rows, truth)
-    assert len(inside) >= 8 and 0.2 <= sum(inside) / len(inside) <= 0.8
+    assert len(inside) >= 6 and 0.15 <= sum(inside) / len(inside) <= 0.85
     assert outside and not any(outside)
 
 
