@@ -142,3 +142,16 @@ def test_cost_job_uses_settings_and_a_fixed_clock(store: DuckDBStore) -> None:
     stored = job.run_once()
     assert {f["kind"] for f in stored} == {RUNAWAY_CONVERSATION, TOKEN_BUDGET}
     assert job.findings_saved == 2 and thresholds_from(settings).token_budgets == {"f": 500_000}
+
+
+def test_month_to_date_unknown_when_nothing_is_priced(store: DuckDBStore) -> None:
+    from genlens.query.cost import CostQuery
+    from genlens.query.cost_views import month_to_date
+
+    at = T0 + 5 * DAY  # 2026-09-26: inside one month
+    empty = month_to_date(store, CostQuery("t1", T0, at), at)
+    assert empty["month_to_date_usd"] == 0.0 and empty["calls"] == 0
+    store.write(WriteBatch(spans=[call(1, at - HOUR, cost=None)]))
+    unknown = month_to_date(store, CostQuery("t1", T0, at), at)
+    assert unknown["month_to_date_usd"] is None and unknown["projected_month_usd"] is None
+    assert unknown["unknown_cost_calls"] == 1

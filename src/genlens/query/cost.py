@@ -167,15 +167,16 @@ def month_bounds(at_ns: int) -> tuple[int, int]:
     return int(start.timestamp()) * 10**9, (int(start.timestamp()) + days * 86400) * 10**9
 
 
-def month_projection(spent_usd: float, at_ns: int) -> dict[str, Any]:
+def month_projection(spent_usd: float | None, at_ns: int) -> dict[str, Any]:
     """Month-to-date spend and a straight-line projection to the month's end.
 
     The projection assumes the rest of the month spends at the month-to-date
-    rate; it is ``None`` in the first hour, where one burst would dominate.
+    rate; it is ``None`` in the first hour, where one burst would dominate, and
+    when the spend itself is unknown.
     """
     start, end = month_bounds(at_ns)
     elapsed = at_ns - start
-    projected = spent_usd * (end - start) / elapsed if elapsed >= NS_PER_HOUR else None
+    projected = spent_usd * (end - start) / elapsed if elapsed >= NS_PER_HOUR and spent_usd is not None else None
     return {"month_start": iso(start), "month_end": iso(end), "as_of": iso(at_ns),
             "month_to_date_usd": spent_usd, "projected_month_usd": projected,
             "elapsed_fraction": elapsed / (end - start)}

@@ -136,7 +136,9 @@ def conversation_detail(store: Store, q: CostQuery, conversation_id: str, limit:
 def month_to_date(store: Store, q: CostQuery, at_ns: int) -> dict[str, Any]:
     start, _ = month_bounds(at_ns)
     total = shape_row(store.cost_groups(replace(q, start_ns=start, end_ns=max(at_ns, start + 1), group_by=()))[0])
-    out = month_projection(total["cost_usd"] or 0.0, at_ns)
+    # No calls: $0 spent.  Calls but none priced: unknown (None), never $0.
+    spent = total["cost_usd"] if total["calls"] else 0.0
+    out = month_projection(spent, at_ns)
     out["calls"] = total["calls"]
     out["unknown_cost_calls"] = total["unknown_cost_calls"]
     return out
