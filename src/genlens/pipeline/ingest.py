@@ -36,6 +36,7 @@ from genlens.semconv.model import ContentRecord, RawLog, RawSpan
 from genlens.semconv.normalize import content_from_logs, normalize_span
 from genlens.settings import Settings
 from genlens.store.base import WriteBatch
+from genlens.store.columnar import to_columnar
 from genlens.store.writer import Writer
 
 log = logging.getLogger("genlens.ingest")
@@ -50,6 +51,7 @@ class Prepared:
     batch: WriteBatch
     accepted: int
     rejected: Rejections = field(default_factory=Rejections)
+    spans: int = 0
 
 
 def _content_row(record: ContentRecord, tenant: str, time_ns: int) -> dict[str, Any]:
@@ -133,19 +135,20 @@ class Ingestor:
         else:
             spans, rejected = decode_spans(parse_request(body, media, ExportTraceServiceRequest), self.values)
         batch = spans_to_batch(spans, self.settings.default_tenant, self.row_stages, rejected)
-        return Prepared(batch, len(batch.spans), rejected)
+        accepted = len(batch.spans)
+        return Prepared(to_columnar(batch), accepted, rejected, spans=accepted)
 
     def prepare_logs(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         logs, rejected = decode_logs(parse_request(body, media, ExportLogsServiceRequest), self.values)
-        return Prepared(logs_to_batch(logs, self.settings.default_tenant), len(logs), rejected)
+        return Prepared(to_columnar(logs_to_batch(logs, self.settings.default_tenant)), len(logs), rejected)
 
     def prepare_metrics(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         request = parse_request(body, media, ExportMetricsServiceRequest)
         rows, rejected = decode_metrics(request, self.values, self.settings.default_tenant)
-        return Prepared(WriteBatch(metrics=rows), len(rows), rejected)
+        return Prepared(to_columnar(WriteBatch(metrics=rows)), len(rows), rejected)
 
     def submit(self, prepared: Prepared) -> Future[None]:
         """Queue for commit; raises Overloaded when the write queue is full."""
         future = self.writer.submit(prepared.batch)
-        self.spans_accepted += len(prepared.batch.spans)
+        self.spans_accepted += prepared.spans
         return future

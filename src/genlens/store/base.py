@@ -23,9 +23,12 @@ class WriteBatch:
     logs: list[dict[str, Any]] = field(default_factory=list)
     metrics: list[dict[str, Any]] = field(default_factory=list)
     scores: list[dict[str, Any]] = field(default_factory=list)
+    # rows already converted to Arrow (genlens.store.columnar.to_columnar): table name → tables
+    arrow: dict[str, list[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.spans) + len(self.content) + len(self.logs) + len(self.metrics) + len(self.scores)
+        pending = len(self.spans) + len(self.content) + len(self.logs) + len(self.metrics) + len(self.scores)
+        return pending + sum(t.num_rows for tables in self.arrow.values() for t in tables)
 
     def extend(self, other: WriteBatch) -> None:
         self.spans.extend(other.spans)
@@ -33,6 +36,8 @@ class WriteBatch:
         self.logs.extend(other.logs)
         self.metrics.extend(other.metrics)
         self.scores.extend(other.scores)
+        for name, tables in other.arrow.items():
+            self.arrow.setdefault(name, []).extend(tables)
 
 
 @dataclass(frozen=True, slots=True)

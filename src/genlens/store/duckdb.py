@@ -13,24 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
-import pyarrow as pa
 
 from genlens.errors import StoreError
 from genlens.query.cost import CostQuery
-from genlens.store import duckdb_cost, duckdb_ui
+from genlens.store import columnar, duckdb_cost, duckdb_ui
 from genlens.store.base import SpanFilter, TraceQuery, WriteBatch
 from genlens.store.duckdb_search import search_sql
-from genlens.store.schema import CONTENT, FINDINGS, LOGS, METRIC_POINTS, SCORES, SPANS, TABLES, Table
+from genlens.store.schema import FINDINGS, SCORES, TABLES, Table
 
 _SQL_TYPES = {
     "str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "str_list": "VARCHAR[]",
     "int_list": "BIGINT[]", "float_list": "DOUBLE[]", "json": "JSON",
-}
-_ARROW_TYPES = {
-    "str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
-    "str_list": pa.list_(pa.string()), "int_list": pa.list_(pa.int64()),
-    "float_list": pa.list_(pa.float64()), "json": pa.string(),
 }
 
 
@@ -46,70 +39,6 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (3, (_create_table_sql(SCORES),)),
 )
 
-
-def _json(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-_INT64 = (-(2**63), 2**63 - 1)
-
-
-def _coerce(kind: str, value: Any) -> Any:
-    """A value that fits the column type, or None: the slow path for rows a fast conversion refused."""
-    if value is None:
-        return None
-    if kind == "int":
-        return value if type(value) is int and _INT64[0] <= value <= _INT64[1] else None
-    if kind == "float":
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-    if kind == "bool":
-        return value if isinstance(value, bool) else None
-    if kind == "str":
-        return value if isinstance(value, str) else str(value)
-    if kind == "str_list":
-        return [str(v) for v in value] if isinstance(value, list | tuple) else None
-    if kind in ("int_list", "float_list"):
-        wanted = int if kind == "int_list" else float
-        ok = isinstance(value, list | tuple) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        return [wanted(v) for v in value] if ok else None
-    return value
-
-
-def to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
-    """Columnar conversion of row dicts (the one place JSON columns are serialised, in place:
-    the rows are consumed and must not be converted twice).
-
-    The fast path hands whole rows to Arrow; if any value does not fit its column
-    (a normalizer bug, an out-of-range integer) the batch is converted again value
-    by value, and misfits become NULL instead of sinking the whole batch.
-    """
-    json_columns = _JSON_COLUMNS[table.name]
-    if json_columns:
-        for row in rows:
-            for name in json_columns:
-                value = row.get(name)
-                if value is not None:
-                    row[name] = _json(value)
-    try:
-        return pa.Table.from_pylist(rows, schema=_SCHEMAS[table.name])
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
-        pass
-    arrays = []
-    for name, kind in table.columns:
-        values = [row.get(name) for row in rows]
-        if kind != "json":
-            values = [_coerce(kind, v) for v in values]
-        arrays.append(pa.array(values, type=_ARROW_TYPES[kind]))
-    return pa.Table.from_arrays(arrays, names=list(table.column_names))
-
-
-_SCHEMAS = {t.name: pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in t.columns]) for t in (*TABLES, SCORES)}
-_JSON_COLUMNS = {t.name: tuple(name for name, kind in t.columns if kind == "json") for t in (*TABLES, SCORES)}
 
 
 class DuckDBStore:
@@ -152,9 +81,7 @@ class DuckDBStore:
 
     # -- writes (writer thread only) -----------------------------------------
     def write(self, batch: WriteBatch) -> None:
-        parts = [(SPANS, batch.spans), (CONTENT, batch.content), (LOGS, batch.logs), (METRIC_POINTS, batch.metrics),
-                 (SCORES, batch.scores)]
-        tables = [(t, to_arrow(t, rows)) for t, rows in parts if rows]
+        tables = columnar.tables_of(batch)
         if not tables:
             return
         con = self._db
@@ -301,7 +228,7 @@ class DuckDBStore:
                         row["window_start_ns"] = min(found[2], row["window_start_ns"])
                         row["window_end_ns"] = max(found[3], row["window_end_ns"])
                         con.execute("DELETE FROM findings WHERE id = ?", [row["id"]])
-                    values = [_json(row[c]) if c == "details" else row[c] for c in duckdb_cost.FINDING_COLUMNS]
+                    values = [columnar.json_text(row[c]) if c == "details" else row[c] for c in duckdb_cost.FINDING_COLUMNS]
                     marks = ", ".join("?" for _ in values)
                     con.execute(f"INSERT INTO findings ({', '.join(duckdb_cost.FINDING_COLUMNS)}) VALUES ({marks})",
                                 values)
