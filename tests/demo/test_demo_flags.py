@@ -47,3 +47,23 @@ def test_busy_port_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     err = capsys.readouterr().err
     assert f"port {port}" in err and "already in use" in err and "--port" in err
     assert not (tmp_path / "d").exists()
+
+
+def test_missing_provider_sdks_are_named(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "anthropic" else real(name, *a))
+    assert main(["demo", "--duration", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "anthropic" in err and "genlens[demo]" in err
+
+
+def test_the_cli_loads_without_importing_the_provider_sdks() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from genlens.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('openai', 'anthropic') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"

@@ -26,6 +26,7 @@ from opentelemetry import trace
 
 import genlens
 from genlens.demo import corpus as C
+from genlens.demo.scenarios import Effects
 
 MAX_HISTORY = 200  # messages kept per conversation (a runaway one grows up to this)
 TOOLS_OPENAI = [
@@ -49,15 +50,6 @@ class Conversation:
     turns: int = 0
     history: list[dict[str, str]] = field(default_factory=list)
     runaway: bool = False
-
-
-@dataclass(frozen=True)
-class Effects:
-    """What a planted incident changes in the application at one moment (see scenarios.py)."""
-
-    support_template: str = "v1"  # v1 | v2 (prompt-regression)
-    cache_busting: bool = False  # a per-request preamble before the cached prefix (cache-drop)
-    drifted_inputs: bool = False  # questions from a topic the knowledge base does not cover (input-drift)
 
 
 @dataclass

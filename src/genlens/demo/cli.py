@@ -38,11 +38,17 @@ def register(subparsers: Any) -> None:
 
 
 def options(args: argparse.Namespace) -> Any:
+    import importlib.util
+
     from genlens.demo.run import DemoOptions
     from genlens.demo.scenarios import get
     from genlens.settings import resolve
     from genlens.timeparse import parse_duration
 
+    missing = [name for name in ("openai", "anthropic") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(f"genlens demo needs the {' and '.join(missing)} package(s): "
+                          f"pip install 'genlens[demo]' (scripts/setup.sh installs them)")
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration >= 0):
         raise ConfigError(f"--duration must be a number of seconds >= 0, got {args.duration}")
     if not (math.isfinite(args.rate) and 0 < args.rate <= 200):

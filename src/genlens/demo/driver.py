@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-from genlens.demo.app import DemoApp, Effects, Request
-from genlens.demo.scenarios import Planted
+from genlens.demo.app import DemoApp, Request
+from genlens.demo.scenarios import Effects, Planted
 from genlens.demo.timeshift import virtual_time
 from genlens.demo.traffic import NS, Traffic
 

@@ -18,12 +18,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genlens.demo import corpus as C
-from genlens.demo.app import Effects
 from genlens.errors import ConfigError
 
 NS = 1_000_000_000
 _DRAFT_A, _DRAFT_B = C.VARIANTS["a"][1], C.VARIANTS["b"][1]
 ANTHROPIC_MODELS = (C.MODELS["summarizer"], C.MODELS["research_planner"])
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What a planted incident changes in the application at one moment ."""
+
+    support_template: str = "v1"  # v1 | v2 (prompt-regression)
+    cache_busting: bool = False  # a per-request preamble before the cached prefix (cache-drop)
+    drifted_inputs: bool = False  # questions from a topic the knowledge base does not cover (input-drift)
 
 
 @dataclass(frozen=True)
