@@ -116,3 +116,18 @@ def test_cost_left_for_the_pricing_stage_when_not_reported():
     assert (row["cost_usd"], row["cost_source"], row["price_source"]) == (None, None, None)
     row, _ = norm({"openinference.span.kind": "EMBEDDING", "llm.cost.prompt": 0.25})
     assert (row["cost_usd"], row["cost_source"]) == (0.25, "reported")  # the breakdown alone still sums
+
+
+def test_requested_tool_call_and_feedback_spans_keep_their_own_operation():
+    """A tool call the model asked for is not a tool execution; feedback is not an LLM call."""
+    requested, _ = norm({a.GEN_AI_TOOL_NAME: "lookup", a.GEN_AI_TOOL_TYPE: "function",
+                         a.APP_SPAN_KIND: "tool_call", a.APP_TOOL_CALL_REQUESTED: True,
+                         a.GEN_AI_TOOL_CALL_ID: "call_1"}, name="tool_call lookup")
+    assert (requested["kind"], requested["operation"]) == ("tool", "tool_call")
+    assert (requested["tool_name"], requested["tool_call_id"]) == ("lookup", "call_1")
+    executed, _ = norm({a.GEN_AI_OPERATION_NAME: "execute_tool", a.GEN_AI_TOOL_NAME: "lookup"})
+    assert (executed["kind"], executed["operation"]) == ("tool", "execute_tool")
+    feedback, _ = norm({a.APP_SPAN_KIND: "feedback", a.APP_FEEDBACK_THUMBS: "up",
+                        a.APP_FEEDBACK_TRACE_ID: "ab" * 16}, name="feedback")
+    assert (feedback["kind"], feedback["operation"]) == ("other", "feedback")
+    assert feedback["input_tokens"] is None

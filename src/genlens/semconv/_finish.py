@@ -60,12 +60,23 @@ def _restore(rest: dict[str, Any], attrs: dict[str, Any], key: str) -> None:
     rest[key] = jsonable(attrs[key])
 
 
+# genlens SDK span kinds that are not canonical kinds: a tool call the model asked for (not the tool
+# running) and user feedback; each keeps a distinct operation so neither is counted as something else.
+_APP_SPECIAL_KINDS: dict[str, tuple[str, str]] = {
+    "tool_call": ("tool", "tool_call"),
+    "feedback": ("other", "feedback"),
+}
+
+
 def _kind(row: dict[str, Any], got: Got, fams: dict[str, Any] | None, unused: list[str]) -> tuple[str, str | None]:
     """(kind, operation derived from the kind hint or None); unrecognized hints go to ``unused``."""
     hint = got.get("k:app")
     if hint is not None:
         if hint[1] in SPAN_KINDS:
             return hint[1], None
+        special = _APP_SPECIAL_KINDS.get(hint[1])
+        if special is not None:
+            return special
         unused.append(hint[2])
     hint = got.get("k:oi")
     if hint is not None:
