@@ -172,9 +172,28 @@ def test_every_tenant_by_default_one_when_picked(ui_server: Any) -> None:
     assert [r["trace_id"] for r in only] == [trace_id.hex()]
     mine = {r["trace_id"] for r in _get(server.url, "/traces", format="json", range="7d", tenant="default", limit=200).json()["rows"]}
     assert trace_id.hex() not in mine
-    # a trace opens without naming its tenant; the page then carries it for the span panel
+    # a trace opens without naming its tenant; naming the wrong one finds nothing
     page = _get(server.url, f"/traces/{trace_id.hex()}", format="json").json()
-    assert page["tenant"] == "other" and page["summary"]["span_count"] == 1
+    assert page["tenant"] is None and page["summary"]["span_count"] == 1
     assert _get(server.url, f"/traces/{trace_id.hex()}", tenant="default").status_code == 404
+
+
+def test_a_trace_whose_spans_carry_different_tenants_opens_whole(ui_server: Any) -> None:
+    server, _ = ui_server
+    trace_id, root, child = bytes(range(220, 236)), bytes(range(220, 228)), bytes(range(228, 236))
+    now = time.time_ns()
+    spans = [{"trace_id": trace_id, "span_id": root, "name": "turn", "start": now - 10**9, "end": now,
+              "attributes": {a.APP_TENANT_ID: "acme"}},
+             {"trace_id": trace_id, "span_id": child, "parent": root, "name": "tool_call lookup", "start": now - 10**8,
+              "end": now - 10**7, "attributes": {a.GEN_AI_OPERATION_NAME: a.OP_EXECUTE_TOOL,
+                                                 a.GEN_AI_TOOL_CALL_ARGUMENTS: '{"q": 1}'}}]  # no tenant: default
+    body = span_request(spans).SerializeToString()
+    httpx.post(server.url + "/v1/traces", content=body, headers={"content-type": "application/x-protobuf"}).raise_for_status()
+    page = _get(server.url, f"/traces/{trace_id.hex()}", format="json").json()
+    assert [r[0] for r in page["waterfall"]["rows"]] == [root.hex(), child.hex()]
+    assert page["waterfall"]["rows"][1][2] == 1  # nested under its parent from the other tenant
+    for sid, tenant in ((root, "acme"), (child, "default")):
+        panel = _get(server.url, f"/traces/{trace_id.hex()}/spans/{sid.hex()}", format="json").json()
+        assert panel["span_id"] == sid.hex() and ("tenant", tenant) in [tuple(f) for f in panel["facts"]]
     facets = _get(server.url, "/overview", format="json", range="7d").json()["facets"]
     assert "default" in facets["tenant"]  # (cached for a minute, so "other" may not be listed yet)

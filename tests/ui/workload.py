@@ -145,7 +145,7 @@ def fill_server(url: str, now_ns: int | None = None) -> list[TraceBuilder]:
 def pick_pages(url: str) -> list[tuple[str, str, bool]]:
     """(name, path, full page?) of each page to photograph, with real ids taken from the server."""
     with httpx.Client(base_url=url, timeout=30) as client:
-        found = client.get("/traces", params={"format": "json", "range": "7d", "limit": 100}).json()["rows"]
+        found = client.get("/traces", params={"format": "json", "range": "7d", "limit": 100, "sort": "cost"}).json()["rows"]
         trace_id = max(found, key=lambda t: (t["span_count"], t["llm_calls"], t["trace_id"]))["trace_id"]
         trace = client.get(f"/traces/{trace_id}", params={"format": "json"}).json()
         rows = trace["waterfall"]["rows"]
@@ -156,6 +156,7 @@ def pick_pages(url: str) -> list[tuple[str, str, bool]]:
              ("trace", f"/traces/{trace_id}", False), ("trace-span", f"/traces/{trace_id}?span={llm}", False),
              ("sessions", "/sessions?range=7d", False)]
     if sessions:
-        pages.append(("session", f"/sessions/{sessions[0]['conversation_id']}", False))
+        longest = max(sessions, key=lambda c: (c["turns"], c["conversation_id"]))
+        pages.append(("session", f"/sessions/{longest['conversation_id']}", False))
     pages.append(("cost", "/cost?range=7d", True))
     return pages

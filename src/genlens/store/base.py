@@ -144,11 +144,11 @@ class Store(Protocol):
     def ui_facets(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
         """Recently seen services, environments, features and models (for the filter bar)."""
 
-    def ui_trace_tenant(self, trace_id: str) -> str | None:
-        """The tenant a trace is stored under, None if unknown (the UI opens traces from every tenant)."""
+    def ui_span_tenant(self, trace_id: str, span_id: str) -> str | None:
+        """The tenant a span is stored under, None if unknown (the UI opens traces from every tenant)."""
 
     def trace_skeleton(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
-        """Spans of a trace in start order, only the columns a waterfall draws."""
+        """Spans of a trace in start order, only the columns a waterfall draws (tenant may be ALL_TENANTS)."""
 
     def ui_conversations(self, f: SpanFilter, limit: int, offset: int) -> list[dict[str, Any]]:
         """Conversations active in the window, most recent first (limit + 1 rows)."""

@@ -249,8 +249,8 @@ class DuckDBStore:
     def ui_facets(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
         return duckdb_ui.facets(self._query, tenant, since_ns)
 
-    def ui_trace_tenant(self, trace_id: str) -> str | None:
-        return duckdb_ui.trace_tenant(self._query, trace_id)
+    def ui_span_tenant(self, trace_id: str, span_id: str) -> str | None:
+        return duckdb_ui.span_tenant(self._query, trace_id, span_id)
 
     def trace_skeleton(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
         return duckdb_ui.trace_skeleton(self._query, tenant, trace_id)

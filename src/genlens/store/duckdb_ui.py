@@ -121,16 +121,17 @@ def facets(q: Query, tenant: str, since_ns: int, limit: int = 50) -> dict[str, l
     return out
 
 
-def trace_tenant(q: Query, trace_id: str) -> str | None:
-    """The tenant a trace was stored under (the first one, should a trace id be reused across tenants)."""
-    rows = q("SELECT min(tenant) AS tenant FROM spans WHERE trace_id = ?", [trace_id])
+def span_tenant(q: Query, trace_id: str, span_id: str) -> str | None:
+    """The tenant a span was stored under (spans of one trace may carry different tenants)."""
+    rows = q("SELECT min(tenant) AS tenant FROM spans WHERE trace_id = ? AND span_id = ?", [trace_id, span_id])
     return rows[0]["tenant"] if rows else None
 
 
 def trace_skeleton(q: Query, tenant: str, trace_id: str) -> list[dict[str, Any]]:
+    """A trace's spans; with ALL_TENANTS every span of the trace, whatever tenant each one carries."""
     cols = ", ".join(SKELETON_COLUMNS)
-    return q(f"SELECT {cols} FROM spans WHERE trace_id = ? AND tenant = ? ORDER BY start_ns, span_id",
-             [trace_id, tenant])
+    scope, params = ("", []) if tenant == ALL_TENANTS else (" AND tenant = ?", [tenant])
+    return q(f"SELECT {cols} FROM spans WHERE trace_id = ?{scope} ORDER BY start_ns, span_id", [trace_id, *params])
 
 
 def conversations(q: Query, f: SpanFilter, limit: int, offset: int) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from genlens.server.ui.params import RANGES, Filters, text_param
 from genlens.server.ui.render import ENV, Guard, page, wants_json
 from genlens.server.ui.spanpanel import SpanPanel, span_panel
 from genlens.settings import Settings
-from genlens.store.base import Store, TraceQuery
+from genlens.store.base import ALL_TENANTS, Store, TraceQuery
 from genlens.timeparse import parse_duration
 
 SEARCH_KEYS = ("provider", "kind", "status", "error_class", "min_duration", "min_cost", "user_id",
@@ -103,11 +103,11 @@ def _search_query(params: Any, filters: Filters, tenant: str, now: int) -> tuple
     return query, search, sort, order, limit
 
 
-def _scope(store: Store, tenant: str | None, trace_id: str) -> str:
-    """The tenant named in the link, else the one the trace is stored under."""
-    scope = tenant or store.ui_trace_tenant(trace_id)
+def _span_scope(store: Store, tenant: str | None, trace_id: str, span_id: str) -> str:
+    """The tenant named in the link, else the one the span is stored under (a trace's spans may differ)."""
+    scope = tenant or store.ui_span_tenant(trace_id, span_id)
     if scope is None:
-        raise NotFound(f"trace {trace_id} not found")
+        raise NotFound(f"span {span_id} not found in trace {trace_id}")
     return scope
 
 
@@ -141,8 +141,7 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Guard
             selected = check_hex_id(selected, 16, "span id")
 
         def load() -> TracePage:
-            scope = _scope(store, tenant, trace_id)
-            rows = store.trace_skeleton(scope, trace_id)
+            rows = store.trace_skeleton(tenant or ALL_TENANTS, trace_id)
             if not rows:
                 raise NotFound(f"trace {trace_id} not found")
             wf = layout(rows)
@@ -154,9 +153,9 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Guard
                 "errors": sum(1 for r in rows if r.get("status") == "error"),
                 "start_ns": wf.start_ns, "duration_ns": wf.duration_ns, "max_depth": wf.max_depth,
             }
-            panel = span_panel(store, scope, trace_id, selected) if selected else None
+            panel = span_panel(store, _span_scope(store, tenant, trace_id, selected), trace_id, selected) if selected else None
             root = wf.rows[0][4] if wf.rows else ""
-            return TracePage(trace_id=trace_id, tenant=tenant or scope, summary=summary, waterfall=wf, span=panel,
+            return TracePage(trace_id=trace_id, tenant=tenant, summary=summary, waterfall=wf, span=panel,
                              selected=selected, root_name=root)
 
         return page(request, "trace.html", await run_in_threadpool(load), nav="traces")
@@ -170,7 +169,8 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Guard
         if not wants_json(request) and request.query_params.get("partial") != "1":
             extra = f"&tenant={tenant}" if tenant else ""
             return RedirectResponse(f"/traces/{trace_id}?span={span_id}{extra}", status_code=307)
-        panel = await run_in_threadpool(lambda: span_panel(store, _scope(store, tenant, trace_id), trace_id, span_id))
+        panel = await run_in_threadpool(lambda: span_panel(store, _span_scope(store, tenant, trace_id, span_id), trace_id,
+                                                           span_id))
         if wants_json(request):
             return page(request, "_span_panel.html", panel)
         return HTMLResponse(ENV.get_template("_span_panel.html").render(span=panel, trace_id=trace_id))
