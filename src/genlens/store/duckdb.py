@@ -9,6 +9,8 @@ durable, so an export is acknowledged only after :meth:`write` returns.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,11 +71,10 @@ class DuckDBStore:
         for version, statements in MIGRATIONS:
             if version in done:
                 continue
-            con.execute("BEGIN")
-            for sql in statements:
-                con.execute(sql)
-            con.execute("INSERT INTO schema_migrations VALUES (?, now())", [version])
-            con.execute("COMMIT")
+            with self._transaction(f"migration {version} of {self.path}") as tx:
+                for sql in statements:
+                    tx.execute(sql)
+                tx.execute("INSERT INTO schema_migrations VALUES (?, now())", [version])
 
     @property
     def schema_version(self) -> int:
@@ -84,23 +85,29 @@ class DuckDBStore:
         tables = columnar.tables_of(batch)
         if not tables:
             return
+        with self._transaction(f"write to {self.path}") as con:
+            for table, arrow in tables:
+                view = f"_incoming_{table.name}"
+                con.register(view, arrow)
+                cols = ", ".join(f'"{c}"' for c in table.column_names)
+                con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {view}")
+                con.unregister(view)
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """BEGIN … COMMIT on the write connection, under the lock; any failure rolls back as StoreError."""
         con = self._db
         with self._lock:
             try:
                 con.execute("BEGIN")
-                for table, arrow in tables:
-                    view = f"_incoming_{table.name}"
-                    con.register(view, arrow)
-                    cols = ", ".join(f'"{c}"' for c in table.column_names)
-                    con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {view}")
-                    con.unregister(view)
+                yield con
                 con.execute("COMMIT")
             except duckdb.Error as exc:
                 try:
                     con.execute("ROLLBACK")
                 except duckdb.Error:
                     pass
-                raise StoreError(f"write to {self.path} failed: {exc}") from exc
+                raise StoreError(f"{what} failed: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -211,35 +218,25 @@ class DuckDBStore:
             raise StoreError("the store is open read-only; findings cannot be saved")
         stored: list[dict[str, Any]] = []
         subject = ("tenant", "kind", "feature", "prompt_sha", "conversation_id")
-        with self._lock:
-            con = self._db
-            try:
-                con.execute("BEGIN")
-                for finding in findings:
-                    cond = " AND ".join(f"{c} IS NOT DISTINCT FROM ?" for c in subject)
-                    found = con.execute(
-                        f"SELECT id, first_detected_ns, window_start_ns, window_end_ns FROM findings WHERE {cond} "
-                        "AND window_end_ns >= ? AND window_start_ns <= ? ORDER BY window_start_ns LIMIT 1",
-                        [finding[c] for c in subject] + [finding["window_start_ns"], finding["window_end_ns"]],
-                    ).fetchone()
-                    row = dict(finding)
-                    if found is not None:
-                        row["id"], row["first_detected_ns"] = found[0], found[1]
-                        row["window_start_ns"] = min(found[2], row["window_start_ns"])
-                        row["window_end_ns"] = max(found[3], row["window_end_ns"])
-                        con.execute("DELETE FROM findings WHERE id = ?", [row["id"]])
-                    values = [columnar.json_text(row[c]) if c == "details" else row[c] for c in duckdb_cost.FINDING_COLUMNS]
-                    marks = ", ".join("?" for _ in values)
-                    con.execute(f"INSERT INTO findings ({', '.join(duckdb_cost.FINDING_COLUMNS)}) VALUES ({marks})",
-                                values)
-                    stored.append(row)
-                con.execute("COMMIT")
-            except duckdb.Error as exc:
-                try:
-                    con.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass
-                raise StoreError(f"saving findings to {self.path} failed: {exc}") from exc
+        with self._transaction(f"saving findings to {self.path}") as con:
+            for finding in findings:
+                cond = " AND ".join(f"{c} IS NOT DISTINCT FROM ?" for c in subject)
+                found = con.execute(
+                    f"SELECT id, first_detected_ns, window_start_ns, window_end_ns FROM findings WHERE {cond} "
+                    "AND window_end_ns >= ? AND window_start_ns <= ? ORDER BY window_start_ns LIMIT 1",
+                    [finding[c] for c in subject] + [finding["window_start_ns"], finding["window_end_ns"]],
+                ).fetchone()
+                row = dict(finding)
+                if found is not None:
+                    row["id"], row["first_detected_ns"] = found[0], found[1]
+                    row["window_start_ns"] = min(found[2], row["window_start_ns"])
+                    row["window_end_ns"] = max(found[3], row["window_end_ns"])
+                    con.execute("DELETE FROM findings WHERE id = ?", [row["id"]])
+                values = [columnar.json_text(row[c]) if c == "details" else row[c] for c in duckdb_cost.FINDING_COLUMNS]
+                marks = ", ".join("?" for _ in values)
+                con.execute(f"INSERT INTO findings ({', '.join(duckdb_cost.FINDING_COLUMNS)}) VALUES ({marks})",
+                            values)
+                stored.append(row)
         return stored
 
     # -- web UI reads ---------------------------------------------------------
