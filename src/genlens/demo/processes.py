@@ -91,10 +91,14 @@ def _spawn(name: str, args: list[str], log_path: Path) -> Child:
     return Child(name, process, log_path)
 
 
-def start_server(host: str, port: int, data: Path) -> Child:
-    """``genlens serve`` on host:port (gRPC off), ready when /readyz answers 200."""
-    child = _spawn("server", ["serve", "--host", host, "--port", str(port), "--grpc-port", "0", "--data",
-                              str(data)], data / "demo-server.log")
+def spawn_server(host: str, port: int, data: Path) -> Child:
+    """Start ``genlens serve`` on host:port (gRPC off); :func:`wait_server` waits for it."""
+    return _spawn("server", ["serve", "--host", host, "--port", str(port), "--grpc-port", "0", "--data",
+                             str(data)], data / "demo-server.log")
+
+
+def wait_server(child: Child, host: str, port: int) -> None:
+    """Ready when /readyz answers 200; an exit or a timeout is an error that shows the log's tail."""
     url = f"http://{_url_host(host)}:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -102,33 +106,35 @@ def start_server(host: str, port: int, data: Path) -> Child:
             raise DemoError(f"genlens serve exited with status {child.process.returncode}:\n{child.log_tail()}")
         try:
             if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                return child
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    child.stop()
     raise DemoError(f"genlens serve did not become ready within {START_TIMEOUT_S:.0f} s:\n{child.log_tail()}")
 
 
-def start_simulator(data: Path, latency_scale: float, seed: int) -> tuple[Child, str]:
-    """``genlens simulate`` on a free loopback port; returns the child and its base URL."""
+def spawn_simulator(data: Path, latency_scale: float, seed: int) -> tuple[Child, int]:
+    """Start ``genlens simulate`` on a free loopback port; returns the child and where its log starts."""
     log_path = data / "demo-simulator.log"
     offset = log_path.stat().st_size if log_path.exists() else 0
     child = _spawn("simulator", ["simulate", "--host", "127.0.0.1", "--port", "0", "--latency-scale",
                                  str(latency_scale), "--seed", str(seed)], log_path)
+    return child, offset
+
+
+def wait_simulator(child: Child, offset: int) -> str:
+    """The simulator's base URL, read from its 'listening on URL' line."""
     marker = "listening on "
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
             raise DemoError(f"genlens simulate exited with status {child.process.returncode}:\n{child.log_tail()}")
-        with open(log_path, "rb") as f:
+        with open(child.log_path, "rb") as f:
             f.seek(offset)
             text = f.read(65536).decode(errors="replace")
         if marker in text:
-            url = text.split(marker, 1)[1].split()[0].rstrip("/")
-            return child, url
+            return text.split(marker, 1)[1].split()[0].rstrip("/")
         time.sleep(0.05)
-    child.stop()
     raise DemoError(f"genlens simulate did not start within {START_TIMEOUT_S:.0f} s:\n{child.log_tail()}")
 
 

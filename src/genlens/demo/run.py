@@ -81,9 +81,12 @@ def run_demo(opts: DemoOptions, out: TextIO | None = None) -> int:
     server = simulator = None
     try:
         console.line(f"genlens demo: starting the server and the simulated LLM provider (data in {opts.data}) ...")
-        server = processes.start_server(opts.host, opts.port, opts.data)
+        server = processes.spawn_server(opts.host, opts.port, opts.data)
         first_scale = BACKFILL_LATENCY_SCALE if opts.backfill_ns else opts.latency_scale
-        simulator, sim_url = processes.start_simulator(opts.data, first_scale, opts.seed)
+        simulator, sim_log_offset = processes.spawn_simulator(opts.data, first_scale, opts.seed)
+        import genlens.demo.driver  # noqa: F401 - the heavy imports (SDK, provider clients) while they start
+        processes.wait_server(server, opts.host, opts.port)
+        sim_url = processes.wait_simulator(simulator, sim_log_offset)
         base = f"http://{processes._url_host(opts.host)}:{opts.port}"
         console.line("")
         console.line(f"  UI        {base}/")
