@@ -29,12 +29,12 @@ from genlens.demo import corpus as C
 from genlens.demo.scenarios import Effects
 
 MAX_HISTORY = 200  # messages kept per conversation (a runaway one grows up to this)
-TOOLS_OPENAI = [
+TOOLS_OPENAI: list[Any] = [
     {"type": "function", "function": {"name": name, "description": desc, "parameters": {
         "type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}
     for name, desc in (("lookup_order", "Find an order by id"), ("search_faq", "Search the FAQ"))
 ]
-TOOLS_ANTHROPIC = [
+TOOLS_ANTHROPIC: list[Any] = [
     {"name": name, "description": desc, "input_schema": {
         "type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}
     for name, desc in (("web_search", "Search the web"), ("read_reports", "Read internal reports"))
@@ -135,11 +135,12 @@ class DemoApp:
         system = prompt.render(preamble=preamble, tier=tier)
         with prompt:
             plan = self.oai.chat.completions.create(
-                model=C.MODELS["planner"], tools=TOOLS_OPENAI,  # type: ignore[arg-type]
+                model=C.MODELS["planner"], tools=TOOLS_OPENAI,
                 messages=[{"role": "system", "content": system}, *conv.history,  # type: ignore[list-item]
                           {"role": "user", "content": question}])
         calls = plan.choices[0].message.tool_calls or []
-        jobs = [self.tools_pool.submit(self.run_tool, c.function.name, c.function.arguments, c.id) for c in calls]
+        jobs = [self.tools_pool.submit(self.run_tool, c.function.name, c.function.arguments, tool_call_id=c.id)
+                for c in calls if c.type == "function"]
         jobs.append(self.tools_pool.submit(self.summarize_history, conv.history[-6:]))
         jobs.append(self.tools_pool.submit(self.fetch_account, conv.tenant, conv.user))
         facts = [j.result(timeout=120) for j in jobs]
@@ -188,7 +189,7 @@ class DemoApp:
             if C.VARIANTS[conv.variant][0] == "openai":
                 stream = self.oai.chat.completions.create(
                     model=C.VARIANTS["a"][1], stream=True, stream_options={"include_usage": True},
-                    messages=[{"role": "system", "content": system}, *messages])  # type: ignore[list-item]
+                    messages=[{"role": "system", "content": system}, *messages])  # type: ignore[call-overload]
                 return "".join(ch.choices[0].delta.content or "" for ch in stream if ch.choices)
             with self.ant.messages.stream(
                     model=C.VARIANTS["b"][1], max_tokens=400, messages=messages,  # type: ignore[arg-type]
@@ -227,9 +228,9 @@ class DemoApp:
     async def research_planner(self, client: anthropic.AsyncAnthropic, topic: str) -> str:
         with self.research:
             plan = await client.messages.create(
-                model=C.MODELS["research_planner"], max_tokens=300, tools=TOOLS_ANTHROPIC,  # type: ignore[arg-type]
+                model=C.MODELS["research_planner"], max_tokens=300, tools=TOOLS_ANTHROPIC,
                 messages=[{"role": "user", "content": self.research.render(topic=topic)}])
-        queries = [b.input.get("query", topic) for b in plan.content if b.type == "tool_use"] or [topic]  # type: ignore[union-attr]
+        queries = [b.input.get("query", topic) for b in plan.content if b.type == "tool_use"] or [topic]
         notes = await asyncio.gather(*(self.research_tool(client, n, q) for n, q in
                                        (("web_search", queries[0]), ("read_reports", topic), ("web_search", topic))))
         final = await client.messages.create(

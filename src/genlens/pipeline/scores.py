@@ -26,10 +26,10 @@ PLACEHOLDER_PARENT = "0000000000000001"  # the SDK's parent when only a trace wa
 def _hex(value: Any, width: int) -> str | None:
     if not isinstance(value, str):
         return None
-    value = value.strip().lower()
-    if len(value) != width or not set(value) <= _HEX or set(value) == {"0"}:
+    text = value.strip().lower()
+    if len(text) != width or not set(text) <= _HEX or set(text) == {"0"}:
         return None
-    return value
+    return text
 
 
 def is_feedback(raw: RawSpan) -> bool:
