@@ -31,8 +31,11 @@ def shoot(url: str, out: Path, widths: list[int]) -> list[Path]:
             page = ctx.new_page()
             for name, path, full in pages:
                 page.goto(url + path, wait_until="networkidle")
-                if name == "trace-span":
+                if name == "trace-span":  # show the conversation: scroll the span panel to its messages
                     page.wait_for_selector(".sp")
+                    heading = page.locator("#span-panel h3", has_text="Messages")
+                    if heading.count():
+                        heading.first.evaluate("el => el.closest('#span-panel').scrollTop = el.offsetTop - 8")
                 target = out / f"{name}-{width}.png"
                 page.screenshot(path=str(target), full_page=full)
                 written.append(target)
