@@ -165,8 +165,9 @@ def _drive(opts: DemoOptions, console: Console, stop: threading.Event, base: str
 
             driver.run_backfill(times, bf_progress)
             genlens.force_flush(60)
-            console.line(f"genlens demo: backfill done in {time.monotonic() - t0:.0f} s "
-                         f"({driver.stats.ok} ok, {driver.stats.errors} failed).")
+            what = "interrupted after" if stop.is_set() else "done in"
+            console.line(f"genlens demo: backfill {what} {time.monotonic() - t0:.0f} s "
+                         f"({driver.stats.ok} ok, {driver.stats.errors} failed, of {len(times)}).")
             if driver.stats.ok:
                 console.line(f"{READY_LINE}; open {base}/")
                 ready = True
