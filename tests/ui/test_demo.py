@@ -47,6 +47,10 @@ def test_demo_pages_open_and_a_filter_changes_results(demo_server: LiveServer, p
     for path in ("/overview?range=7d", "/traces?range=7d", "/sessions?range=7d", "/cost?range=7d"):
         response = page.goto(url + path, wait_until="networkidle")
         assert response is not None and response.status == 200, path
+    page.goto(f"{url}/sessions?range=7d", wait_until="networkidle")
+    page.locator("#sessions tbody tr a").first.click()
+    page.wait_for_load_state("networkidle")
+    assert "/sessions/" in page.url and page.locator("#turns tbody tr").count() >= 1
     page.goto(f"{url}/overview?range=7d", wait_until="networkidle")
     assert page.locator("[data-chart][data-drawn='1']").count() == 8
     before = page.locator("[data-kpi=cost]").inner_text()
@@ -78,6 +82,7 @@ def test_demo_deepest_trace_fold_and_read_messages(demo_server: LiveServer, page
     page.locator(".wf-row", has=page.locator(".wf-kind.k-llm")).first.click()
     page.wait_for_selector("#span-panel .sp")
     assert page.locator("#span-panel .msg").count() >= 1  # the demo samples content into the chat view
+    assert page.locator("#span-panel .msg .text").first.inner_text().strip()
 
 
 def test_demo_cost_drilldown(demo_server: LiveServer, page: Any) -> None:
