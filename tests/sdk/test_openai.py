@@ -9,6 +9,7 @@ import json
 import openai
 import pytest
 
+import genlens
 from genlens.pricing import PriceBook, Usage
 from genlens.semconv import attrs
 
@@ -213,8 +214,9 @@ TOOLS = [{"type": "function", "function": {"name": "get_weather", "description":
 
 
 def test_tool_calls_become_child_spans(sim, tel):
-    resp = client(sim).chat.completions.create(model=MODEL, tools=TOOLS,
-                                               messages=[{"role": "user", "content": "weather in Paris?"}])
+    with genlens.context(tenant="acme", feature="weather"):
+        resp = client(sim).chat.completions.create(model=MODEL, tools=TOOLS,
+                                                   messages=[{"role": "user", "content": "weather in Paris?"}])
     calls = resp.choices[0].message.tool_calls
     assert calls
     llm = tel.span(f"chat {MODEL}")
@@ -224,6 +226,9 @@ def test_tool_calls_become_child_spans(sim, tel):
         == sorted((c.id, c.function.name) for c in calls)
     assert all(s.name == f"tool_call {s.attributes[attrs.GEN_AI_TOOL_NAME]}" for s in children)
     assert all(attrs.GEN_AI_TOOL_CALL_ARGUMENTS not in s.attributes for s in children)  # content off
+    # the request's context reaches the requested tool calls too, so they land in the trace's tenant
+    assert all(s.attributes[attrs.APP_TENANT_ID] == "acme" and s.attributes[attrs.APP_FEATURE] == "weather"
+               for s in children)
 
 
 def test_streamed_tool_calls(sim, tel_factory):

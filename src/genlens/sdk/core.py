@@ -251,6 +251,7 @@ class LLMCall:
         now = time.time_ns()
         for call in result.tool_calls[:MAX_TOOL_CALL_SPANS]:
             tool_attrs: dict[str, Any] = {
+                **self.ctx,  # the request's context (tenant, feature …), as on every other span
                 attrs.GEN_AI_TOOL_NAME: call.name,
                 attrs.GEN_AI_TOOL_TYPE: "function",
                 attrs.APP_SPAN_KIND: "tool_call",
