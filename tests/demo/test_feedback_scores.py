@@ -89,3 +89,25 @@ def test_hostile_feedback_attributes_are_dropped_field_by_field(tmp_path: Path) 
         assert httpx.get(f"{server.url}/api/v1/traces/{other.hex()}", timeout=10).json()["feedback"] == []
     finally:
         server.stop()
+
+
+def test_trace_level_feedback_has_no_span() -> None:
+    from genlens.pipeline.scores import PLACEHOLDER_PARENT, feedback_row, is_feedback
+    from genlens.semconv.model import RawSpan
+
+    tid = "ab" * 16
+    raw = RawSpan(tid, "cd" * 8, PLACEHOLDER_PARENT, "feedback", 1, 5, 6, 0, "", {
+        "app.llm.span.kind": "feedback", "app.llm.feedback.trace_id": tid, "app.llm.feedback.score": 3,
+        "app.llm.feedback.source": "implicit", "app.llm.feature": "x"})
+    assert is_feedback(raw)
+    row = feedback_row(raw, "t1")
+    assert row["span_id"] is None and row["trace_id"] == tid and row["value"] == 3.0
+    assert row["source"] == "implicit" and row["tenant"] == "t1" and row["time_ns"] == 5
+    assert row["attributes"] == {"app.llm.span.kind": "feedback", "app.llm.feature": "x"}
+    other = RawSpan(tid, "cd" * 8, None, "answer", 1, 5, 6, 0, "", {"app.llm.span.kind": "agent"})
+    assert not is_feedback(other)
+    booly = RawSpan(tid, "cd" * 8, "ef" * 8, "feedback", 1, 5, 6, 0, "", {
+        "app.llm.span.kind": "feedback", "app.llm.feedback.score": True, "app.llm.feedback.thumbs": "down",
+        "app.llm.feedback.span_id": "00" * 8})
+    row = feedback_row(booly, "t")
+    assert row["span_id"] == "ef" * 8 and row["value"] == 0.0 and row["thumbs"] == "down"
