@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from genlens.query.cost import ALL_TENANTS, FILTER_COLUMNS, GROUP_KEYS, NS_PER_DAY, NS_PER_HOUR, CostQuery
+from genlens.query.cost import FILTER_COLUMNS, GROUP_KEYS, NS_PER_DAY, NS_PER_HOUR, CostQuery
+from genlens.store.sql_filters import Where
 
 GROUP_EXPR: dict[str, str] = {
     "hour": f"(start_ns // {NS_PER_HOUR}) * {NS_PER_HOUR}",
@@ -41,19 +42,9 @@ SUMS = """
 
 def where(q: CostQuery) -> tuple[str, list[Any]]:
     """The WHERE clause (without the keyword) every cost query shares."""
-    clauses = ["start_ns >= ?", "start_ns < ?", "kind IN ('llm', 'embedding')"]
-    params: list[Any] = [q.start_ns, q.end_ns]
-    if q.tenant != ALL_TENANTS:
-        clauses.insert(0, "tenant = ?")
-        params.insert(0, q.tenant)
-    for name, value in q.filters:
-        clauses.append(f"{FILTER_COLUMNS[name]} = ?")
-        params.append(value)
-    if q.model is not None:
-        clauses.append("(request_model = ? OR response_model = ?)")
-        params.extend([q.model, q.model])
-    return " AND ".join(clauses), params
-
+    w = Where(q.tenant).window(q.start_ns, q.end_ns).add("kind IN ('llm', 'embedding')")
+    w.equals((FILTER_COLUMNS[name], value) for name, value in q.filters).model(q.model)
+    return w.sql, w.params
 
 def _keys(keys: tuple[str, ...]) -> tuple[str, str]:
     select = ", ".join(f"{GROUP_EXPR[k]} AS {k}" for k in keys)

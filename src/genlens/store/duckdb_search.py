@@ -11,6 +11,7 @@ from typing import Any
 
 from genlens.query.cost import ALL_TENANTS
 from genlens.store.base import TraceQuery
+from genlens.store.sql_filters import Where
 
 # filter field → spans column compared with '='
 _EQUALS: tuple[tuple[str, str], ...] = (
@@ -35,31 +36,14 @@ def _like_escape(text: str) -> str:
 
 def search_sql(q: TraceQuery) -> tuple[str, list[Any]]:
     every_tenant = q.tenant == ALL_TENANTS  # "*" searches across tenants (as the cost reports do)
-    where = ["TRUE"] if every_tenant else ["tenant = ?"]
-    params: list[Any] = [] if every_tenant else [q.tenant]
-    if q.start_ns is not None:
-        where.append("start_ns >= ?")
-        params.append(q.start_ns)
-    if q.end_ns is not None:
-        where.append("start_ns < ?")
-        params.append(q.end_ns)
-    for field_name, column in _EQUALS:
-        value = getattr(q, field_name)
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if q.model is not None:
-        where.append("(request_model = ? OR response_model = ?)")
-        params.extend([q.model, q.model])
+    w = (Where(q.tenant).window(q.start_ns, q.end_ns)
+         .equals((column, getattr(q, name)) for name, column in _EQUALS).model(q.model))
     if q.min_duration_ns is not None:
-        where.append("duration_ns >= ?")
-        params.append(q.min_duration_ns)
+        w.add("duration_ns >= ?", q.min_duration_ns)
     if q.min_cost_usd is not None:
-        where.append("cost_usd >= ?")
-        params.append(q.min_cost_usd)
+        w.add("cost_usd >= ?", q.min_cost_usd)
     if q.text:
-        where.append("name ILIKE ? ESCAPE '\\'")
-        params.append(f"%{_like_escape(q.text)}%")
+        w.add("name ILIKE ? ESCAPE '\\'", f"%{_like_escape(q.text)}%")
 
     sort_col = SORT_KEYS[q.sort]
     order = "DESC" if q.descending else "ASC"
@@ -72,7 +56,7 @@ def search_sql(q: TraceQuery) -> tuple[str, list[Any]]:
 
     sql = f"""
 WITH matched AS (
-    SELECT DISTINCT trace_id FROM spans WHERE {' AND '.join(where)}
+    SELECT DISTINCT trace_id FROM spans WHERE {w.sql}
 ), agg AS (
     SELECT
         s.trace_id,
@@ -98,4 +82,4 @@ SELECT * EXCLUDE (cost_key), cost_key FROM agg {page}
 ORDER BY {sort_col} {order}, trace_id {order}
 LIMIT ?
 """
-    return sql, params + ([] if every_tenant else [q.tenant]) + page_params + [q.limit + 1]
+    return sql, w.params + ([] if every_tenant else [q.tenant]) + page_params + [q.limit + 1]

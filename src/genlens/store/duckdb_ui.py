@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from genlens.store.base import ALL_TENANTS, SpanFilter
+from genlens.store.sql_filters import Where
 
 Query = Callable[[str, list[Any]], list[dict[str, Any]]]
 
@@ -26,23 +27,11 @@ _MODEL = "coalesce(response_model, request_model)"
 
 def where(f: SpanFilter, *, window: bool = True) -> tuple[str, list[Any]]:
     """WHERE clause for a span filter; ``window=False`` drops the time bounds (for all-time questions)."""
-    parts = ["TRUE"] if f.tenant == ALL_TENANTS else ["tenant = ?"]
-    params: list[Any] = [] if f.tenant == ALL_TENANTS else [f.tenant]
-    if window and f.start_ns is not None:
-        parts.append("start_ns >= ?")
-        params.append(f.start_ns)
-    if window and f.end_ns is not None:
-        parts.append("start_ns < ?")
-        params.append(f.end_ns)
-    for column, value in (("service_name", f.service), ("environment", f.environment), ("feature", f.feature)):
-        if value is not None:
-            parts.append(f"{column} = ?")
-            params.append(value)
-    if f.model is not None:
-        parts.append("(request_model = ? OR response_model = ?)")
-        params.extend([f.model, f.model])
-    return " AND ".join(parts), params
-
+    w = Where(f.tenant)
+    if window:
+        w.window(f.start_ns, f.end_ns)
+    w.equals((("service_name", f.service), ("environment", f.environment), ("feature", f.feature))).model(f.model)
+    return w.sql, w.params
 
 def overview(q: Query, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: int) -> dict[str, list[dict[str, Any]]]:
     """Named result sets for the dashboard; ``day0_ns`` is the first day of the daily series."""
