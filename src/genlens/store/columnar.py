@@ -3,9 +3,8 @@
 The conversion runs in the ingest stage (``to_columnar``), on the request's
 worker thread, so the single writer only concatenates tables and inserts them —
 work a database does with the GIL released.  JSON columns are serialised here,
-once.  The fast path hands whole rows to Arrow; if any value does not fit its
-column (an out-of-range integer, a wrong type) the rows are converted again value
-by value and misfits become NULL instead of sinking the whole batch.
+once.  A value that does not fit its column (an out-of-range integer, a wrong type)
+becomes NULL instead of sinking the whole batch.
 """
 
 from __future__ import annotations
@@ -29,8 +28,8 @@ BATCH_TABLES: tuple[tuple[str, Table], ...] = (
     ("spans", SPANS), ("content", CONTENT), ("logs", LOGS), ("metrics", METRIC_POINTS), ("scores", SCORES),
 )
 _SCHEMAS = {t.name: pa.schema([(n, ARROW_TYPES[k]) for n, k in t.columns]) for _, t in BATCH_TABLES}
-_JSON_COLUMNS = {t.name: tuple(n for n, k in t.columns if k == "json") for _, t in BATCH_TABLES}
 _INT64 = (-(2**63), 2**63 - 1)
+_LIST_KINDS = frozenset({"str_list", "int_list", "float_list"})
 
 
 def json_text(value: Any) -> str | None:
@@ -64,25 +63,23 @@ def _coerce(kind: str, value: Any) -> Any:
 
 
 def to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
-    """Arrow table of ``rows`` (JSON columns are serialised in place: the rows are consumed)."""
-    json_columns = _JSON_COLUMNS[table.name]
-    if json_columns:
-        for row in rows:
-            for name in json_columns:
-                value = row.get(name)
-                if value is not None:
-                    row[name] = json_text(value)
-    try:
-        return pa.Table.from_pylist(rows, schema=_SCHEMAS[table.name])
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
-        pass
+    """Arrow table of ``rows``, built column by column (about twice as fast as row-wise conversion).
+
+    A column whose values do not all fit its type is converted again value by
+    value, misfits becoming NULL, so one bad value never sinks the batch.
+    """
     arrays = []
     for name, kind in table.columns:
         values = [row.get(name) for row in rows]
-        if kind != "json":
-            values = [_coerce(kind, v) for v in values]
-        arrays.append(pa.array(values, type=ARROW_TYPES[kind]))
-    return pa.Table.from_arrays(arrays, names=list(table.column_names))
+        if kind == "json":
+            values = [None if v is None else json_text(v) for v in values]
+        elif kind in _LIST_KINDS and not all(v is None or isinstance(v, list | tuple) for v in values):
+            values = [_coerce(kind, v) for v in values]  # Arrow would split a lone string into characters
+        try:
+            arrays.append(pa.array(values, type=ARROW_TYPES[kind]))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+            arrays.append(pa.array([_coerce(kind, v) for v in values], type=ARROW_TYPES[kind]))
+    return pa.Table.from_arrays(arrays, schema=_SCHEMAS[table.name])
 
 
 def to_columnar(batch: WriteBatch) -> WriteBatch:
