@@ -71,7 +71,8 @@ def one_run(payloads: list[bytes], seconds: float, clients: int) -> tuple[float,
         start_count, start_time = 0, t0
         while time.perf_counter() < t0 + seconds + 2:
             time.sleep(0.2)
-            peak_rss = max(peak_rss, proc.memory_info().rss)
+            family = [proc, *proc.children(recursive=True)]
+            peak_rss = max(peak_rss, sum(p.memory_info().rss for p in family if p.is_running()))
             if start_count == 0 and time.perf_counter() >= warm_until:
                 with lock:
                     start_count, start_time = acked, time.perf_counter()
@@ -98,7 +99,7 @@ def main() -> None:
         rate, peak, refused = one_run(payloads, args.seconds, args.clients)
         rates.append(rate)
         rss.append(peak)
-        print(f"run {run + 1}: {rate:,.0f} spans/s, server peak RSS {peak:,.0f} MiB, {refused} refused (503)")
+        print(f"run {run + 1}: {rate:,.0f} spans/s, server peak RSS (with its workers) {peak:,.0f} MiB, {refused} refused (503)")
     median = statistics.median(rates)
     print(f"ingest: median {median:,.0f} spans/s over {args.runs} runs of {args.seconds:.0f}s "
           f"(batches of 512, {args.clients} clients); peak RSS {max(rss):,.0f} MiB")

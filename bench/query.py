@@ -56,12 +56,12 @@ def fill(data: Path, n_spans: int) -> str:
     t0 = time.perf_counter()
     payloads = batches((n_spans - 20_000) // 512, seed=11, spread_ns=7 * 86400 * 10**9, tenant=TENANT)
     for i, body in enumerate(payloads):
-        prepared = ingestor.prepare_traces(body)
+        prepared = ingestor.prepare("traces", body)
         parts.store.write(prepared.batch)
         if i % 200 == 0:
             print(f"  filled {i * 512:,} spans ({time.perf_counter() - t0:.0f}s)", flush=True)
     body, big_id = big_trace(20_000)
-    parts.store.write(ingestor.prepare_traces(body).batch)
+    parts.store.write(ingestor.prepare("traces", body).batch)
     parts.close()
     marker.write_text(big_id)
     return big_id

@@ -45,6 +45,17 @@ def _positive_int(value: Any) -> int:
     return number
 
 
+def _nonneg_int(value: Any) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"must be >= 0: {number}")
+    return number
+
+
+def _default_workers() -> int:
+    return 1 if (os.cpu_count() or 1) >= 2 else 0
+
+
 def _positive_float(value: Any) -> float:
     number = float(value)
     if not number > 0:
@@ -122,6 +133,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("write_batch_spans", _positive_int, 20_000,
             "Most spans the writer commits in one transaction (queued exports are coalesced)."),
     Setting("retry_after_s", _positive_float, 1.0, "Retry-After seconds sent with 429/503 answers."),
+    Setting("ingest_workers", _nonneg_int, _default_workers(),
+            "Processes that decode and normalize exports (0 = threads in the server process)."),
     Setting("default_tenant", str, "default", "Tenant for spans whose resource or attributes name none."),
     Setting("log_level", str, "info", "Log level of the server (debug, info, warning, error)."),
     Setting("prices", _path, None, "YAML/JSON price file whose entries override the bundled price library."),
@@ -162,6 +175,7 @@ class Settings:
     write_queue_spans: int = 200_000
     write_batch_spans: int = 20_000
     retry_after_s: float = 1.0
+    ingest_workers: int = field(default_factory=_default_workers)
     default_tenant: str = "default"
     log_level: str = "info"
     prices: Path | None = None

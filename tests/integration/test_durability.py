@@ -69,3 +69,27 @@ def test_kill_minus_nine_after_ack_loses_nothing(tmp_path: Path) -> None:
         assert len(acknowledged) > 10
     finally:
         server.stop()
+
+
+def test_a_dead_ingest_worker_is_replaced_and_nothing_is_acknowledged_falsely(tmp_path: Path) -> None:
+    import psutil
+
+    server = start_server(tmp_path / "data", extra_env={"GENLENS_INGEST_WORKERS": "1"})
+    try:
+        workers = psutil.Process(server.process.pid).children(recursive=True)
+        assert workers, "expected an ingest worker process"
+        for worker in workers:
+            worker.kill()  # SIGKILL the worker, as an OOM killer would
+        statuses = []
+        for attempt in range(20):  # bounded: the pool is replaced on the first failure
+            status, span_ids, trace_id = _export(server.url, 16, f"after-kill-{attempt}")
+            statuses.append(status)
+            if status == 200:
+                stored = httpx.get(f"{server.url}/api/v1/traces/{trace_id}", params={"format": "flat"}, timeout=10)
+                assert {s["span_id"] for s in stored.json()["spans"]} == span_ids
+                break
+            assert status == 503
+        assert statuses[-1] == 200, statuses
+        assert httpx.get(f"{server.url}/readyz", timeout=5).status_code == 200
+    finally:
+        server.stop()

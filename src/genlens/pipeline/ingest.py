@@ -11,8 +11,11 @@ future that completes only after the commit.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +23,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from genlens.errors import Overloaded
 from genlens.pipeline import fastdecode
 from genlens.pipeline.decode import (
     PROTOBUF,
@@ -40,6 +44,8 @@ from genlens.store.columnar import to_columnar
 from genlens.store.writer import Writer
 
 log = logging.getLogger("genlens.ingest")
+
+PREPARE_THREADS = 2
 
 RowStage = Callable[[list[dict[str, Any]]], None]
 
@@ -117,38 +123,137 @@ def logs_to_batch(logs: list[RawLog], default_tenant: str) -> WriteBatch:
     return batch
 
 
-class Ingestor:
-    """Decodes, normalizes and enriches OTLP exports, then hands them to the writer."""
+def default_row_stages(settings: Settings) -> tuple[RowStage, ...]:
+    """Enrichment stages over canonical rows, in order (pricing today)."""
+    from genlens.pricing import PriceBook, apply_costs
 
-    def __init__(self, settings: Settings, writer: Writer, row_stages: tuple[RowStage, ...] = ()) -> None:
-        self.settings = settings
-        self.writer = writer
-        self.row_stages = row_stages
+    book = PriceBook.load(settings.prices)
+
+    def price(rows: list[dict[str, Any]]) -> None:
+        apply_costs(rows, book)
+
+    return (price,)
+
+
+class Stages:
+    """The CPU half of ingest — decode → normalize → enrich → columnar — for one request body.
+
+    Pure work with no I/O, so it runs equally in a worker process (the default:
+    the GIL then never makes it wait for the writer) or in a thread.
+    """
+
+    def __init__(self, settings: Settings, row_stages: tuple[RowStage, ...] | None = None) -> None:
+        self.default_tenant = settings.default_tenant
         self.values = ValueDecoder(settings.max_attribute_chars)
-        self.spans_accepted = 0
-        self.spans_rejected = 0
+        self.row_stages = default_row_stages(settings) if row_stages is None else row_stages
 
-    def prepare_traces(self, body: bytes, media: str = PROTOBUF) -> Prepared:
-        """Decode (natively where the extension is built), normalize and enrich one trace export."""
+    def traces(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         if media == PROTOBUF:
             spans, rejected = fastdecode.decode_trace_bytes(body, self.values.max_chars)
         else:
             spans, rejected = decode_spans(parse_request(body, media, ExportTraceServiceRequest), self.values)
-        batch = spans_to_batch(spans, self.settings.default_tenant, self.row_stages, rejected)
+        batch = spans_to_batch(spans, self.default_tenant, self.row_stages, rejected)
         accepted = len(batch.spans)
         return Prepared(to_columnar(batch), accepted, rejected, spans=accepted)
 
-    def prepare_logs(self, body: bytes, media: str = PROTOBUF) -> Prepared:
+    def logs(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         logs, rejected = decode_logs(parse_request(body, media, ExportLogsServiceRequest), self.values)
-        return Prepared(to_columnar(logs_to_batch(logs, self.settings.default_tenant)), len(logs), rejected)
+        return Prepared(to_columnar(logs_to_batch(logs, self.default_tenant)), len(logs), rejected)
 
-    def prepare_metrics(self, body: bytes, media: str = PROTOBUF) -> Prepared:
+    def metrics(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         request = parse_request(body, media, ExportMetricsServiceRequest)
-        rows, rejected = decode_metrics(request, self.values, self.settings.default_tenant)
+        rows, rejected = decode_metrics(request, self.values, self.default_tenant)
         return Prepared(to_columnar(WriteBatch(metrics=rows)), len(rows), rejected)
+
+
+_worker_stages: Stages | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _worker_stages
+    _worker_stages = Stages(settings)
+
+
+def _run_in_worker(kind: str, body: bytes, media: str) -> Prepared:
+    assert _worker_stages is not None, "worker not initialised"
+    return getattr(_worker_stages, kind)(body, media)  # type: ignore[no-any-return]
+
+
+class Ingestor:
+    """Runs the stages for each export (in worker processes or threads), then hands the result to the writer.
+
+    With ``workers > 0`` the stages run in that many spawned processes, so
+    decoding and normalizing use a core of their own while the server process
+    receives requests and the single writer inserts; a worker that dies is
+    replaced and the export in flight answered 503, never acknowledged.
+    ``workers == 0`` runs them on threads in this process (used by tests of the
+    stages and by tools that ingest in-process).
+    """
+
+    KINDS = ("traces", "logs", "metrics")
+
+    def __init__(self, settings: Settings, writer: Writer, *, workers: int = 0,
+                 row_stages: tuple[RowStage, ...] | None = None) -> None:
+        self.settings = settings
+        self.writer = writer
+        self.workers = workers
+        self.spans_accepted = 0
+        self.worker_restarts = 0
+        self._local: Stages | None = None
+        self._lock = threading.Lock()
+        self.pool: Executor = self._new_pool(row_stages)
+
+    def _new_pool(self, row_stages: tuple[RowStage, ...] | None = None) -> Executor:
+        if self.workers <= 0:
+            self._local = Stages(self.settings, row_stages)
+            return ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="genlens-ingest")
+        default_row_stages(self.settings)  # a bad price file fails here, with its own message, not in a worker
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(self.settings,))
+        pool.submit(int).result()  # start the workers now, so the first export does not wait for imports
+        return pool
+
+    def prepare_async(self, kind: str, body: bytes, media: str = PROTOBUF) -> Future[Prepared]:
+        """Run the stages of one export of ``kind`` (traces, logs, metrics) off the caller's thread."""
+        if kind not in self.KINDS:
+            raise ValueError(kind)
+        pool = self.pool
+        try:
+            if self._local is not None:
+                return pool.submit(getattr(self._local, kind), body, media)
+            return pool.submit(_run_in_worker, kind, body, media)
+        except BrokenProcessPool:
+            self._replace(pool)
+            raise Overloaded("ingest worker restarted; retry") from None
+
+    def prepare(self, kind: str, body: bytes, media: str = PROTOBUF) -> Prepared:
+        """Blocking form of :meth:`prepare_async` (gRPC handlers, tools)."""
+        return self.result(self.prepare_async(kind, body, media))
+
+    def result(self, future: Future[Prepared]) -> Prepared:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise self.worker_died() from None
+
+    def worker_died(self) -> Overloaded:
+        """Replace a broken worker pool; returns the error to answer the export with."""
+        self._replace(self.pool)
+        return Overloaded("ingest worker died; retry")
+
+    def _replace(self, broken: Executor) -> None:
+        with self._lock:
+            if self.pool is broken:
+                log.error("ingest worker process died; starting a new one")
+                self.worker_restarts += 1
+                broken.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._new_pool()
 
     def submit(self, prepared: Prepared) -> Future[None]:
         """Queue for commit; raises Overloaded when the write queue is full."""
         future = self.writer.submit(prepared.batch)
         self.spans_accepted += prepared.spans
         return future
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)

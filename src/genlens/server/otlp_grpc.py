@@ -8,6 +8,7 @@ write queue answers UNAVAILABLE, which OTLP exporters retry with backoff.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from concurrent import futures
@@ -23,14 +24,14 @@ from genlens.pipeline.ingest import Ingestor, Prepared
 
 log = logging.getLogger("genlens.otlp.grpc")
 
-# service name → (prepare method name, response type, partial-success field)
+# service name → (kind of export, response type, partial-success field)
 _SERVICES: dict[str, tuple[str, type, str]] = {
     "opentelemetry.proto.collector.trace.v1.TraceService":
-        ("prepare_traces", trace_pb.ExportTraceServiceResponse, "rejected_spans"),
+        ("traces", trace_pb.ExportTraceServiceResponse, "rejected_spans"),
     "opentelemetry.proto.collector.logs.v1.LogsService":
-        ("prepare_logs", logs_pb.ExportLogsServiceResponse, "rejected_log_records"),
+        ("logs", logs_pb.ExportLogsServiceResponse, "rejected_log_records"),
     "opentelemetry.proto.collector.metrics.v1.MetricsService":
-        ("prepare_metrics", metrics_pb.ExportMetricsServiceResponse, "rejected_data_points"),
+        ("metrics", metrics_pb.ExportMetricsServiceResponse, "rejected_data_points"),
 }
 
 
@@ -65,8 +66,8 @@ def start_grpc(ingestor: Ingestor, host: str, port: int, max_message_bytes: int)
         maximum_concurrent_rpcs=64,
     )
     handlers = []
-    for service, (method, response_type, field) in _SERVICES.items():
-        export = _export_handler(getattr(ingestor, method), ingestor, response_type, field)
+    for service, (kind, response_type, field) in _SERVICES.items():
+        export = _export_handler(functools.partial(ingestor.prepare, kind), ingestor, response_type, field)
         handler = grpc.unary_unary_rpc_method_handler(
             export, request_deserializer=None, response_serializer=response_type.SerializeToString
         )

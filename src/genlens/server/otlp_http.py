@@ -13,6 +13,7 @@ import asyncio
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from google.protobuf import json_format
@@ -20,7 +21,6 @@ from google.rpc import status_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_pb
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,7 +34,7 @@ from genlens.errors import (
     UnsupportedMediaType,
 )
 from genlens.pipeline.decode import JSON, PROTOBUF
-from genlens.pipeline.ingest import Ingestor, Prepared
+from genlens.pipeline.ingest import Ingestor
 
 log = logging.getLogger("genlens.otlp")
 
@@ -101,14 +101,17 @@ def _receiver(
     ingestor: Ingestor,
     limit: int,
     response_type: type,
-    prepare: Callable[[bytes, str], Prepared],
+    kind: str,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def receive(request: Request) -> Response:
         media = JSON if "json" in request.headers.get("content-type", "") else PROTOBUF
         try:
             media = _media_type(request)
             body = await read_body(request, limit)
-            prepared = await run_in_threadpool(prepare, body, media)
+            try:
+                prepared = await asyncio.wrap_future(ingestor.prepare_async(kind, body, media))
+            except BrokenProcessPool:
+                raise ingestor.worker_died() from None
             future = ingestor.submit(prepared)
             await asyncio.wrap_future(future)
         except StoreError as exc:  # not the client's fault: ask it to retry; nothing was acknowledged
@@ -134,9 +137,9 @@ def _receiver(
 def otlp_routes(ingestor: Ingestor, limit: int) -> list[Route]:
     return [
         Route("/v1/traces", _receiver(ingestor, limit, trace_pb.ExportTraceServiceResponse,
-                                      ingestor.prepare_traces), methods=["POST"]),
+                                      "traces"), methods=["POST"]),
         Route("/v1/logs", _receiver(ingestor, limit, logs_pb.ExportLogsServiceResponse,
-                                    ingestor.prepare_logs), methods=["POST"]),
+                                    "logs"), methods=["POST"]),
         Route("/v1/metrics", _receiver(ingestor, limit, metrics_pb.ExportMetricsServiceResponse,
-                                       ingestor.prepare_metrics), methods=["POST"]),
+                                       "metrics"), methods=["POST"]),
     ]

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
 import uvicorn
 
-from genlens.pipeline.ingest import Ingestor, RowStage
+from genlens.pipeline.ingest import Ingestor
 from genlens.server.app import create_app
 from genlens.server.otlp_grpc import start_grpc
 from genlens.settings import Settings
@@ -20,20 +19,6 @@ from genlens.store.duckdb import DuckDBStore
 from genlens.store.writer import Writer
 
 log = logging.getLogger("genlens.server")
-
-
-def row_stages(settings: Settings) -> tuple[RowStage, ...]:
-    """Enrichment stages over canonical rows, in order (pricing today; budgets next)."""
-    try:
-        from genlens.pricing import PriceBook, apply_costs
-    except ImportError:
-        return ()
-    book = PriceBook.load(settings.prices)
-
-    def price(rows: list[dict[str, Any]]) -> None:
-        apply_costs(rows, book)
-
-    return (price,)
 
 
 @dataclass
@@ -48,6 +33,7 @@ class Components:
     def close(self) -> None:
         if self.grpc_server is not None:
             self.grpc_server.stop(grace=5).wait(10)
+        self.ingestor.close()
         self.writer.close()
         self.store.close()
 
@@ -56,7 +42,7 @@ def build(settings: Settings) -> Components:
     store = DuckDBStore(settings.db_path)
     writer = Writer(store, max_queued=settings.write_queue_spans, max_batch=settings.write_batch_spans,
                     retry_after_s=settings.retry_after_s)
-    ingestor = Ingestor(settings, writer, row_stages(settings))
+    ingestor = Ingestor(settings, writer, workers=settings.ingest_workers)
     return Components(settings, store, writer, ingestor)
 
 
