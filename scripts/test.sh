@@ -2,6 +2,6 @@
 # Install what the tests need, then run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh test
 .venv/bin/ruff check src tests bench
 exec .venv/bin/python -m pytest "$@"

@@ -28,7 +28,7 @@ def launch() -> Iterator[Any]:
 
     exe = chromium_path()
     if exe is None:
-        raise RuntimeError("Chromium is not installed: run scripts/setup.sh (it installs Debian's chromium)")
+        raise RuntimeError("Chromium is not installed: run scripts/setup.sh test (it installs Debian's chromium)")
     with tempfile.TemporaryDirectory(prefix="genlens-chromium-") as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(profile, executable_path=str(exe), args=ARGS, headless=True)
         try:

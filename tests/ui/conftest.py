@@ -1,6 +1,6 @@
 """Fixtures for the UI tests: one live server filled over OTLP, one headless Chromium.
 
-The browser tests need Debian's Chromium (``scripts/setup.sh`` installs it); they
+The browser tests need Debian's Chromium (``scripts/setup.sh test`` installs it); they
 fail, never skip, when it is missing, so CI cannot pass without running them.
 """
 
@@ -29,7 +29,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSe
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if chromium_path() is None:
-        pytest.fail("Chromium is not installed (/usr/bin/chromium): run scripts/setup.sh, which installs it")
+        pytest.fail("Chromium is not installed (/usr/bin/chromium): run scripts/setup.sh test, which installs it")
     with launch() as b:
         yield b
 
