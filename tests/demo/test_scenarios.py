@@ -9,6 +9,7 @@ own code, and compare inside the window with outside it.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import subprocess
 import time
@@ -136,8 +137,13 @@ def test_refusal_spike(runs: dict[str, Any]) -> None:
     rows = query(data, "SELECT start_ns, list_contains(finish_reasons, 'content_filter') FROM spans "
                        "WHERE request_model = 'claude-haiku-4-5'")
     inside, outside = _split(rows, truth)
-    assert len(inside) >= 6 and 0.15 <= sum(inside) / len(inside) <= 0.85
-    assert outside and not any(outside)
+    # Inside the window refusals come at the planted rate of 1/2: some refusals, and a count no more
+    # extreme than a fair coin gives once in 10,000 (a fixed share band failed ~2 % of fair runs of ~10).
+    n, k = len(inside), sum(inside)
+    assert n >= 6 and k >= 1
+    tail = sum(math.comb(n, i) for i in range(min(k, n - k) + 1)) / 2**n
+    assert 2 * tail >= 1e-4, (k, n)
+    assert outside and not any(outside)  # and none at all outside it
 
 
 def test_runaway_conversation(runs: dict[str, Any]) -> None:
