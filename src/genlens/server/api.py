@@ -8,6 +8,7 @@ reason, unknown ids 404.
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -22,6 +23,7 @@ from genlens.store.base import Store, TraceQuery
 from genlens.timeparse import parse_duration, parse_time
 
 HEX = frozenset("0123456789abcdef")
+_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="genlens-read")
 
 
 class JSONResponse(Response):
@@ -116,12 +118,15 @@ def api_router(store: Store, default_tenant: str) -> APIRouter:
         scope = tenant or default_tenant
 
         def load() -> dict[str, Any]:
+            # The three reads are independent and the store runs them with the GIL released: overlap them.
+            content_future = _READS.submit(store.content, scope, trace_id)
+            scores_future = _READS.submit(store.scores, scope, trace_id)
             rows = store.trace_spans(scope, trace_id)
+            content, scores = content_future.result(), scores_future.result()
             if not rows:
                 raise NotFound(f"trace {trace_id} not found")
             summary = trace_summary(rows)
-            content = store.content(scope, trace_id)
-            summary["feedback"] = [decode_row(r, _SCORE_JSON) for r in store.scores(scope, trace_id)]
+            summary["feedback"] = [decode_row(r, _SCORE_JSON) for r in scores]
             if format == "flat":
                 roots = build_tree(rows, content)
                 flat: list[dict[str, Any]] = []
