@@ -58,6 +58,20 @@ def _finish(spec: MethodSpec, call: LLMCall, response: Any) -> None:
     call.finish(result)
 
 
+def _complete(spec: MethodSpec, call: LLMCall, response: Any, stream_type: type | None,
+              kwargs: dict[str, Any], hide: bool) -> Any:
+    """What the caller gets back: a traced stream (span ends with it) or the response (span ended now)."""
+    if stream_type is not None:
+        try:
+            return stream_type(response, call, spec.accumulator(kwargs, hide))  # type: ignore[misc]
+        except Exception as exc:
+            _safety.report("wrap stream", exc)
+            call.finish(None)
+            return response
+    _finish(spec, call, response)
+    return response
+
+
 def wrap_sync(original: Callable[..., Any], spec: MethodSpec) -> Callable[..., Any]:
     @functools.wraps(original)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -80,15 +94,7 @@ def wrap_sync(original: Callable[..., Any], spec: MethodSpec) -> Callable[..., A
         except BaseException as exc:
             call.fail(exc)
             raise
-        if streaming:
-            try:
-                return TracedStream(response, call, spec.accumulator(kwargs, hide))  # type: ignore[misc]
-            except Exception as exc:
-                _safety.report("wrap stream", exc)
-                call.finish(None)
-                return response
-        _finish(spec, call, response)
-        return response
+        return _complete(spec, call, response, TracedStream if streaming else None, kwargs, hide)
 
     setattr(wrapper, _MARK, original)
     return wrapper
@@ -116,15 +122,7 @@ def wrap_async(original: Callable[..., Any], spec: MethodSpec) -> Callable[..., 
             else:
                 call.fail(exc)
             raise
-        if streaming:
-            try:
-                return AsyncTracedStream(response, call, spec.accumulator(kwargs, hide))  # type: ignore[misc]
-            except Exception as exc:
-                _safety.report("wrap stream", exc)
-                call.finish(None)
-                return response
-        _finish(spec, call, response)
-        return response
+        return _complete(spec, call, response, AsyncTracedStream if streaming else None, kwargs, hide)
 
     setattr(wrapper, _MARK, original)
     return wrapper
