@@ -223,6 +223,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=100, help="calls per block")
     parser.add_argument("--rounds", type=int, default=40, help="alternating blocks per variant")
+    parser.add_argument("--only", nargs="+", choices=VARIANTS, help="measure only these variants")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--single-switch", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -234,7 +235,7 @@ def main() -> int:
         return 0
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "GENLENS_", "TRACELOOP_"))}
     results = []
-    for variant in VARIANTS:
+    for variant in args.only or VARIANTS:
         proc = subprocess.run([sys.executable, __file__, "--variant", variant, "--calls", str(args.calls),
                                "--rounds", str(args.rounds)], capture_output=True, text=True, env=env,
                               timeout=3600)

@@ -121,6 +121,8 @@ def test_processor_queue_is_bounded_without_init():
 
     class FakeSpan:
         class context:  # noqa: N801
+            span_id = 1
+
             class trace_flags:  # noqa: N801
                 sampled = True
 

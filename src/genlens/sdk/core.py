@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from genlens.sdk import _safety, context, runtime
 from genlens.sdk.cost import Usage, price_usd
@@ -32,7 +32,8 @@ class Request:
     provider: str
     operation: str
     model: str | None
-    attributes: dict[str, Any] = field(default_factory=dict)
+    # Request parameters as attributes; a callable is read when the span is finished (maybe off-thread)
+    attributes: dict[str, Any] | Callable[[], dict[str, Any]] = field(default_factory=dict)
     # Built only when this call's content is captured: () -> (input messages, system instructions, tools).
     content: Callable[[], tuple[Any, Any, Any]] | None = None
     prompt_attributes: Mapping[str, str] | None = None
@@ -85,13 +86,22 @@ def classify_error(exc: BaseException) -> tuple[str, str, int | None]:
 
 
 class LLMCall:
-    """One instrumented request: starts its span on creation, ends it exactly once."""
+    """One instrumented request: starts its span on creation, ends it exactly once.
+
+    When genlens's processor is the span's only audience (``runtime.light``), the
+    span is a :class:`~genlens.sdk.lightspan.LightSpan` and this call its
+    finisher: the attributes, cost, budgets and metrics are worked out when the
+    processor exports it, through :meth:`final_attributes`.  On a TracerProvider
+    genlens does not own, the SDK span is finished in place instead.
+    """
 
     __slots__ = ("req", "span", "streaming", "ctx", "t0", "first_token", "last_chunk", "chunks", "gaps",
-                 "ended", "content_on")
+                 "ended", "content_on", "rt", "deferred", "_result", "_exc", "_cancelled", "_end_ns",
+                 "_wall_ns", "_content_attrs", "_done")
 
     def __init__(self, req: Request, streaming: bool = False) -> None:
         rt = runtime.RT
+        self.rt = rt
         self.req = req
         self.streaming = streaming
         self.ended = False
@@ -99,24 +109,38 @@ class LLMCall:
         self.last_chunk: int | None = None
         self.chunks = 0
         self.gaps: list[float] = []
+        self._content_attrs: dict[str, Any] | None = None
+        self._done: dict[str, Any] | None = None
         ctx = context.current()
         if req.prompt_attributes:
             ctx = {**ctx, **req.prompt_attributes}
         self.ctx = ctx
+        name = f"{req.operation} {req.model}" if req.model else req.operation
+        if rt.light is not None:
+            light = rt.light.start(name, SpanKind.CLIENT)
+            light.finisher = self
+            self.span: Span = light
+            self.deferred = True
+        else:
+            self.span = rt.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=self._start_attributes())
+            self.deferred = False
+        self.content_on = rt.content.sampled(self.span.get_span_context()) if rt.content.capture else False
+        self.t0 = time.perf_counter_ns()
+
+    def _start_attributes(self) -> dict[str, Any]:
+        req = self.req
         span_attrs: dict[str, Any] = {
             attrs.GEN_AI_PROVIDER_NAME: req.provider,
             attrs.GEN_AI_OPERATION_NAME: req.operation,
-            attrs.APP_STREAMING: streaming,
+            attrs.APP_STREAMING: self.streaming,
             attrs.APP_SPAN_KIND: "embedding" if req.operation == attrs.OP_EMBEDDINGS else "llm",
         }
         if req.model:
             span_attrs[attrs.GEN_AI_REQUEST_MODEL] = req.model
-        span_attrs.update(req.attributes)
-        span_attrs.update(ctx)
-        name = f"{req.operation} {req.model}" if req.model else req.operation
-        self.span = rt.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs)
-        self.content_on = rt.content.sampled(self.span.get_span_context()) if rt.content.capture else False
-        self.t0 = time.perf_counter_ns()
+        params = req.attributes
+        span_attrs.update(params() if callable(params) else params)
+        span_attrs.update(self.ctx)
+        return span_attrs
 
     # --- streaming -------------------------------------------------------------
     def chunk(self, has_output: bool) -> None:
@@ -130,12 +154,13 @@ class LLMCall:
             self.first_token = now
 
     # --- ending ----------------------------------------------------------------
-    def finish(self, result: Result | None, cancelled: bool = False) -> None:
+    def finish(self, result: Result | None | Callable[[], Result | None], cancelled: bool = False) -> None:
+        """End the span; ``result`` may be a callable that reads the response (then read off-thread)."""
         if self.ended:
             return
         self.ended = True
         try:
-            self._finish(result, None, cancelled)
+            self._end(result, None, cancelled)
         except Exception as exc:
             _safety.report("llm span finish", exc)
 
@@ -144,15 +169,50 @@ class LLMCall:
             return
         self.ended = True
         try:
-            self._finish(result, exc, False)
+            self._end(result, exc, False)
         except Exception as inner:
             _safety.report("llm span fail", inner)
 
-    def _finish(self, result: Result | None, exc: BaseException | None, cancelled: bool) -> None:
-        rt = runtime.RT
+    def _end(self, result: Result | None | Callable[[], Result | None], exc: BaseException | None,
+             cancelled: bool) -> None:
+        self._end_ns = time.perf_counter_ns()
+        self._wall_ns = time.time_ns()
+        self._exc = exc
+        self._cancelled = cancelled
         span = self.span
-        end_perf = time.perf_counter_ns()
-        total_s = (end_perf - self.t0) / 1e9
+        if self.deferred:  # a light span: attributes are worked out when it is exported
+            if self.content_on:
+                # the app owns the message lists and may change them once the call returns: copy now
+                result = _read(result)
+                self._content_attrs = self._content(result)
+            self._result = result
+            if exc is not None:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:512]))
+            span.end(self._wall_ns)
+            return
+        self._result = _read(result)
+        out = self._finish_attributes()
+        if exc is not None:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:512]))
+        span.set_attributes(out)
+        span.end()
+
+    def final_attributes(self) -> dict[str, Any]:
+        """Start and end attributes of a light span (see :mod:`genlens.sdk.lightspan`); computed once."""
+        if self._done is None:
+            self._result = _read(self._result)
+            self._done = {**self._start_attributes(), **self._finish_attributes()}
+        return self._done
+
+    def _finish_attributes(self) -> dict[str, Any]:
+        """The attributes known at the end; records cost, budgets, tool-call spans and metrics once."""
+        rt = self.rt
+        result: Result | None = self._result  # type: ignore[assignment]
+        exc = self._exc
+        cancelled = self._cancelled
+        total_s = (self._end_ns - self.t0) / 1e9
         out: dict[str, Any] = {attrs.APP_TOTAL_LATENCY_S: total_s}
         usage = result.usage if result is not None else None
         if result is not None:
@@ -176,7 +236,7 @@ class LLMCall:
             if usage.reasoning_tokens:
                 out[attrs.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
             model = (result.response_model if result is not None else None) or self.req.model
-            cost = price_usd(self.req.provider, model, usage, time.time_ns())
+            cost = price_usd(self.req.provider, model, usage, self._wall_ns)
             if cost is not None:
                 out[attrs.APP_COST_USD] = cost
             tokens_total = usage.input_tokens + usage.output_tokens
@@ -200,7 +260,7 @@ class LLMCall:
                 out[attrs.APP_TPOT_S] = tpot
                 out[attrs.APP_DECODE_TOKENS_PER_S] = rate
         if self.content_on:
-            self._content(out, result)
+            out.update(self._content_attrs if self._content_attrs is not None else self._content(result))
         error_type = None
         if exc is not None:
             error_type, error_class, status = classify_error(exc)
@@ -208,14 +268,10 @@ class LLMCall:
             out[attrs.APP_ERROR_CLASS] = error_class
             if status is not None:
                 out[attrs.HTTP_RESPONSE_STATUS_CODE] = status
-            span.record_exception(exc)
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:512]))
         elif cancelled:
             out[attrs.APP_ERROR_CLASS] = "cancelled"
-        span.set_attributes(out)
         if result is not None and result.tool_calls:
             self._tool_call_spans(result)
-        span.end()
         metrics = rt.metrics
         if metrics is not None:
             req = self.req
@@ -226,9 +282,11 @@ class LLMCall:
                 usage.cache_read_tokens if usage is not None else 0,
                 usage.cache_write_tokens if usage is not None else 0,
                 cost, exceeded, total_s, ttft, tpot, rate, self.gaps, error_type, cancelled))
+        return out
 
-    def _content(self, out: dict[str, Any], result: Result | None) -> None:
-        policy = runtime.RT.content
+    def _content(self, result: Result | None) -> dict[str, Any]:
+        policy = self.rt.content
+        out: dict[str, Any] = {}
         redactions = 0
         inputs, system, tools = self.req.content() if self.req.content is not None else (None, None, None)
         outputs = result.output_messages if result is not None else None
@@ -244,11 +302,12 @@ class LLMCall:
                 redactions += n
         out[attrs.APP_CONTENT_SAMPLED] = True
         out[attrs.APP_REDACTED] = redactions > 0
+        return out
 
     def _tool_call_spans(self, result: Result) -> None:
-        tracer = runtime.RT.tracer
+        tracer = self.rt.tracer
         parent = trace.set_span_in_context(self.span)
-        now = time.time_ns()
+        now = self._wall_ns
         for call in result.tool_calls[:MAX_TOOL_CALL_SPANS]:
             tool_attrs: dict[str, Any] = {
                 **self.ctx,  # the request's context (tenant, feature …), as on every other span
@@ -260,7 +319,18 @@ class LLMCall:
             if call.id:
                 tool_attrs[attrs.GEN_AI_TOOL_CALL_ID] = call.id
             if self.content_on and call.arguments is not None:
-                tool_attrs[attrs.GEN_AI_TOOL_CALL_ARGUMENTS] = runtime.RT.content.encode(call.arguments)[0]
+                tool_attrs[attrs.GEN_AI_TOOL_CALL_ARGUMENTS] = self.rt.content.encode(call.arguments)[0]
             child = tracer.start_span(f"tool_call {call.name}", context=parent, kind=SpanKind.INTERNAL,
                                       attributes=tool_attrs, start_time=now)
             child.end(end_time=now)
+
+
+def _read(result: Result | None | Callable[[], Result | None]) -> Result | None:
+    """A result, reading the response first when given a reader."""
+    if not callable(result):
+        return result
+    try:
+        return result()
+    except Exception as exc:
+        _safety.report("read response", exc)
+        return None

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 
 from genlens.sdk import _safety
+from genlens.sdk.lightspan import LightSpan, readable_or_none
 
 
 class BoundedBatchSpanProcessor(SpanProcessor):
@@ -29,8 +30,9 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         self._max_queue = max_queue_size
         self._batch = max(1, min(max_export_batch_size, max_queue_size))
         self._delay = schedule_delay_s
-        self._queue: collections.deque[ReadableSpan] = collections.deque()
-        self._lock = threading.Lock()
+        # SDK spans as they ended, and genlens's light LLM spans, made readable at export time
+        self._queue: collections.deque[ReadableSpan | LightSpan] = collections.deque()
+        self._lock = threading.RLock()  # a stream dropped mid-append ends its span from a finalizer
         self._wake = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
@@ -47,21 +49,34 @@ class BoundedBatchSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         if not span.context.trace_flags.sampled or self._stopping:
             return
+        self._enqueue(span)
+
+    def submit(self, span: LightSpan) -> None:
+        """Queue an ended light span; one that is not exported is still finished, for its metrics."""
+        if self._stopping or not self._enqueue(span):
+            readable_or_none(span)
+
+    def _enqueue(self, span: ReadableSpan | LightSpan) -> bool:
         with self._lock:
             if len(self._queue) >= self._max_queue:
                 self.dropped += 1
-                return
+                return False
             self._queue.append(span)
             full = len(self._queue) >= self._batch
         if full:
             self._wake.set()
+        return True
 
-    def _take(self) -> list[ReadableSpan]:
+    def _take(self) -> list[ReadableSpan | LightSpan]:
         with self._lock:
             n = min(self._batch, len(self._queue))
             return [self._queue.popleft() for _ in range(n)]
 
-    def _export(self, batch: Sequence[ReadableSpan]) -> None:
+    def _export(self, items: Sequence[ReadableSpan | LightSpan]) -> None:
+        # finishing a light LLM span may start tool-call spans: they queue behind this batch
+        batch = [s for s in (readable_or_none(i) if isinstance(i, LightSpan) else i for i in items) if s is not None]
+        if not batch:
+            return
         try:
             result = self._exporter.export(batch)
             if getattr(result, "name", "SUCCESS") == "SUCCESS":
@@ -118,6 +133,15 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             _safety.report("span exporter shutdown", exc)
 
 
+class InlineSpanProcessor(SimpleSpanProcessor):
+    """Export each span as it ends, on the caller's thread (``init(batch=False)``: tests, scripts)."""
+
+    def submit(self, span: LightSpan) -> None:
+        readable = span.readable()  # on the caller's thread here: strict mode's errors reach the caller
+        if readable is not None:
+            self.on_end(readable)
+
+
 class ScopeFilterSpanProcessor(SpanProcessor):
     """Drops spans of the given instrumentation scopes before they reach ``inner``.
 
@@ -139,6 +163,9 @@ class ScopeFilterSpanProcessor(SpanProcessor):
             self.filtered += 1
             return
         self.inner.on_end(span)
+
+    def submit(self, span: LightSpan) -> None:
+        self.inner.submit(span)  # type: ignore[attr-defined]
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self.inner.force_flush(timeout_millis)

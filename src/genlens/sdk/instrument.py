@@ -50,12 +50,8 @@ def _start(spec: MethodSpec, instance: Any, kwargs: dict[str, Any]) -> tuple[LLM
 
 
 def _finish(spec: MethodSpec, call: LLMCall, response: Any) -> None:
-    try:
-        result = spec.response(response)
-    except Exception as exc:
-        _safety.report("read response", exc)
-        result = None
-    call.finish(result)
+    # the response is read when the span is finished, which may be off the caller's thread
+    call.finish(lambda: spec.response(response))
 
 
 def _complete(spec: MethodSpec, call: LLMCall, response: Any, stream_type: type | None,

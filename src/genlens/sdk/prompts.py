@@ -84,6 +84,19 @@ class RenderedPrompt(str):
     __slots__ = ("prompt",)
     prompt: Prompt
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> RenderedPrompt:
+        global _ANY_RENDERED
+        _ANY_RENDERED = True
+        return super().__new__(cls, *args, **kwargs)
+
+
+# Until some prompt is rendered, no request can carry one: instrumented calls skip the scan.
+_ANY_RENDERED = False
+
+
+def any_rendered() -> bool:
+    return _ANY_RENDERED
+
 
 _open: contextvars.ContextVar[tuple[Any, ...]] = contextvars.ContextVar("genlens_prompts", default=())
 

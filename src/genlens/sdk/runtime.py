@@ -18,6 +18,7 @@ from genlens import __version__
 from genlens.privacy.redact import redact_value
 from genlens.sdk.budgets import BudgetTracker
 from genlens.sdk.config import SdkConfig
+from genlens.sdk.lightspan import LightSpanFactory
 from genlens.sdk.metrics import Metrics
 
 SCOPE = "genlens"
@@ -62,6 +63,9 @@ class Runtime:
     budgets: BudgetTracker = field(default_factory=BudgetTracker)
     config: SdkConfig = field(default_factory=SdkConfig)
     active: bool = False
+    # Set while genlens's own processor is the only one on the TracerProvider: LLM spans are then
+    # light spans, finished on the export thread (genlens.sdk.lightspan)
+    light: LightSpanFactory | None = None
 
 
 def _default() -> Runtime:

@@ -21,13 +21,15 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from genlens import __version__
 from genlens.sdk import _safety, runtime, threads
 from genlens.sdk.budgets import BudgetTracker
 from genlens.sdk.config import SdkConfig, resolve_config
-from genlens.sdk.export import BoundedBatchSpanProcessor, ScopeFilterSpanProcessor
+from genlens.sdk.export import BoundedBatchSpanProcessor, InlineSpanProcessor, ScopeFilterSpanProcessor
+from genlens.sdk.lightspan import LightSpanFactory
 from genlens.sdk.metrics import Metrics
 from genlens.semconv import attrs
 
@@ -62,7 +64,7 @@ def _inner_processor(config: SdkConfig, exporter: SpanExporter | None, batch: bo
         exporter = OTLPSpanExporter(endpoint=config.endpoint + "/v1/traces", headers=dict(config.headers),
                                     timeout=config.export_timeout_s)
     if not batch:
-        return SimpleSpanProcessor(exporter)
+        return InlineSpanProcessor(exporter)
     return BoundedBatchSpanProcessor(exporter, config.max_queue_size, config.max_export_batch_size,
                                      config.schedule_delay_s)
 
@@ -76,6 +78,23 @@ def _metric_reader(config: SdkConfig) -> MetricReader:
                                          export_timeout_millis=config.export_timeout_s * 1000)
 
 
+class OwnedTracerProvider(TracerProvider):
+    """The TracerProvider genlens sets up itself.
+
+    While genlens's processor is its only one, LLM spans are light spans finished
+    by that processor off the caller's thread (:mod:`genlens.sdk.lightspan`).  A
+    processor added by anyone else must see complete SDK spans, so adding one
+    turns that off.
+    """
+
+    sealed = False
+
+    def add_span_processor(self, span_processor: SpanProcessor) -> None:
+        super().add_span_processor(span_processor)
+        if self.sealed:
+            runtime.RT.light = None
+
+
 def _tracer_provider(config: SdkConfig, given: Any, exporter: SpanExporter | None, batch: bool,
                      set_global: bool) -> Any:
     if given is not None:
@@ -85,9 +104,10 @@ def _tracer_provider(config: SdkConfig, given: Any, exporter: SpanExporter | Non
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider) and exporter is None:
         return current  # join the application's own configuration
-    provider = TracerProvider(resource=_resource(config), shutdown_on_exit=False)
+    provider = OwnedTracerProvider(resource=_resource(config), shutdown_on_exit=False)
     processor = _span_processor(config, exporter, batch)
     provider.add_span_processor(processor)
+    provider.sealed = True
     _owned["tracer_provider"] = provider
     _owned["span_processor"] = processor
     if set_global and not isinstance(current, TracerProvider):
@@ -165,14 +185,16 @@ def init(
             return False
         tp = _tracer_provider(config, tracer_provider, span_exporter, batch, set_global)
         mp = _meter_provider(config, meter_provider, metric_reader, set_global)
+        tracer = tp.get_tracer(runtime.SCOPE, __version__)
         runtime.install(runtime.Runtime(
-            tracer=tp.get_tracer(runtime.SCOPE, __version__),
+            tracer=tracer,
             metrics=Metrics(mp.get_meter(runtime.SCOPE, __version__), config.max_label_values),
             content=runtime.ContentPolicy(config.capture_content, config.content_sample_rate, config.redact,
                                           config.max_content_chars),
             budgets=BudgetTracker(config.budgets),
             config=config,
             active=True,
+            light=_light_spans(tp, tracer),
         ))
         _owned["instrumented"] = _instrument(config.instrument)
         if config.propagate_threads:
@@ -182,6 +204,16 @@ def init(
             atexit.register(shutdown)
             _owned["atexit"] = True
         return True
+
+
+def _light_spans(provider: Any, tracer: Any) -> LightSpanFactory | None:
+    """Light LLM spans when this init made the provider and its only processor (see OwnedTracerProvider)."""
+    processor = _owned.get("span_processor")
+    if not isinstance(provider, OwnedTracerProvider) or provider is not _owned.get("tracer_provider") \
+            or not isinstance(processor, (BoundedBatchSpanProcessor, InlineSpanProcessor, ScopeFilterSpanProcessor)) \
+            or not hasattr(tracer, "id_generator"):
+        return None
+    return LightSpanFactory(tracer, processor, InstrumentationScope(runtime.SCOPE, __version__))
 
 
 def shutdown(timeout_s: float = 5.0) -> None:
@@ -248,11 +280,11 @@ def diagnostics() -> dict[str, Any]:
 def force_flush(timeout_s: float = 5.0) -> bool:
     """Export what is queued now (tests and short scripts)."""
     ok = True
+    provider = _owned.get("tracer_provider")
+    if provider is not None:  # first: finishing light LLM spans submits their metric records
+        ok = provider.force_flush(int(timeout_s * 1000)) and ok
     if runtime.RT.metrics is not None:
         runtime.RT.metrics.drain()
-    provider = _owned.get("tracer_provider")
-    if provider is not None:
-        ok = provider.force_flush(int(timeout_s * 1000)) and ok
     mp = _owned.get("meter_provider")
     if mp is not None:
         ok = mp.force_flush(int(timeout_s * 1000)) and ok

@@ -286,12 +286,7 @@ def llm_call(fn: F | None = None, *, provider: str, model: str | None = None, fe
                 return None
 
         def finish(call: LLMCall, result: Any) -> None:
-            try:
-                parsed = read_any_response(result)
-            except Exception as exc:
-                _safety.report("llm_call read", exc)
-                parsed = None
-            call.finish(parsed)
+            call.finish(lambda: read_any_response(result))  # read when the span is finished
 
         if is_async:
             @functools.wraps(func)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from genlens.sdk import prompts
 from genlens.sdk.prompts import RenderedPrompt
 
 MAX_SCAN = 256
@@ -44,6 +45,8 @@ def int_or_none(value: Any) -> int | None:
 
 def find_prompt(values: Iterable[Any]) -> dict[str, str] | None:
     """Attributes of the first rendered genlens prompt among ``values`` (strings or message dicts)."""
+    if not prompts.any_rendered():
+        return None
     for index, value in enumerate(values):
         if index >= MAX_SCAN:
             return None

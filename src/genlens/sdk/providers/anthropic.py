@@ -48,7 +48,7 @@ def _blocks(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def messages_request(instance: Any, kwargs: dict[str, Any]) -> Request:
+def _params(kwargs: dict[str, Any], instance: Any) -> dict[str, Any]:
     extra = server_attributes(instance)
     for key, attr, kind in _PARAMS:
         value = kwargs.get(key)
@@ -59,6 +59,10 @@ def messages_request(instance: Any, kwargs: dict[str, Any]) -> Request:
         extra[attrs.GEN_AI_REQUEST_STOP_SEQUENCES] = [str(s) for s in stops][:16]
     if kwargs.get("stream") is True:
         extra[attrs.GEN_AI_REQUEST_STREAM] = True
+    return extra
+
+
+def messages_request(instance: Any, kwargs: dict[str, Any]) -> Request:
     messages = kwargs.get("messages")
     messages = list(messages) if given(messages) else []
     system = kwargs.get("system")
@@ -74,7 +78,8 @@ def messages_request(instance: Any, kwargs: dict[str, Any]) -> Request:
              for t in list(tools)[:256]] if given(tools) else None,
         )
 
-    return Request(PROVIDER, attrs.OP_CHAT, str(model) if given(model) else None, extra, content=content,
+    return Request(PROVIDER, attrs.OP_CHAT, str(model) if given(model) else None, lambda: _params(kwargs, instance),
+                   content=content,
                    prompt_attributes=find_prompt(scan))
 
 

@@ -92,7 +92,7 @@ def chat_request(instance: Any, kwargs: dict[str, Any]) -> Request:
     if not isinstance(kwargs.get("messages"), list) and messages:
         kwargs["messages"] = messages  # an iterator may be read only once: send the list we read
     tools = kwargs.get("tools")
-    return Request(PROVIDER, attrs.OP_CHAT, _model(kwargs), _params(kwargs, instance),
+    return Request(PROVIDER, attrs.OP_CHAT, _model(kwargs), lambda: _params(kwargs, instance),
                    content=lambda: (_chat_messages(messages), None, _tool_definitions(tools)),
                    prompt_attributes=find_prompt(messages))
 
@@ -219,7 +219,7 @@ def responses_request(instance: Any, kwargs: dict[str, Any]) -> Request:
         return messages, system, _tool_definitions(tools)
 
     scan = [instructions, *items] if given(instructions) else items
-    return Request(PROVIDER, attrs.OP_CHAT, _model(kwargs), _params(kwargs, instance), content=content,
+    return Request(PROVIDER, attrs.OP_CHAT, _model(kwargs), lambda: _params(kwargs, instance), content=content,
                    prompt_attributes=find_prompt(scan))
 
 
@@ -280,7 +280,7 @@ class ResponsesAccumulator:
 
 
 # --- embeddings -------------------------------------------------------------------
-def embeddings_request(instance: Any, kwargs: dict[str, Any]) -> Request:
+def _embeddings_params(kwargs: dict[str, Any], instance: Any) -> dict[str, Any]:
     extra = _params(kwargs, instance)
     fmt = kwargs.get("encoding_format")
     if given(fmt):
@@ -288,9 +288,13 @@ def embeddings_request(instance: Any, kwargs: dict[str, Any]) -> Request:
     dims = kwargs.get("dimensions")
     if given(dims) and isinstance(dims, int):
         extra[attrs.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dims
+    return extra
+
+
+def embeddings_request(instance: Any, kwargs: dict[str, Any]) -> Request:
     raw = kwargs.get("input")
     texts = [raw] if isinstance(raw, str) else [t for t in (raw or []) if isinstance(t, str)][:1024]
-    return Request(PROVIDER, attrs.OP_EMBEDDINGS, _model(kwargs), extra,
+    return Request(PROVIDER, attrs.OP_EMBEDDINGS, _model(kwargs), lambda: _embeddings_params(kwargs, instance),
                    content=lambda: ([{"role": "user", "parts": text_parts(t)} for t in texts], None, None),
                    prompt_attributes=find_prompt(texts))
 

@@ -1,0 +1,162 @@
+"""Light LLM spans (genlens owns the provider) export exactly what SDK spans (a joined provider) export."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, TraceIdRatioBased
+
+import genlens
+from genlens.sdk import _safety, runtime, setup
+from genlens.sdk.lightspan import LightSpan
+from genlens.semconv import attrs
+
+MODEL = "gpt-4o-mini"
+# differ between any two calls by nature
+VOLATILE = {attrs.APP_TOTAL_LATENCY_S, attrs.GEN_AI_RESPONSE_ID, attrs.APP_CONVERSATION_CUMULATIVE_TOKENS}
+
+
+ODD_VALUES = {"odd.object": object(), "odd.nested": {"a": object()}, "odd.list": [1, "x"], "odd.none": None,
+              "odd.long": "x" * 100_000}
+
+
+def _client(sim):
+    return openai.OpenAI(base_url=sim.url + "/v1", api_key="sk-test", max_retries=0)
+
+
+def _calls(sim) -> None:
+    c = _client(sim)
+    with genlens.context(feature="faq", tenant="acme", conversation_id="c-1"):
+        c.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}], temperature=0.5,
+                                  stop=["END"], seed=3)
+        c.embeddings.create(model="text-embedding-3-small", input=["a", "b"])
+        sim.set_faults("gpt-4o", error_rates={429: 1.0})
+        with pytest.raises(openai.RateLimitError):
+            c.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+
+
+def _shape(span) -> dict:
+    events = [(e.name, {k: v for k, v in e.attributes.items() if k != "exception.stacktrace"},
+               "Traceback" in e.attributes.get("exception.stacktrace", "Traceback")) for e in span.events]
+    return {"name": span.name, "kind": span.kind, "status": (span.status.status_code, span.status.description),
+            "scope": span.instrumentation_scope.name, "events": events,
+            "attributes": {k: v for k, v in span.attributes.items() if k not in VOLATILE}}
+
+
+def _run(sim, *, own: bool, batch: bool = False) -> tuple[list, list]:
+    exporter = InMemorySpanExporter()
+    reader = InMemoryMetricReader()
+    try:
+        if own:
+            genlens.init(service_name="svc", span_exporter=exporter, metric_reader=reader, batch=batch,
+                         set_global=False, strict=True, environ={})
+            assert runtime.RT.light is not None
+        else:
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(exporter))
+            genlens.init(service_name="svc", tracer_provider=provider, metric_reader=reader, set_global=False,
+                         strict=True, environ={})
+            assert runtime.RT.light is None
+        _calls(sim)
+        assert genlens.force_flush(10)
+        spans = sorted(exporter.get_finished_spans(), key=lambda s: s.start_time)
+        return spans, list(reader.get_metrics_data().resource_metrics)
+    finally:
+        genlens.shutdown()
+        _safety.set_strict(False)
+        sim.clear_faults()
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_light_spans_export_what_sdk_spans_export(sim, batch):
+    light, _ = _run(sim, own=True, batch=batch)
+    full, _ = _run(sim, own=False)
+    assert [_shape(s) for s in light] == [_shape(s) for s in full]
+    assert len(light) == 3
+    error = light[2]
+    assert error.status.status_code.name == "ERROR"
+    assert error.attributes[attrs.ERROR_TYPE] == "rate_limited"
+    assert error.events[0].name == "exception"
+    assert "RateLimitError" in error.events[0].attributes["exception.stacktrace"]
+    assert error.events[0].attributes["exception.type"] == "openai.RateLimitError"
+    assert all(s.attributes[attrs.APP_TOTAL_LATENCY_S] > 0 for s in light)
+    assert all(s.end_time >= s.start_time for s in light)
+    assert _safety.error_counts() == {}
+
+
+def test_llm_span_is_parent_and_current_inside_llm_call(tel):
+    seen = {}
+
+    @genlens.llm_call(provider="openai", model=MODEL)
+    def call() -> dict:
+        current = trace.get_current_span()
+        seen["light"] = isinstance(current, LightSpan)
+        current.set_attribute("app.custom", "yes")
+        for key, value in ODD_VALUES.items():
+            current.set_attribute(key, value)
+        current.add_event("retrying", {"attempt": 2})
+        with genlens.span("inner"):
+            pass
+        return {"usage": {"prompt_tokens": 3, "completion_tokens": 2}}
+
+    with genlens.span("outer"):
+        call()
+    by_name = {s.name: s for s in tel.spans()}
+    llm, inner, outer = by_name[f"chat {MODEL}"], by_name["inner"], by_name["outer"]
+    assert seen["light"] is True
+    assert inner.parent.span_id == llm.context.span_id
+    assert llm.parent.span_id == outer.context.span_id
+    assert llm.context.trace_id == outer.context.trace_id
+    assert llm.attributes["app.custom"] == "yes"
+    reference = TracerProvider().get_tracer("ref").start_span("ref")  # what an SDK span keeps of them
+    for key, value in ODD_VALUES.items():
+        reference.set_attribute(key, value)
+    assert {k: llm.attributes.get(k) for k in ODD_VALUES} == {k: reference.attributes.get(k) for k in ODD_VALUES}
+    assert llm.attributes[attrs.GEN_AI_USAGE_INPUT_TOKENS] == 3
+    assert [e.name for e in llm.events] == ["retrying"] and llm.events[0].attributes["attempt"] == 2
+    _safety.reset_error_counts()
+
+
+def test_a_processor_added_later_turns_light_spans_off_and_sees_whole_spans(sim, tel):
+    assert runtime.RT.light is not None
+    other = InMemorySpanExporter()
+    setup._owned["tracer_provider"].add_span_processor(SimpleSpanProcessor(other))  # genlens's own provider
+    assert runtime.RT.light is None
+    _client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+    (span,) = other.get_finished_spans()
+    assert span.attributes[attrs.GEN_AI_USAGE_INPUT_TOKENS] > 0
+    assert span.attributes[attrs.APP_COST_USD] > 0
+
+
+@pytest.mark.parametrize("sampler", [ALWAYS_OFF, TraceIdRatioBased(0.0)])
+def test_unsampled_calls_export_nothing_but_still_count(sim, sampler, monkeypatch):
+    exporter = InMemorySpanExporter()
+    reader = InMemoryMetricReader()
+    monkeypatch.setattr(TracerProvider, "__init__", _with_sampler(TracerProvider.__init__, sampler))
+    try:
+        genlens.init(service_name="svc", span_exporter=exporter, metric_reader=reader, batch=True,
+                     set_global=False, strict=True, environ={})
+        assert runtime.RT.light is not None and not runtime.RT.light.parent_only
+        for _ in range(3):
+            _client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+        assert genlens.force_flush(10)
+        assert exporter.get_finished_spans() == ()
+        points = [p for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics
+                  for m in sm.metrics if m.name == "app.llm.requests" for p in m.data.data_points]
+        assert sum(p.value for p in points) == 3
+    finally:
+        genlens.shutdown()
+        _safety.set_strict(False)
+
+
+def _with_sampler(init, sampler):
+    def patched(self, *args, **kwargs):
+        kwargs["sampler"] = sampler
+        init(self, *args, **kwargs)
+
+    return patched
