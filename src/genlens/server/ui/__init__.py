@@ -13,11 +13,13 @@ import importlib.util
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from genlens.errors import NotFound
+from genlens.server.ui.http_errors import routing_error
 from genlens.server.ui.render import View, error_page
 from genlens.settings import Settings
 from genlens.store.base import Store
@@ -70,6 +72,7 @@ def ui_router(store: Store, settings: Settings) -> APIRouter:
 
 
 def mount_ui(app: FastAPI, store: Store, settings: Settings) -> None:
-    """Add the UI's pages and static files to ``app``."""
+    """Add the UI's pages and static files to ``app``; routing errors outside the API answer with the error page."""
     app.include_router(ui_router(store, settings))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.add_exception_handler(HTTPException, routing_error)

@@ -134,6 +134,16 @@ class ErrorContext:
     path: str
 
 
+SHOWN_PATH_CHARS = 200
+
+
+def shown_path(request: Request) -> str:
+    """The request's path as an error page repeats it: cut short, so a hostile 64 kB address is not echoed back
+    whole (the template escapes it either way)."""
+    path = request.url.path
+    return path if len(path) <= SHOWN_PATH_CHARS else path[:SHOWN_PATH_CHARS] + "…"
+
+
 def error_page(request: Request, exc: BaseException) -> Response:
     """A readable error: the genlens error's message, or a generic line for a bug (logged with its trace)."""
     if isinstance(exc, GenlensError):
@@ -141,5 +151,5 @@ def error_page(request: Request, exc: BaseException) -> Response:
     else:
         log.exception("UI page %s failed", request.url.path)
         status, name, detail = 500, "InternalError", "The page could not be built; the server log has the details."
-    ctx = ErrorContext(status=status, error=name, detail=detail, path=request.url.path)
+    ctx = ErrorContext(status=status, error=name, detail=detail, path=shown_path(request))
     return page(request, "error.html", ctx, status_code=status, nav="")
