@@ -56,8 +56,8 @@ def test_unknown_ui_addresses_get_the_html_error_page(live_server: LiveServer, p
 
 
 def test_unknown_ui_address_has_a_json_twin(live_server: LiveServer) -> None:
-    for kwargs in ({"headers": JSON_CLIENT}, {"params": {"format": "json"}, "headers": BROWSER}):
-        response = httpx.get(live_server.url + "/nope/deeper", timeout=30, **kwargs)
+    for params, headers in (({}, JSON_CLIENT), ({"format": "json"}, BROWSER)):
+        response = httpx.get(live_server.url + "/nope/deeper", params=params, headers=headers, timeout=30)
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("application/json")
         assert response.json() == {"status": 404, "error": "NotFound", "detail": "There is no page at this address.",
