@@ -160,3 +160,23 @@ def _with_sampler(init, sampler):
         init(self, *args, **kwargs)
 
     return patched
+
+
+def test_content_is_what_was_sent_even_if_the_app_changes_its_messages_afterwards(sim):
+    exporter = InMemorySpanExporter()
+    try:
+        genlens.init(service_name="svc", span_exporter=exporter, metric_reader=InMemoryMetricReader(), batch=True,
+                     schedule_delay_s=3600, capture_content=True, set_global=False, strict=True, environ={})
+        messages = [{"role": "user", "content": "my card is 4111 1111 1111 1111"}]
+        _client(sim).chat.completions.create(model=MODEL, messages=messages)
+        messages[0]["content"] = "changed"  # after the call, before the span is exported
+        messages.append({"role": "user", "content": "another"})
+        assert exporter.get_finished_spans() == ()  # still queued: encoded on the export thread
+        assert genlens.force_flush(10)
+        (span,) = exporter.get_finished_spans()
+        sent = span.attributes[attrs.GEN_AI_INPUT_MESSAGES]
+        assert "changed" not in sent and "another" not in sent
+        assert "4111" not in sent and span.attributes[attrs.APP_REDACTED] is True
+    finally:
+        genlens.shutdown()
+        _safety.set_strict(False)

@@ -97,7 +97,7 @@ class LLMCall:
 
     __slots__ = ("req", "span", "streaming", "ctx", "t0", "first_token", "last_chunk", "chunks", "gaps",
                  "ended", "content_on", "rt", "deferred", "_result", "_exc", "_cancelled", "_end_ns",
-                 "_wall_ns", "_content_attrs", "_done")
+                 "_wall_ns", "_content_snapshot", "_done")
 
     def __init__(self, req: Request, streaming: bool = False) -> None:
         rt = runtime.RT
@@ -109,7 +109,7 @@ class LLMCall:
         self.last_chunk: int | None = None
         self.chunks = 0
         self.gaps: list[float] = []
-        self._content_attrs: dict[str, Any] | None = None
+        self._content_snapshot: tuple[Any, Any, Any, Any] | None = None
         self._done: dict[str, Any] | None = None
         ctx = context.current()
         if req.prompt_attributes:
@@ -184,7 +184,7 @@ class LLMCall:
             if self.content_on:
                 # the app owns the message lists and may change them once the call returns: copy now
                 result = _read(result)
-                self._content_attrs = self._content(result)
+                self._content_snapshot = self._content_values(result)
             self._result = result
             if exc is not None:
                 span.record_exception(exc)
@@ -260,7 +260,8 @@ class LLMCall:
                 out[attrs.APP_TPOT_S] = tpot
                 out[attrs.APP_DECODE_TOKENS_PER_S] = rate
         if self.content_on:
-            out.update(self._content_attrs if self._content_attrs is not None else self._content(result))
+            snapshot = self._content_snapshot
+            out.update(self._encode_content(snapshot if snapshot is not None else self._content_values(result)))
         error_type = None
         if exc is not None:
             error_type, error_class, status = classify_error(exc)
@@ -284,19 +285,27 @@ class LLMCall:
                 cost, exceeded, total_s, ttft, tpot, rate, self.gaps, error_type, cancelled))
         return out
 
-    def _content(self, result: Result | None) -> dict[str, Any]:
-        policy = self.rt.content
-        out: dict[str, Any] = {}
-        redactions = 0
+    def _content_values(self, result: Result | None) -> tuple[Any, Any, Any, Any]:
+        """(input messages, system instructions, tool definitions, output messages), built fresh.
+
+        Cheap (no redaction, no JSON): a light span takes this snapshot on the caller's thread,
+        because the app owns the message lists and may change them once the call returns, and leaves
+        the encoding to the export thread.
+        """
         inputs, system, tools = self.req.content() if self.req.content is not None else (None, None, None)
         outputs = result.output_messages if result is not None else None
         if callable(outputs):
             outputs = outputs()
-        pairs = ((attrs.GEN_AI_INPUT_MESSAGES, inputs),
-                 (attrs.GEN_AI_SYSTEM_INSTRUCTIONS, system),
-                 (attrs.GEN_AI_TOOL_DEFINITIONS, tools),
-                 (attrs.GEN_AI_OUTPUT_MESSAGES, outputs))
-        for key, value in pairs:
+        return inputs, system, tools, outputs
+
+    def _encode_content(self, values: tuple[Any, Any, Any, Any]) -> dict[str, Any]:
+        """The content attributes: each value redacted (when on), JSON-encoded and cut to size."""
+        policy = self.rt.content
+        out: dict[str, Any] = {}
+        redactions = 0
+        keys = (attrs.GEN_AI_INPUT_MESSAGES, attrs.GEN_AI_SYSTEM_INSTRUCTIONS, attrs.GEN_AI_TOOL_DEFINITIONS,
+                attrs.GEN_AI_OUTPUT_MESSAGES)
+        for key, value in zip(keys, values, strict=True):
             if value is not None:
                 out[key], n = policy.encode(value)
                 redactions += n
