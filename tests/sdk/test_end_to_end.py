@@ -95,13 +95,27 @@ genlens.shutdown()
 """
 
 
-def test_one_line_init_in_a_fresh_process(live_server, sim, tmp_path):
+def _unused_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("settings", ["genlens", "otel"])
+def test_one_line_init_in_a_fresh_process(live_server, sim, tmp_path, settings):
     import os
     import subprocess
     import sys
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GENLENS_", "OTEL_"))}
-    env.update(GENLENS_ENDPOINT=live_server.url, GENLENS_SCHEDULE_DELAY_S="0.05")
+    if settings == "genlens":
+        env.update(GENLENS_ENDPOINT=live_server.url, GENLENS_SCHEDULE_DELAY_S="0.05")
+    else:  # the standard variables: a per-signal URL (used as given) beats the general endpoint; delay in ms
+        env.update(OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{_unused_port()}",
+                   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=live_server.url + "/v1/traces",
+                   OTEL_BSP_SCHEDULE_DELAY="50", OTEL_EXPORTER_OTLP_TIMEOUT="2000")
     script = tmp_path / "app.py"
     script.write_text(f"SIM = {sim.url!r}\n" + SCRIPT)
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)

@@ -83,6 +83,26 @@ def test_joins_an_application_configured_provider():
         genlens.shutdown()
 
 
+def test_signal_endpoints_and_millisecond_settings_from_the_standard_variables():
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318",
+           "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://traces.example/otlp/spans",
+           "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "http://m:9/v1/metrics",
+           "OTEL_BSP_SCHEDULE_DELAY": "250", "OTEL_EXPORTER_OTLP_TIMEOUT": "3000",
+           "OTEL_METRIC_EXPORT_INTERVAL": "60000"}
+    cfg = resolve_config({}, env)
+    assert cfg.traces_endpoint == "https://traces.example/otlp/spans"  # used as given
+    assert cfg.metrics_endpoint == "http://m:9/v1/metrics"
+    assert (cfg.schedule_delay_s, cfg.export_timeout_s, cfg.metric_interval_s) == (0.25, 3.0, 60.0)
+    assert resolve_config({"schedule_delay_s": 2}, env).schedule_delay_s == 2  # arguments stay in seconds
+    # an endpoint given to init() is not overridden by the environment's per-signal ones
+    explicit = resolve_config({"endpoint": "http://mine:4318"}, env)
+    assert explicit.traces_endpoint is None and explicit.metrics_endpoint is None
+    for key, value in [("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "collector:4318"),
+                       ("OTEL_BSP_SCHEDULE_DELAY", "-5"), ("OTEL_METRIC_EXPORT_INTERVAL", "soon")]:
+        with pytest.raises(ConfigError, match=key):
+            resolve_config({}, {key: value})
+
+
 def test_config_precedence_and_env():
     env = {"OTEL_SERVICE_NAME": "from-otel", "GENLENS_SERVICE_NAME": "from-genlens",
            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",

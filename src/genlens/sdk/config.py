@@ -24,6 +24,9 @@ class SdkConfig:
     service_version: str | None = None
     environment: str | None = None
     endpoint: str = DEFAULT_ENDPOINT
+    # full URLs for one signal (OTel: used as given, no /v1/... appended); default: endpoint + /v1/traces|metrics
+    traces_endpoint: str | None = None
+    metrics_endpoint: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     capture_content: bool = False
     content_sample_rate: float = 1.0
@@ -122,11 +125,17 @@ def resolve_config(arguments: Mapping[str, Any], environ: Mapping[str, str] | No
         values["service_version"] = str(got[1])
     if (got := pick("environment", "GENLENS_ENVIRONMENT")):
         values["environment"] = str(got[1])
-    if (got := pick("endpoint", "GENLENS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")):
-        endpoint = str(got[1]).rstrip("/")
-        if not endpoint.startswith(("http://", "https://")):
-            raise ConfigError(f"setting {got[0]!r}: bad value {got[1]!r} (expected an http(s) URL)")
-        values["endpoint"] = endpoint
+    for name, env_keys in (("endpoint", ("GENLENS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")),
+                           ("traces_endpoint", ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",)),
+                           ("metrics_endpoint", ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",))):
+        if (got := pick(name, *env_keys)):
+            url = str(got[1]).strip()
+            if not url.startswith(("http://", "https://")) or len(url) > 2048:
+                raise ConfigError(f"setting {got[0]!r}: bad value {got[1]!r} (expected an http(s) URL)")
+            values[name] = url.rstrip("/") if name == "endpoint" else url
+    for name in ("traces_endpoint", "metrics_endpoint"):  # an endpoint argument beats the environment's
+        if "endpoint" in args and name not in args:
+            values.pop(name, None)
     if (got := pick("headers", "GENLENS_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")):
         values["headers"] = _headers(got[0], got[1])
     if (got := pick("capture_content", "GENLENS_CAPTURE_CONTENT",
@@ -144,12 +153,18 @@ def resolve_config(arguments: Mapping[str, Any], environ: Mapping[str, str] | No
         values["max_queue_size"] = _number(got[0], got[1], int, 1, 10**7)
     if (got := pick("max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")):
         values["max_export_batch_size"] = _number(got[0], got[1], int, 1, 10**6)
-    if (got := pick("schedule_delay_s", "GENLENS_SCHEDULE_DELAY_S")):
-        values["schedule_delay_s"] = _number(got[0], got[1], float, 0.001, 3600)
-    if (got := pick("export_timeout_s", "GENLENS_EXPORT_TIMEOUT_S")):
-        values["export_timeout_s"] = _number(got[0], got[1], float, 0.01, 600)
-    if (got := pick("metric_interval_s", "GENLENS_METRIC_INTERVAL_S")):
-        values["metric_interval_s"] = _number(got[0], got[1], float, 0.01, 86400)
+    # the OTEL_* variants of these are in milliseconds, as the OTel specification has them
+    for name, own, otel, low, high in (("schedule_delay_s", "GENLENS_SCHEDULE_DELAY_S", "OTEL_BSP_SCHEDULE_DELAY",
+                                        0.001, 3600),
+                                       ("export_timeout_s", "GENLENS_EXPORT_TIMEOUT_S", "OTEL_EXPORTER_OTLP_TIMEOUT",
+                                        0.01, 600),
+                                       ("metric_interval_s", "GENLENS_METRIC_INTERVAL_S", "OTEL_METRIC_EXPORT_INTERVAL",
+                                        0.01, 86400)):
+        if (got := pick(name, own, otel)):
+            if got[0] == otel:
+                values[name] = _number(got[0], got[1], float, low * 1000, high * 1000) / 1000
+            else:
+                values[name] = _number(got[0], got[1], float, low, high)
     if (got := pick("prometheus_port", "GENLENS_PROMETHEUS_PORT")):
         values["prometheus_port"] = _number(got[0], got[1], int, 0, 65535)
     if (got := pick("instrument", "GENLENS_INSTRUMENT")):

@@ -61,7 +61,8 @@ def _inner_processor(config: SdkConfig, exporter: SpanExporter | None, batch: bo
     if exporter is None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        exporter = OTLPSpanExporter(endpoint=config.endpoint + "/v1/traces", headers=dict(config.headers),
+        exporter = OTLPSpanExporter(endpoint=config.traces_endpoint or config.endpoint + "/v1/traces",
+                                    headers=dict(config.headers),
                                     timeout=config.export_timeout_s)
     if not batch:
         return InlineSpanProcessor(exporter)
@@ -72,7 +73,8 @@ def _inner_processor(config: SdkConfig, exporter: SpanExporter | None, batch: bo
 def _metric_reader(config: SdkConfig) -> MetricReader:
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
-    exporter = OTLPMetricExporter(endpoint=config.endpoint + "/v1/metrics", headers=dict(config.headers),
+    exporter = OTLPMetricExporter(endpoint=config.metrics_endpoint or config.endpoint + "/v1/metrics",
+                                  headers=dict(config.headers),
                                   timeout=config.export_timeout_s)
     return PeriodicExportingMetricReader(exporter, export_interval_millis=config.metric_interval_s * 1000,
                                          export_timeout_millis=config.export_timeout_s * 1000)
@@ -226,10 +228,7 @@ def shutdown(timeout_s: float = 5.0) -> None:
                 _safety.report("uninstrument", exc)
         if _owned.pop("threads", False):
             threads.uninstrument()
-        old_metrics = runtime.RT.metrics
-        runtime.reset()
-        if old_metrics is not None:
-            old_metrics.close()
+        # spans first: finishing the light LLM spans still queued submits their metric records
         processor = _owned.pop("span_processor", None)
         provider = _owned.pop("tracer_provider", None)
         batcher = _batcher(processor)
@@ -239,6 +238,10 @@ def shutdown(timeout_s: float = 5.0) -> None:
         elif processor is not None:
             processor.shutdown()
         del provider  # its only processor is ours, shut down above
+        old_metrics = runtime.RT.metrics
+        runtime.reset()
+        if old_metrics is not None:
+            old_metrics.close()
         endpoint = _owned.pop("prometheus", None)
         if endpoint is not None:
             endpoint.close()
