@@ -67,6 +67,26 @@ def test_init_is_idempotent_and_shutdown_restores(tel_factory):
     assert not hasattr(oc.Completions.__dict__["create"], "__genlens_original__")
 
 
+def test_prometheus_port_with_the_applications_meter_provider_warns_and_says_so(monkeypatch, caplog):
+    from opentelemetry import metrics as otel_metrics
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from genlens.sdk.setup import diagnostics
+
+    app_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    monkeypatch.setattr(otel_metrics, "get_meter_provider", lambda: app_provider)
+    try:
+        genlens.init(service_name="svc", span_exporter=InMemorySpanExporter(), prometheus_port=0, environ={},
+                     set_global=False, strict=True)
+        assert diagnostics()["prometheus_skipped"] is True
+        assert any("prometheus_port" in r.getMessage() for r in caplog.records)
+    finally:
+        genlens.shutdown()
+        app_provider.shutdown()
+    assert "prometheus_skipped" not in {k for k, v in diagnostics().items() if v}
+
+
 def test_joins_an_application_configured_provider():
     exporter = InMemorySpanExporter()
     provider = TracerProvider()

@@ -122,6 +122,10 @@ def _meter_provider(config: SdkConfig, given: Any, reader: MetricReader | None, 
         return given
     current = otel_metrics.get_meter_provider()
     if isinstance(current, MeterProvider) and reader is None:
+        if config.prometheus_port is not None:  # an SDK MeterProvider takes no readers once built
+            _log.warning("genlens: prometheus_port %s is not served: metrics go to the application's own "
+                         "MeterProvider; give it a Prometheus reader there", config.prometheus_port)
+            _owned["prometheus_skipped"] = True
         return current
     readers = [reader or _metric_reader(config)]
     if config.prometheus_port is not None:
@@ -242,6 +246,7 @@ def shutdown(timeout_s: float = 5.0) -> None:
         runtime.reset()
         if old_metrics is not None:
             old_metrics.close()
+        _owned.pop("prometheus_skipped", None)
         endpoint = _owned.pop("prometheus", None)
         if endpoint is not None:
             endpoint.close()
@@ -275,6 +280,7 @@ def diagnostics() -> dict[str, Any]:
         out["native_spans_filtered"] = processor.filtered
     m = runtime.RT.metrics
     out["label_overflow"] = m.limiter.overflowed if m is not None else 0
+    out["prometheus_skipped"] = bool(_owned.get("prometheus_skipped"))
     out["dropped_metric_records"] = m.dropped if m is not None else 0
     out["internal_errors"] = _safety.error_counts()
     return out
