@@ -143,16 +143,30 @@ def test_edge_cases_through_the_real_pipeline(served: tuple[LiveServer, list[dic
     assert rows["openai-style"]["input_tokens"] == rows["anthropic-style"]["input_tokens"] == 1000
     assert math.isclose(rows["alias"]["cost_usd"], (5000 * 0.15 + 70 * 0.60) / 1e6, rel_tol=1e-9)
     assert rows["dated"]["cost_usd"] == rows["alias"]["cost_usd"]
-    for unknown in ("no-usage", "absurd", "unknown-model"):
+    for unknown in ("no-usage", "negative", "absurd", "unknown-model"):
         assert rows[unknown]["cost_usd"] is None and rows[unknown]["unknown_cost_calls"] == 1, unknown
-    # A negative count is dropped by the normalizer: never summed as negative, priced on what is left.
-    assert rows["negative"]["input_tokens"] == 0 and rows["negative"]["cost_usd"] == 10 * 0.60 / 1e6
-    assert rows["absurd"]["input_tokens"] == 10**12  # stored as reported, but never priced
+    # A negative or absurd count is refused: never summed, and the span is not priced on what is left.
+    for refused in ("negative", "absurd"):
+        assert rows[refused]["input_tokens"] == 0 and rows[refused]["output_tokens"] == 10, refused
     assert rows["zero"]["cost_usd"] == 0.0 and rows["zero"]["unknown_cost_calls"] == 0
     assert math.isclose(rows["price-change"]["cost_usd"], 2.50 + 2.00, rel_tol=1e-9)
-    assert body["total"]["unknown_cost_calls"] == 3
-    assert math.isclose(body["total"]["cost_usd"], math.fsum(r["cost_usd"] or 0.0 for r in body["rows"]),
-                        rel_tol=1e-9)
+    assert body["total"]["unknown_cost_calls"] == 4
+    known = [llama, llama, (5000 * 0.15 + 70 * 0.60) / 1e6, (5000 * 0.15 + 70 * 0.60) / 1e6, 0.0, 2.50, 2.00]
+    assert math.isclose(body["total"]["cost_usd"], math.fsum(known), rel_tol=1e-9)
+    # Valid counts only, from the EDGES table: cache beside input added in, refused counts left out.
+    assert body["total"]["input_tokens"] == 1000 + 1000 + 5000 + 5000 + 0 + 100 + 2 * 1_000_000
+    assert body["total"]["output_tokens"] == 50 + 50 + 70 + 70 + 0 + 10 + 10 + 10
+
+
+@pytest.mark.parametrize(("edge", "sent"), [(7, -5), (8, 10**12)])
+def test_refused_count_is_kept_on_the_span(served: tuple[LiveServer, list[dict[str, Any]]], edge: int,
+                                           sent: int) -> None:
+    server, _ = served
+    span = get(server, f"/api/v1/spans/{(10**6 + edge).to_bytes(8, 'big').hex()}", tenant="edge").json()
+    assert span["attributes"]["gen_ai.usage.input_tokens"] == sent  # nothing the client sent is lost
+    assert (span["input_tokens"], span["output_tokens"], span["total_tokens"]) == (None, 10, 10)
+    assert (span["cost_usd"], span["cost_source"], span["price_source"]) == (None, "unknown", None)
+    assert "_invalid_usage" not in span
 
 
 def test_cache_users_conversations_month(served: tuple[LiveServer, list[dict[str, Any]]]) -> None:

@@ -142,3 +142,48 @@ def test_rows_from_the_real_normalizer(book: PriceBook) -> None:
     assert close(rows[0]["cost_usd"], sonnet) and close(rows[1]["cost_usd"], sonnet)
     assert rows[0]["cost_source"] == rows[1]["cost_source"] == "computed"
     assert (rows[2]["cost_usd"], rows[2]["cost_source"]) == (0.123, "reported")
+
+
+def _normalized(attrs: dict[str, Any]) -> dict[str, Any]:
+    from genlens.semconv.model import RawSpan
+    from genlens.semconv.normalize import normalize_span
+
+    at = ns(2025, 9, 1)
+    base = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "self-hosted",
+            "gen_ai.request.model": "house-model"}
+    return normalize_span(RawSpan("1" * 32, "2" * 16, None, "chat", 3, at, at + 10**9, 0, "", {**base, **attrs}))[0]
+
+
+@pytest.mark.parametrize("input_tokens", [-5, 10**12, 100_000_001, 100_000_001.0, "100000001", 2.5])
+def test_refused_usage_is_unknown_not_priced_on_what_is_left(book: PriceBook, input_tokens: Any) -> None:
+    r = _normalized({"gen_ai.usage.input_tokens": input_tokens, "gen_ai.usage.output_tokens": 10})
+    assert r["input_tokens"] is None and r["output_tokens"] == 10  # what is left alone would price at 10 × $2/M
+    apply_costs([r], book)
+    assert (r["cost_usd"], r["cost_source"], r["price_source"]) == (None, "unknown", None)
+    assert set(r) == set(COLUMN_NAMES)  # the refusal is consumed, never stored
+    assert not book.unknown_models  # the model was known; the usage was not
+
+
+def test_counts_at_the_bound_are_priced(book: PriceBook) -> None:
+    r = _normalized({"gen_ai.usage.input_tokens": "100000000", "gen_ai.usage.output_tokens": 100_000_000.0})
+    apply_costs([r], book)
+    assert close(r["cost_usd"], 100_000_000 * 1.0 / M + 100_000_000 * 2.0 / M) and r["cost_source"] == "computed"
+
+
+def test_refused_usage_keeps_a_reported_cost(book: PriceBook) -> None:
+    reported = _normalized({"gen_ai.usage.input_tokens": -5, "gen_ai.usage.output_tokens": 10,
+                            "app.llm.cost_usd": 0.25})
+    recomputed = dict(reported)
+    apply_costs([reported], book)
+    apply_costs([recomputed], book, keep_reported=False)
+    for r in (reported, recomputed):
+        assert (r["cost_usd"], r["cost_source"]) == (0.25, "reported") and set(r) == set(COLUMN_NAMES)
+
+
+def test_refused_usage_reason() -> None:
+    from genlens.pricing.usage import refused_usage
+
+    cost = refused_usage({"input_tokens": -5, "output_tokens": "x" * 500})
+    assert cost.usd is None and cost.source == "unknown"
+    assert cost.reason is not None and cost.reason.startswith("invalid usage: input_tokens -5, output_tokens 'xxx")
+    assert len(cost.reason) <= 300

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from genlens.semconv.canonical import COLUMN_NAMES
+from genlens.semconv.canonical import COLUMN_NAMES, INVALID_USAGE, MAX_TOKENS, USAGE_COLUMNS
 from genlens.semconv.model import ContentRecord, RawEvent, RawLog, RawSpan
 from genlens.semconv.normalize import normalize_span
 
@@ -39,7 +39,11 @@ def records_of(attrs: dict[str, Any], **kw: Any) -> list[ContentRecord]:
 
 def check_row(row: dict[str, Any]) -> None:
     """Invariants of every canonical row, whatever came in."""
-    assert tuple(row) == COLUMN_NAMES
+    refused = row.get(INVALID_USAGE)
+    assert tuple(k for k in row if k != INVALID_USAGE) == COLUMN_NAMES
+    if refused is not None:  # only on priced rows, only for usage columns left empty
+        assert row["kind"] in ("llm", "embedding") and refused and set(refused) <= set(USAGE_COLUMNS)
+        assert all(row[col] is None for col in refused)
     assert row["kind"] in ("llm", "embedding", "tool", "retrieval", "agent", "workflow", "other")
     assert row["status"] in ("unset", "ok", "error")
     assert row["error_class"] in ("none", "api", "validation", "guardrail", "timeout", "cancelled")
@@ -48,7 +52,8 @@ def check_row(row: dict[str, Any]) -> None:
     for col in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
                 "total_tokens", "max_tokens"):
         v = row[col]
-        assert v is None or (type(v) is int and v >= 0), (col, v)
+        assert v is None or (type(v) is int and 0 <= v <= (2 * MAX_TOKENS if col == "total_tokens" else MAX_TOKENS)), (
+            col, v)
     if row["kind"] not in ("llm", "embedding"):
         assert all(row[c] is None for c in ("input_tokens", "output_tokens", "total_tokens"))
     if row["input_tokens"] is not None and row["output_tokens"] is not None:

@@ -12,7 +12,8 @@ import math
 from typing import Any, TypeGuard
 
 from genlens.pricing.book import PriceBook
-from genlens.pricing.usage import COST_REPORTED, Usage
+from genlens.pricing.usage import COST_REPORTED, Usage, refused_usage
+from genlens.semconv.canonical import INVALID_USAGE
 
 PRICED_KINDS = frozenset({"llm", "embedding"})
 
@@ -30,11 +31,13 @@ def apply_costs(rows: list[dict[str, Any]], book: PriceBook, *, keep_reported: b
     recomputed, and the reported cost is kept only when it cannot be.  A
     reported cost that is negative, NaN or not a number is never kept.  The
     price in force at the row's ``start_ns`` applies.  The response model (the
-    dated version actually served) is tried before the request model.
+    dated version actually served) is tried before the request model.  A row whose span reported
+    usage the normalizer refused (``canonical.INVALID_USAGE``, removed here) cannot be computed.
     """
     for row in rows:
         if row.get("kind") not in PRICED_KINDS:
             continue
+        refused = row.pop(INVALID_USAGE, None)
         reported = row.get("cost_usd")
         source = row.get("cost_source")
         kept: float | None = None
@@ -44,10 +47,13 @@ def apply_costs(rows: list[dict[str, Any]], book: PriceBook, *, keep_reported: b
             row["cost_usd"] = kept
             row["cost_source"] = COST_REPORTED
             continue
-        usage = Usage(row.get("input_tokens"), row.get("output_tokens"), row.get("cache_read_tokens"),
-                      row.get("cache_write_tokens"), row.get("reasoning_tokens"))
-        cost = book.cost_first_known(row.get("provider"), (row.get("response_model"), row.get("request_model")),
-                                     usage, row.get("start_ns"))
+        if refused:
+            cost = refused_usage(refused)
+        else:
+            usage = Usage(row.get("input_tokens"), row.get("output_tokens"), row.get("cache_read_tokens"),
+                          row.get("cache_write_tokens"), row.get("reasoning_tokens"))
+            cost = book.cost_first_known(row.get("provider"), (row.get("response_model"), row.get("request_model")),
+                                         usage, row.get("start_ns"))
         if cost.usd is None and kept is not None:
             row["cost_usd"] = kept
             row["cost_source"] = COST_REPORTED

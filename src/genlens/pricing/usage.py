@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# More tokens than this in one span is a bug or an attack, not a real call:
-# the largest context windows are a few million tokens.
-MAX_TOKENS_PER_SPAN = 100_000_000
+from genlens.semconv.canonical import MAX_TOKENS
+
+# More tokens than this in one span is a bug or an attack, not a real call: the normalizer's
+# bound, so a count the store holds is one pricing accepts (see canonical.MAX_TOKENS).
+MAX_TOKENS_PER_SPAN = MAX_TOKENS
 
 COST_REPORTED = "reported"
 COST_COMPUTED = "computed"
@@ -115,6 +118,15 @@ class Cost:
 
 def unknown(reason: str) -> Cost:
     return Cost(None, COST_UNKNOWN, None, reason)
+
+
+def refused_usage(refused: Mapping[str, Any]) -> Cost:
+    """The cost of a span with usage counts the normalizer refused (``{column: value}``): unknown.
+
+    Pricing the counts that are left would look exact and be wrong.
+    """
+    named = ", ".join(f"{col} {value!r}"[:80] for col, value in refused.items())
+    return unknown(f"invalid usage: {named} not a token count in [0, {MAX_TOKENS_PER_SPAN}]"[:300])
 
 
 _INT_OR_NONE = frozenset({int, type(None)})

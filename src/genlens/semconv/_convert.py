@@ -18,8 +18,10 @@ from typing import Any
 
 import orjson
 
-# Token counts above this are nonsense (and would overflow a BIGINT sum).
-MAX_COUNT = 1 << 40
+from genlens.semconv.canonical import MAX_TOKENS
+
+# A count above this is nonsense: one bound for every token column, shared with pricing.
+MAX_COUNT = MAX_TOKENS
 MAX_JSON_CHARS = 4 << 20  # content attributes are already truncated; this is a second fence
 _MAX_DEPTH = 32
 
@@ -36,8 +38,9 @@ def as_count(v: Any) -> int | None:
         return v if 0 <= v <= MAX_COUNT else None
     if t is float:
         return int(v) if v.is_integer() and 0 <= v <= MAX_COUNT else None
-    if t is str and 0 < len(v) <= 15 and v.isascii() and v.isdigit():
-        return int(v)
+    if t is str and 0 < len(v) <= 15 and v.isascii() and v.isdigit():  # the length cap bounds int() work
+        n = int(v)
+        return n if n <= MAX_COUNT else None
     return None
 
 

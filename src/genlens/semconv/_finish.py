@@ -16,7 +16,8 @@ from genlens.semconv import openinference as oi
 from genlens.semconv import openllmetry as ol
 from genlens.semconv import otel_genai as otel
 from genlens.semconv._content import span_content
-from genlens.semconv._convert import as_count, as_float, as_str, jsonable
+from genlens.semconv._convert import MAX_COUNT, as_count, as_float, as_str, jsonable
+from genlens.semconv.canonical import INVALID_USAGE
 from genlens.semconv.genlens_ctx import tenant_from_resource
 from genlens.semconv.model import ERROR_CLASSES, SPAN_KINDS, ContentRecord, RawSpan
 from genlens.semconv.otel_events import split_span_events
@@ -119,11 +120,9 @@ def _tokens(row: dict[str, Any], got: Got, rest: dict[str, Any], attrs: dict[str
     cr, cw, rs = row["cache_read_tokens"], row["cache_write_tokens"], row["reasoning_tokens"]
     cache = (cr or 0) + (cw or 0)
     if inp is not None and cache > inp:  # reported the Anthropic way: cache beside input
-        inp += cache
-        row["input_tokens"] = inp
+        inp = _folded(row, got, rest, attrs, "input_tokens", inp + cache)
     if rs is not None and out is not None and rs > out:  # reasoning reported beside output
-        out += rs
-        row["output_tokens"] = out
+        out = _folded(row, got, rest, attrs, "output_tokens", out + rs)
     reported = row["total_tokens"]
     if inp is not None and out is not None:
         total: int | None = inp + out
@@ -134,6 +133,26 @@ def _tokens(row: dict[str, Any], got: Got, rest: dict[str, Any], attrs: dict[str
     if reported is not None and reported != total:
         _restore(rest, attrs, got["total_tokens"][2])
     row["total_tokens"] = total
+
+
+def _folded(row: dict[str, Any], got: Got, rest: dict[str, Any], attrs: dict[str, Any], col: str,
+            value: int) -> int | None:
+    """A count with its parts added in; above the bound it is refused like a reported one would be."""
+    if value <= MAX_COUNT:
+        row[col] = value
+        return value
+    row[col] = None
+    _restore(rest, attrs, got[col][2])
+    refuse_usage(row, col, value)
+    return None
+
+
+def refuse_usage(row: dict[str, Any], col: str, value: Any) -> None:
+    """Note a usage count the span reported but no column may hold (see ``canonical.INVALID_USAGE``)."""
+    refused = row.get(INVALID_USAGE)
+    if refused is None:
+        refused = row[INVALID_USAGE] = {}
+    refused.setdefault(col, value)
 
 
 def _provider(row: dict[str, Any], got: Got) -> None:

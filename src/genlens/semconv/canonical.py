@@ -7,6 +7,10 @@ Semantics, written down once (every normalizer obeys them):
   input, so ``cache_read + cache_write > input``) is converted by adding them.
 * ``output_tokens`` INCLUDES ``reasoning_tokens``; reasoning is never added twice.
 * ``total_tokens`` = input + output (derived when the span does not carry it).
+* Every token column holds a count in ``[0, MAX_TOKENS]``.  A count outside it
+  (negative, absurd, not an integer) is not stored: the value stays in
+  ``attributes`` as sent and, on an llm/embedding span, the row carries
+  :data:`INVALID_USAGE` so that pricing makes its cost unknown.
 * Token columns are filled only on ``llm`` and ``embedding`` spans.  Usage that
   an agent/workflow/chain span reports is an aggregate of its children; it is
   kept in ``attributes`` and flagged ``usage_aggregated`` but never put in the
@@ -98,6 +102,23 @@ COLUMNS: tuple[Column, ...] = (
     Column("resource_attributes", "json"),
     Column("events", "json", "span events other than content events"),
 )
+
+# The plausibility bound on one token count of one span.  No model has a context anywhere near it
+# (the largest windows are a few million tokens), so a count above it is a bug or an attack; and
+# rows bounded by it keep BIGINT sums safe over any realistic number of spans.  The normalizer and
+# pricing both use this one value.
+MAX_TOKENS = 100_000_000
+
+# The usage counts pricing reads.
+USAGE_COLUMNS: tuple[str, ...] = (
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
+
+# A row key that is not a column (the store ignores it): on an llm/embedding row, the usage counts
+# the span reported but the normalizer refused, ``{column: value}`` (the value as sent, or the sum
+# of cache and input or of reasoning and output that exceeded the bound).  Pricing the counts that
+# are left would give a cost that looks exact and is wrong, so the pricing stage reads this, makes
+# the cost unknown ("invalid usage") and removes the key.
+INVALID_USAGE = "_invalid_usage"
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 COLUMN_TYPES: dict[str, ColumnType] = {c.name: c.type for c in COLUMNS}

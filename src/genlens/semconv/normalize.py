@@ -34,7 +34,7 @@ from genlens.semconv._convert import (
     as_count,
     jsonable,
 )
-from genlens.semconv._finish import finish_row
+from genlens.semconv._finish import finish_row, refuse_usage
 from genlens.semconv._flat import materialize
 from genlens.semconv._plan import (
     CODE_ANY,
@@ -52,10 +52,14 @@ from genlens.semconv._plan import (
     keep,
     plan_for,
 )
+from genlens.semconv.canonical import INVALID_USAGE, USAGE_COLUMNS
 from genlens.semconv.model import ContentRecord, RawLog, RawSpan
 from genlens.semconv.otel_events import logs_to_content
 
 __all__ = ["content_from_logs", "normalize_span", "stats"]
+
+_USAGE_SLOTS = frozenset(USAGE_COLUMNS)
+_USAGE_KINDS = frozenset(("llm", "embedding"))
 
 
 def stats() -> dict[str, int]:
@@ -79,7 +83,10 @@ def _convert(val: Any, code: int, conv: Any) -> Any:
 
 def normalize_span(raw: RawSpan, *, default_tenant: str = "default") -> tuple[dict[str, Any], list[ContentRecord]]:
     """One canonical row (keys == canonical.COLUMN_NAMES; json columns hold Python dict/list or None)
-    plus the span's content records (messages, tool args/results, documents, raw input/output)."""
+    plus the span's content records (messages, tool args/results, documents, raw input/output).
+
+    An llm/embedding row whose span reported a usage count no column may hold also carries
+    ``canonical.INVALID_USAGE`` (read and removed by the pricing stage)."""
     attrs = raw.attributes if type(raw.attributes) is dict else {}
     plan = plan_for(tuple(attrs))
     got: dict[str, tuple[int, Any, str]] = {}
@@ -98,6 +105,8 @@ def normalize_span(raw: RawSpan, *, default_tenant: str = "default") -> tuple[di
             val = as_count(val)
             if val is None:
                 rest[key] = keep(attrs[key])
+                if slot in _USAGE_SLOTS:
+                    refuse_usage(row, slot, rest[key])
                 continue
         row[slot] = val
         got[slot] = (prio, val, key)
@@ -181,6 +190,8 @@ def normalize_span(raw: RawSpan, *, default_tenant: str = "default") -> tuple[di
                 # A duplicate that agrees is dropped; one that disagrees is kept.  Content
                 # duplicates are never kept: content must not leak into the skeleton.
                 rest[key] = keep(val)
+        if win is None and slot in _USAGE_SLOTS:  # every candidate was refused
+            refuse_usage(row, slot, rest[steps[0][0]])
     for key in plan.unknown:
         val = attrs[key]
         t = type(val)
@@ -192,6 +203,8 @@ def normalize_span(raw: RawSpan, *, default_tenant: str = "default") -> tuple[di
             src = {k: jsonable(attrs[k]) for k in plan.family_keys}  # bytes/kvlist leaves made JSON-safe
         fams = {p: materialize(template, src) for p, template in plan.fams}
     records = finish_row(raw, row, got, params, rest, fams, plan.content, plan.aggregated, default_tenant)
+    if INVALID_USAGE in row and row["kind"] not in _USAGE_KINDS:
+        del row[INVALID_USAGE]  # not priced: the values are in attributes like any other usage there
     row["attributes"] = rest or None
     row["convention"] = _convention(plan.bits)
     return row, records
