@@ -143,9 +143,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cost_detect_lookback", _lookback, "1d",
             "Range each scheduled detector run scans, ending now (baselines reach further back)."),
     Setting("cost_regression_ratio", _positive_float, 1.5,
-            "Prompt-cost regression: cost per call above this multiple of the feature's 7-day baseline."),
+            "Prompt-cost regression: cost per call above this multiple of the same prompt template's other "
+            "versions over the 7 days before."),
     Setting("cost_regression_min_calls", _positive_int, 20,
-            "Prompt-cost regression: fewest priced calls a (feature, prompt sha) day and its baseline need."),
+            "Prompt-cost regression: fewest priced calls a (feature, prompt id, prompt sha) day and its baseline "
+            "need."),
     Setting("cost_cache_drop_pct", _positive_float, 20.0,
             "Cache-hit-rate drop (percent, week over week, per feature) that raises a finding."),
     Setting("cost_anomaly_bucket", _bucket, "day", "Spend-anomaly bucket per feature: hour or day."),

@@ -10,7 +10,7 @@ import pytest
 
 from genlens.analysis.cost_detectors import Thresholds, detect
 from genlens.analysis.cost_job import CostDetectorJob, run_detectors, thresholds_from
-from genlens.analysis.findings import RUNAWAY_CONVERSATION, SPEND_ANOMALY, TOKEN_BUDGET
+from genlens.analysis.findings import PROMPT_REGRESSION, RUNAWAY_CONVERSATION, SPEND_ANOMALY, TOKEN_BUDGET
 from genlens.analysis.jobs import Job
 from genlens.errors import StoreError
 from genlens.settings import resolve
@@ -23,9 +23,9 @@ T0 = 1_790_000_000 * 10**9 // DAY * DAY  # a UTC midnight
 
 
 def call(i: int, t: int, feature: str = "f", tokens: int = 1000, cost: float | None = 0.01, tenant: str = "t1",
-         conversation: str | None = None, sha: str = "s1") -> dict[str, Any]:
+         conversation: str | None = None, sha: str = "s1", prompt: str | None = None) -> dict[str, Any]:
     return {"tenant": tenant, "trace_id": f"{i:032x}", "span_id": f"{i:016x}", "kind": "llm", "start_ns": t,
-            "end_ns": t + 10**9, "feature": feature, "prompt_sha": sha, "input_tokens": tokens,
+            "end_ns": t + 10**9, "feature": feature, "prompt_id": prompt, "prompt_sha": sha, "input_tokens": tokens,
             "output_tokens": 10, "cache_read_tokens": 0, "total_tokens": tokens + 10, "cost_usd": cost,
             "cost_source": "computed" if cost is not None else "unknown", "conversation_id": conversation}
 
@@ -81,6 +81,68 @@ def test_unknown_costs_never_count_as_spend_or_regression(store: DuckDBStore) ->
     rows += [call(1000 + i, T0 + 7 * DAY + i * 10**9, cost=None, sha="s2") for i in range(200)]
     store.write(WriteBatch(spans=rows))
     assert detect(store, T0 + 7 * DAY, T0 + 8 * DAY, Thresholds()) == []
+
+
+def two_prompts(days: int, first: int = 0) -> list[dict[str, Any]]:
+    """Feature "ask": a cheap router prompt (40 calls a day) and a 20x dearer answer prompt (30 a day), both steady."""
+    rows = []
+    for d in range(days):
+        for j in range(40):
+            rows.append(call(first + d * 100 + j, T0 + d * DAY + j * 60 * 10**9, feature="ask",
+                             cost=0.001 * (1 + j % 3 / 10), sha="router-1", prompt="router"))
+        for j in range(30):
+            rows.append(call(first + d * 100 + 50 + j, T0 + d * DAY + j * 60 * 10**9, feature="ask",
+                             cost=0.02 * (1 + j % 5 / 10), sha="answer-1", prompt="answer"))
+    return rows
+
+
+def test_a_feature_with_several_steady_prompts_is_no_regression(store: DuckDBStore) -> None:
+    rows = two_prompts(8)
+    store.write(WriteBatch(spans=rows))
+    per_call = {p: sum(r["cost_usd"] for r in rows if r["prompt_id"] == p) / sum(r["prompt_id"] == p for r in rows)
+                for p in ("router", "answer")}
+    assert per_call["answer"] > 10 * per_call["router"]  # far above a baseline mixing the two prompts
+    assert detect(store, T0 + DAY, T0 + 8 * DAY, Thresholds(), kinds=(PROMPT_REGRESSION,)) == []
+
+
+def test_a_new_version_is_compared_with_earlier_versions_of_its_own_prompt(store: DuckDBStore) -> None:
+    rows = two_prompts(8)
+    day7 = T0 + 7 * DAY
+    rows = [r for r in rows if not (r["prompt_id"] == "answer" and r["start_ns"] >= day7)]
+    rows += [call(5000 + j, day7 + j * 60 * 10**9, feature="ask", cost=0.02 * 2.7 * (1 + j % 5 / 10),
+                  sha="answer-2", prompt="answer") for j in range(25)]  # the new version ...
+    rows += [call(6000 + j, day7 + j * 60 * 10**9, feature="ask", cost=0.02 * (1 + j % 5 / 10),
+                  sha="answer-1", prompt="answer") for j in range(25)]  # ... rolled out to half the calls
+    store.write(WriteBatch(spans=rows))
+    found = detect(store, day7, day7 + DAY, Thresholds(), kinds=(PROMPT_REGRESSION,))
+    old = [r["cost_usd"] for r in rows if r["prompt_sha"] == "answer-1" and T0 <= r["start_ns"] < day7]
+    new = [r["cost_usd"] for r in rows if r["prompt_sha"] == "answer-2"]
+    (f,) = found
+    assert (f.feature, f.prompt_sha, f.details["prompt_id"]) == ("ask", "answer-2", "answer")
+    assert (f.window_start_ns, f.window_end_ns) == (day7, day7 + DAY)
+    assert f.observed == pytest.approx(sum(new) / len(new), rel=1e-9)
+    assert f.baseline == pytest.approx(sum(old) / len(old), rel=1e-9)
+    assert f.ratio == pytest.approx(2.7, rel=1e-9) and f.details["calls"] == 25
+    assert set(f.example_trace_ids) <= {f"{5000 + j:032x}" for j in range(25)}
+
+
+def test_shas_without_a_prompt_id_join_the_features_only_prompt(store: DuckDBStore) -> None:
+    rows, i = [], 0
+    for feature, before, after in [("plain", [(None, "s1")], [(None, "s2")]),  # no ids at all: one prompt
+                                   ("one", [("p", "a")], [(None, "b")]),  # one id: the id-less sha is its version
+                                   ("many", [("x", "x1"), ("y", "y1")], [(None, "c")])]:  # which prompt? skipped
+        for d in range(8):
+            for prompt, sha in before if d < 7 else before + after:
+                dear = (prompt, sha) in after
+                for j in range(25):
+                    rows.append(call(i, T0 + d * DAY + j * 10**9, feature=feature, cost=0.03 if dear else 0.01,
+                                     sha=sha, prompt=prompt))
+                    i += 1
+    store.write(WriteBatch(spans=rows))
+    found = detect(store, T0 + 7 * DAY, T0 + 8 * DAY, Thresholds(), kinds=(PROMPT_REGRESSION,))
+    assert sorted((f.feature, f.prompt_sha, str(f.details["prompt_id"])) for f in found) == [
+        ("one", "b", "p"), ("plain", "s2", "None")]
+    assert all(f.ratio == pytest.approx(3.0) for f in found)
 
 
 def test_findings_deduplicate_and_merge_windows(store: DuckDBStore) -> None:

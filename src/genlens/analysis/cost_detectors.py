@@ -1,9 +1,10 @@
 """Cost detectors: plain Python over the store's cost aggregates, so every backend detects alike.
 
-(a) prompt-cost regression: a (feature, prompt sha) whose cost per call on a
-    UTC day exceeds ``regression_ratio`` × the feature's cost per call over the
-    7 days before, counting the feature's *other* prompt versions only (the
-    version under test must not dilute its own baseline);
+(a) prompt-cost regression: a (feature, prompt id, prompt sha) whose cost per
+    call on a UTC day exceeds ``regression_ratio`` × the cost per call of the
+    same prompt template's *other* versions over the 7 days before (the version
+    under test must not dilute its own baseline, nor a feature's other prompts
+    stand in for it);
 (b) cache-hit-rate drop: cache-read / input tokens of a feature over the last 7
     days of the range fell more than ``cache_drop_pct`` % against the 7 days before;
 (c) spend anomaly: a feature's spend in an hour/day bucket above
@@ -81,35 +82,84 @@ def _examples(store: Store, tenant: str, start: int, end: int, by: str = "cost",
     return store.example_traces(CostQuery(tenant, start, end, filters=pairs), EXAMPLES, by)
 
 
-def prompt_regressions(store: Store, start: int, end: int, th: Thresholds) -> list[Finding]:
-    first_day = _floor(start, NS_PER_DAY)
-    rows = _groups(store, first_day - WEEK_NS, end, ("tenant", "feature", "prompt_sha", "day"))
-    # (tenant, feature) → day → sha → [priced calls, cost]
-    data: dict[tuple[str, str], dict[int, dict[str, list[float]]]] = defaultdict(lambda: defaultdict(dict))
+# (tenant, feature, prompt id) → UTC day → prompt sha → [priced calls, cost]
+PromptSeries = dict[tuple[str, str, str | None], dict[int, dict[str, list[float]]]]
+
+
+def _prompt_series(rows: list[dict[str, Any]]) -> PromptSeries:
+    """Per-day priced calls and cost of each prompt version, keyed by the prompt template it versions.
+
+    A sha without a prompt id is attributed only when its feature shows at most
+    one prompt id over the rows: then the feature plausibly has one prompt and
+    its id-less shas are versions of it.  Where a feature has several ids, an
+    id-less sha could belong to any of them, so it is left out rather than
+    compared with a different template.
+    """
+    named: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in rows:
+        if r["feature"] is not None and r["prompt_id"] is not None:
+            named[(r["tenant"], r["feature"])].add(r["prompt_id"])
+    data: PromptSeries = defaultdict(lambda: defaultdict(dict))
     for r in rows:
         priced = r["calls"] - r["unknown_cost_calls"]
         if r["feature"] is None or r["prompt_sha"] is None or priced <= 0:
             continue
-        data[(r["tenant"], r["feature"])][int(r["day"])][r["prompt_sha"]] = [priced, float(r["cost_usd"])]
+        prompt_id = r["prompt_id"]
+        if prompt_id is None:
+            ids = named.get((r["tenant"], r["feature"]), set())
+            if len(ids) > 1:
+                continue
+            prompt_id = next(iter(ids), None)
+        slot = data[(r["tenant"], r["feature"], prompt_id)][int(r["day"])].setdefault(r["prompt_sha"], [0.0, 0.0])
+        slot[0] += priced
+        slot[1] += float(r["cost_usd"])
+    return data
+
+
+def _regressed_days(days: dict[int, dict[str, list[float]]], first_day: int,
+                    th: Thresholds) -> dict[str, dict[int, tuple[float, float, float]]]:
+    """sha → day → (calls, cost, baseline cost per call) for each day a version ran above its baseline.
+
+    The baseline is the prompt's *other* versions over the 7 days before: the
+    version under test must not dilute its own baseline.
+    """
+    flagged: dict[str, dict[int, tuple[float, float, float]]] = defaultdict(dict)
+    for day in sorted(d for d in days if d >= first_day):
+        for sha, (calls, cost) in days[day].items():
+            if calls < th.regression_min_calls:
+                continue
+            base_calls = base_cost = 0.0
+            for prior in range(day - WEEK_NS, day, NS_PER_DAY):
+                for other, (c, k) in days.get(prior, {}).items():
+                    if other != sha:
+                        base_calls += c
+                        base_cost += k
+            if base_calls < th.regression_min_calls or base_cost <= 0:
+                continue
+            baseline = base_cost / base_calls
+            if cost / calls > th.regression_ratio * baseline:
+                flagged[sha][day] = (calls, cost, baseline)
+    return flagged
+
+
+def prompt_regressions(store: Store, start: int, end: int, th: Thresholds) -> list[Finding]:
+    """Prompt versions whose cost per call rose above earlier versions of the *same* prompt template.
+
+    Subjects are (tenant, feature, prompt id, prompt sha), compared with the
+    other shas of the same (tenant, feature, prompt id) over the 7 days before.
+    Comparing across a feature's prompts instead would flag, every day, the
+    expensive one of a feature that sends several (a cheap router prompt and a
+    long answer prompt on a dearer model) although nothing changed.  Spans
+    without a prompt id join their feature's only prompt id, or form one
+    unnamed prompt when the feature has none, and are skipped when the feature
+    has several (see :func:`_prompt_series`).  ``details["prompt_id"]`` names
+    the template (``None`` when unnamed).
+    """
+    first_day = _floor(start, NS_PER_DAY)
+    rows = _groups(store, first_day - WEEK_NS, end, ("tenant", "feature", "prompt_id", "prompt_sha", "day"))
     findings = []
-    for (tenant, feature), days in data.items():
-        flagged: dict[str, dict[int, tuple[float, float, float]]] = defaultdict(dict)
-        for day in sorted(d for d in days if d >= first_day):
-            for sha, (calls, cost) in days[day].items():
-                if calls < th.regression_min_calls:
-                    continue
-                base_calls = base_cost = 0.0
-                for prior in range(day - WEEK_NS, day, NS_PER_DAY):
-                    for other, (c, k) in days.get(prior, {}).items():
-                        if other != sha:
-                            base_calls += c
-                            base_cost += k
-                if base_calls < th.regression_min_calls or base_cost <= 0:
-                    continue
-                observed, baseline = cost / calls, base_cost / base_calls
-                if observed > th.regression_ratio * baseline:
-                    flagged[sha][day] = (calls, cost, baseline)
-        for sha, hits in flagged.items():
+    for (tenant, feature, prompt_id), days in _prompt_series(rows).items():
+        for sha, hits in _regressed_days(days, first_day, th).items():
             for run in _episodes(list(hits), NS_PER_DAY):
                 calls = sum(hits[d][0] for d in run)
                 observed = sum(hits[d][1] for d in run) / calls
@@ -119,8 +169,8 @@ def prompt_regressions(store: Store, start: int, end: int, th: Thresholds) -> li
                     PROMPT_REGRESSION, severity_for(observed / baseline, th.regression_ratio), tenant, w0, w1,
                     observed, baseline, "usd_per_call", feature=feature, prompt_sha=sha,
                     example_trace_ids=_examples(store, tenant, w0, w1, feature=feature, prompt_sha=sha),
-                    details={"calls": int(calls), "threshold_ratio": th.regression_ratio,
-                             "baseline": "other prompt versions of the feature, 7 days before"},
+                    details={"calls": int(calls), "threshold_ratio": th.regression_ratio, "prompt_id": prompt_id,
+                             "baseline": "other versions of the same prompt template, 7 days before"},
                 ))
     return findings
 

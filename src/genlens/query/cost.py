@@ -33,7 +33,8 @@ ALL_TENANTS = "*"  # a tenant scope meaning every tenant (reports across tenants
 
 # Group keys a user may name; the store maps each to an expression.
 GROUP_KEYS: tuple[str, ...] = (
-    "hour", "day", "feature", "tenant", "model", "provider", "prompt_sha", "experiment_variant", "service_version",
+    "hour", "day", "feature", "tenant", "model", "provider", "prompt_id", "prompt_sha", "experiment_variant",
+    "service_version",
 )
 TIME_KEYS = frozenset({"hour", "day"})
 CACHE_KEYS: tuple[str, ...] = ("feature", "model", "provider", "tenant")

@@ -21,6 +21,7 @@ GROUP_EXPR: dict[str, str] = {
     "tenant": "tenant",
     "model": "coalesce(response_model, request_model)",
     "provider": "provider",
+    "prompt_id": "prompt_id",
     "prompt_sha": "prompt_sha",
     "experiment_variant": "experiment_variant",
     "service_version": "service_version",
