@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import start_server
 from tests.otlp_helpers import new_span_id, new_trace_id, span_request
@@ -93,3 +94,36 @@ def test_a_dead_ingest_worker_is_replaced_and_nothing_is_acknowledged_falsely(tm
         assert httpx.get(f"{server.url}/readyz", timeout=5).status_code == 200
     finally:
         server.stop()
+
+
+def _gone(processes: list, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s  # bounded wait
+    while time.monotonic() < deadline:
+        if not any(p.is_running() and p.status() != "zombie" for p in processes):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.parametrize("how", ["sigkill", "stop"])
+def test_ingest_workers_do_not_outlive_the_server(tmp_path: Path, how: str) -> None:
+    import psutil
+
+    server = start_server(tmp_path / "data", extra_env={"GENLENS_INGEST_WORKERS": "1"})
+    workers: list = []
+    try:
+        assert _export(server.url, 4, "warm")[0] == 200
+        workers = psutil.Process(server.process.pid).children(recursive=True)
+        assert workers, "expected an ingest worker process"
+        if how == "sigkill":
+            server.kill()  # no shutdown runs: the worker must notice by itself
+        else:
+            server.stop()  # SIGTERM: a graceful shutdown that drains, closes the store and stops the workers
+            assert server.process.returncode == 0, server.log()
+            assert "genlens: stopped" in server.log()
+        assert _gone(workers, 15), [(p.pid, p.status()) for p in workers if p.is_running()]
+    finally:
+        server.stop()
+        for p in workers:  # never leave one behind, whatever happened above
+            if p.is_running():
+                p.kill()

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -169,9 +171,23 @@ class Stages:
 _worker_stages: Stages | None = None
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, parent_pid: int) -> None:
     global _worker_stages
     _worker_stages = Stages(settings)
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="genlens-parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent_pid: int, interval_s: float = 1.0) -> None:
+    """End this worker once the server process is gone.
+
+    A worker's end of its call queue holds the writing side of the pipe too, so
+    it never sees EOF when the server dies without shutting the pool down (a
+    SIGKILL, an OOM kill): without this, it would wait forever.
+    """
+    while True:
+        time.sleep(interval_s)
+        if os.getppid() != parent_pid:
+            os._exit(0)
 
 
 def _run_in_worker(kind: str, body: bytes, media: str) -> Prepared:
@@ -209,7 +225,7 @@ class Ingestor:
             return ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="genlens-ingest")
         default_row_stages(self.settings)  # a bad price file fails here, with its own message, not in a worker
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(self.settings,))
+                                   initializer=_init_worker, initargs=(self.settings, os.getpid()))
         pool.submit(int).result()  # start the workers now, so the first export does not wait for imports
         return pool
 

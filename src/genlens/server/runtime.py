@@ -6,6 +6,10 @@ Kept apart from the CLI so tests and the demo can run a server in-process too.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import grpc
@@ -68,9 +72,35 @@ def serve(settings: Settings) -> None:
             log.info("genlens: OTLP/gRPC on %s:%d", settings.host, parts.grpc_port)
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                                 access_log=False, timeout_graceful_shutdown=10)
-        uvicorn.Server(config).run()
+        with _stop_signals_return():
+            uvicorn.Server(config).run()
     finally:
         if job is not None:
             job.stop()
         log.info("genlens: shutting down, draining %d queued items", parts.writer.queued_items)
         parts.close()
+        log.info("genlens: stopped")
+
+
+@contextmanager
+def _stop_signals_return() -> Iterator[None]:
+    """Let SIGTERM / SIGINT end ``uvicorn.Server.run()`` by returning, so the shutdown above runs.
+
+    uvicorn handles both while serving, then restores the handlers it found and
+    raises the signal again; with the default handlers that kills the process
+    (SIGTERM) or raises KeyboardInterrupt (SIGINT) before the write queue is
+    drained, the store closed and the ingest workers stopped.  The handlers found
+    here only note the signal.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {sig: signal.signal(sig, lambda s, _f: received.append(s)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if received:
+            log.info("genlens: received %s", signal.Signals(received[0]).name)
