@@ -10,6 +10,7 @@ applied with float arithmetic, so pricing a call costs microseconds.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -106,6 +107,14 @@ _book_lock = threading.Lock()
 _PROVIDER_IDS = {"openai": "openai", "anthropic": "anthropic", "azure.ai.openai": "azure"}
 
 
+@functools.cache
+def _book_usage() -> Any:
+    """The price book's usage type (imported once, not on every call: an import statement costs)."""
+    from genlens.pricing import Usage
+
+    return Usage
+
+
 def _load_book(overrides: Any = None) -> Book:
     try:
         from genlens.pricing import PriceBook
@@ -136,10 +145,8 @@ def price_usd(provider: str, model: str | None, usage: Usage, at_ns: int) -> flo
                 _book = _load_book()
             book = _book
     if not isinstance(book, FallbackBook):
-        from genlens.pricing import Usage as BookUsage
-
-        usage = BookUsage(usage.input_tokens, usage.output_tokens, usage.cache_read_tokens,  # type: ignore[assignment]
-                          usage.cache_write_tokens, usage.reasoning_tokens)
+        usage = _book_usage()(usage.input_tokens, usage.output_tokens, usage.cache_read_tokens,
+                              usage.cache_write_tokens, usage.reasoning_tokens)
     try:
         result = book.cost(_PROVIDER_IDS.get(provider, provider), model, usage, at_ns)
     except Exception as exc:

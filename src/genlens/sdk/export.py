@@ -57,13 +57,15 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             readable_or_none(span)
 
     def _enqueue(self, span: ReadableSpan | LightSpan) -> bool:
-        with self._lock:
-            if len(self._queue) >= self._max_queue:
+        # No lock on this path: deque appends are atomic, so the bound can be overshot by at most
+        # one span per thread appending at the same moment; only the (rare) drop count takes it.
+        queue = self._queue
+        if len(queue) >= self._max_queue:
+            with self._lock:
                 self.dropped += 1
-                return False
-            self._queue.append(span)
-            full = len(self._queue) >= self._batch
-        if full:
+            return False
+        queue.append(span)
+        if len(queue) >= self._batch:
             self._wake.set()
         return True
 

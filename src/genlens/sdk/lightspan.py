@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from random import getrandbits
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -30,6 +31,7 @@ from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
@@ -61,16 +63,19 @@ class LightSpanFactory:
         self.scope = getattr(tracer, "_instrumentation_scope", None) or scope
         self.limits = SpanLimits()
         self.sink = sink
+        # The SDK's default id generator is random.getrandbits; call it directly then (same ids).
+        self.random_ids = type(self.id_generator) is RandomIdGenerator
         # The SDK's default sampler decides from the parent alone; spare the call then (same outcome).
         self.parent_only = self.sampler.get_description() == _DEFAULT_SAMPLER
 
     def start(self, name: str, kind: SpanKind = SpanKind.INTERNAL, context: Context | None = None) -> LightSpan:
         parent: SpanContext | None = trace_api.get_current_span(context).get_span_context()
         ids = self.id_generator
+        fast_ids = self.random_ids
         if parent is None or not parent.is_valid:
             parent = None
-            trace_id = ids.generate_trace_id()
-            random_id = ids.is_trace_id_random()
+            trace_id = (getrandbits(128) or ids.generate_trace_id()) if fast_ids else ids.generate_trace_id()
+            random_id = fast_ids or ids.is_trace_id_random()
         else:
             trace_id = parent.trace_id
             random_id = parent.trace_flags.random_trace_id
@@ -85,7 +90,8 @@ class LightSpanFactory:
         flags = TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT
         if random_id:
             flags |= TraceFlags.RANDOM_TRACE_ID
-        span_context = SpanContext(trace_id, ids.generate_span_id(), is_remote=False, trace_flags=TraceFlags(flags),
+        span_id = (getrandbits(64) or ids.generate_span_id()) if fast_ids else ids.generate_span_id()
+        span_context = SpanContext(trace_id, span_id, is_remote=False, trace_flags=TraceFlags(flags),
                                    trace_state=trace_state)
         return LightSpan(self, name, span_context, parent, kind, recording, sampler_attributes)
 
