@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import time
 import traceback
-from random import getrandbits
 from collections.abc import Mapping
+from random import getrandbits
 from typing import Any, Protocol
 
 from opentelemetry import trace as trace_api
