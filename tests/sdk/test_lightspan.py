@@ -180,3 +180,20 @@ def test_content_is_what_was_sent_even_if_the_app_changes_its_messages_afterward
     finally:
         genlens.shutdown()
         _safety.set_strict(False)
+
+
+def test_span_contexts_built_directly_equal_the_api_constructor():
+    from random import getrandbits
+
+    from genlens.sdk import lightspan
+
+    assert lightspan._span_context is lightspan._fast_span_context  # the installed API matched the check
+    for sampled in (False, True):
+        for random_id in (False, True):
+            args = (getrandbits(128) or 1, getrandbits(64) or 1, lightspan._FLAGS[sampled, random_id],
+                    lightspan.DEFAULT_TRACE_STATE)
+            fast, real = lightspan._fast_span_context(*args), lightspan._checked_span_context(*args)
+            assert fast == real and type(fast) is type(real)
+            assert (fast.trace_id, fast.span_id, fast.is_remote, fast.trace_flags, fast.is_valid) == (
+                real.trace_id, real.span_id, real.is_remote, real.trace_flags, real.is_valid)
+            assert fast.trace_flags.sampled is sampled

@@ -108,7 +108,7 @@ class LLMCall:
         self.first_token: int | None = None
         self.last_chunk: int | None = None
         self.chunks = 0
-        self.gaps: list[float] = []
+        self.gaps: list[float] | tuple[()] = ()
         self._content_snapshot: tuple[Any, Any, Any, Any] | None = None
         self._done: dict[str, Any] | None = None
         ctx = context.current()
@@ -147,6 +147,8 @@ class LLMCall:
         """Note one stream chunk; ``has_output`` when it carried generated text or tool arguments."""
         now = time.perf_counter_ns()
         if self.last_chunk is not None and len(self.gaps) < MAX_GAPS:
+            if not self.gaps:
+                self.gaps = []  # a call that never streams keeps the shared empty tuple
             self.gaps.append((now - self.last_chunk) / 1e9)
         self.last_chunk = now
         self.chunks += 1

@@ -34,10 +34,39 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 from opentelemetry.util import types
 
 from genlens.sdk import _safety
+
+_FLAGS = {(sampled, random_id): TraceFlags((TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
+                                            | (TraceFlags.RANDOM_TRACE_ID if random_id else 0))
+          for sampled in (False, True) for random_id in (False, True)}
+
+
+def _checked_span_context(trace_id: int, span_id: int, flags: TraceFlags, state: TraceState) -> SpanContext:
+    return SpanContext(trace_id, span_id, False, flags, state)
+
+
+def _fast_span_context(trace_id: int, span_id: int, flags: TraceFlags, state: TraceState) -> SpanContext:
+    # ids from the generator are always in range (valid); the tuple is what SpanContext.__new__ builds
+    return tuple.__new__(SpanContext, (trace_id, span_id, False, flags, state, True))
+
+
+def _pick_span_context_builder() -> Any:
+    """The fast builder when it makes exactly what the API's constructor makes (checked once, here)."""
+    try:
+        args = (0x5B8AA5A2D2C872E8321CF37308D69DF2, 0x051581BF3CB55C13, _FLAGS[True, True], DEFAULT_TRACE_STATE)
+        fast, checked = _fast_span_context(*args), _checked_span_context(*args)
+        same = (type(fast) is type(checked) and tuple(fast) == tuple(checked) and fast.is_valid
+                and fast.trace_id == checked.trace_id and fast.trace_flags == checked.trace_flags)
+        return _fast_span_context if same else _checked_span_context
+    except Exception:
+        return _checked_span_context
+
+
+_span_context = _pick_span_context_builder()
 
 _DEFAULT_SAMPLER: str = ParentBased(ALWAYS_ON).get_description()  # type: ignore[no-untyped-call]
 
@@ -87,12 +116,9 @@ class LightSpanFactory:
             decision = self.sampler.should_sample(context, trace_id, name, kind, None, ())
             recording, sampled = decision.decision.is_recording(), decision.decision.is_sampled()
             trace_state, sampler_attributes = decision.trace_state, decision.attributes
-        flags = TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT
-        if random_id:
-            flags |= TraceFlags.RANDOM_TRACE_ID
         span_id = (getrandbits(64) or ids.generate_span_id()) if fast_ids else ids.generate_span_id()
-        span_context = SpanContext(trace_id, span_id, is_remote=False, trace_flags=TraceFlags(flags),
-                                   trace_state=trace_state)
+        span_context = _span_context(trace_id, span_id, _FLAGS[bool(sampled), bool(random_id)],
+                                     trace_state if trace_state is not None else DEFAULT_TRACE_STATE)
         return LightSpan(self, name, span_context, parent, kind, recording, sampler_attributes)
 
 
