@@ -13,7 +13,7 @@ exporter that discards them; metrics are recorded into an in-memory reader.
 
 Usage::
 
-    python bench/sdk_overhead.py [--calls 100] [--rounds 40]
+    python bench/sdk_overhead.py [--calls 100] [--rounds 40] [--repeat 3] [--only genlens openai-v2]
 
 Needs the ``bench`` extra (``pip install -e .[bench]``) for the competitors;
 missing ones are reported as such.
@@ -219,11 +219,32 @@ def _summary(variant: str, base_wall: list[float], base_cpu: list[float], inst_w
             "added_us": med(inst_wall) - med(base_wall), "added_cpu_us": med(inst_cpu) - med(base_cpu)}
 
 
+def _measure(variant: str, calls: int, rounds: int, env: dict[str, str]) -> dict[str, Any] | None:
+    proc = subprocess.run([sys.executable, __file__, "--variant", variant, "--calls", str(calls),
+                           "--rounds", str(rounds)], capture_output=True, text=True, env=env, timeout=3600)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        print(f"{LABELS[variant]}: not measured ({tail[0][:200]})")
+        return None
+    return json.loads(lines[-1])  # type: ignore[no-any-return]
+
+
+def _median_run(variant: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row per variant: the median of each figure over the runs, and every run's added time."""
+    med = statistics.median
+    row = {key: med(r[key] for r in runs) for key in ("baseline_us", "instrumented_us", "added_us", "added_cpu_us")}
+    row["added_process_cpu_us"] = med(r.get("added_process_cpu_us", float("nan")) for r in runs)
+    row["each_added_us"] = [r["added_us"] for r in runs]
+    return {"variant": variant, "clean_uninstrument": all(r["clean_uninstrument"] for r in runs), **row}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=100, help="calls per block")
     parser.add_argument("--rounds", type=int, default=40, help="alternating blocks per variant")
     parser.add_argument("--only", nargs="+", choices=VARIANTS, help="measure only these variants")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of every variant (interleaved); medians reported")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--single-switch", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -234,33 +255,34 @@ def main() -> int:
         print(json.dumps(run_single_switch(args.single_switch, args.calls, args.rounds)))
         return 0
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "GENLENS_", "TRACELOOP_"))}
-    results = []
-    for variant in args.only or VARIANTS:
-        proc = subprocess.run([sys.executable, __file__, "--variant", variant, "--calls", str(args.calls),
-                               "--rounds", str(args.rounds)], capture_output=True, text=True, env=env,
-                              timeout=3600)
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-        if proc.returncode != 0 or not lines:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            print(f"{LABELS[variant]}: not measured ({tail[0][:200]})")
-            continue
-        results.append(json.loads(lines[-1]))
+    variants = args.only or VARIANTS
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+    yardsticks = []
+    for _ in range(args.repeat):  # variants interleaved, so a slow spell of the machine hits them all
+        yardsticks.append(_bare_span_us())
+        for variant in variants:
+            measured = _measure(variant, args.calls, args.rounds, env)
+            if measured is not None:
+                runs[variant].append(measured)
+    results = [_median_run(v, rs) for v, rs in runs.items() if rs]
     if not results:
         return 1
+    med = statistics.median
     print(f"\nreference on this machine: one bare OTel SDK span (start + end, no attributes) = "
-          f"{_bare_span_us():.1f} µs")
-    print(f"median per non-streaming chat call, {args.rounds}×{args.calls} calls per variant "
-          f"(python {sys.version.split()[0]})")
-    print(f"{'variant':<76} {'base µs':>8} {'with µs':>8} {'added µs':>9} {'ratio':>6} {'added CPU µs':>13} "
-          f"{'all threads':>11}")
+          f"{med(yardsticks):.1f} µs (median; {min(yardsticks):.1f}–{max(yardsticks):.1f})")
+    print(f"median per non-streaming chat call, {args.rounds}×{args.calls} calls per variant and run, "
+          f"median of {args.repeat} run(s) (python {sys.version.split()[0]})")
+    print(f"{'variant':<76} {'base µs':>8} {'added µs':>9} {'runs (added µs)':>22} {'ratio':>6} "
+          f"{'added CPU µs':>13} {'all threads':>11}")
     reference = next((r["added_us"] for r in results if r["variant"] == "genlens"), float("nan"))
     for r in results:
         mark = "" if r["clean_uninstrument"] else " *"
-        print(f"{LABELS[r['variant']] + mark:<76} {r['baseline_us']:8.1f} {r['instrumented_us']:8.1f} "
-              f"{r['added_us']:9.1f} {r['added_us'] / reference:6.2f} {r['added_cpu_us']:13.1f} "
+        each = "/".join(f"{x:.0f}" for x in r["each_added_us"])
+        print(f"{LABELS[r['variant']] + mark:<76} {r['baseline_us']:8.1f} {r['added_us']:9.1f} {each:>22} "
+              f"{r['added_us'] / reference:6.2f} {r['added_cpu_us']:13.1f} "
               f"{r.get('added_process_cpu_us', float('nan')):11.1f}")
-    print("\nadded = median over rounds of (median instrumented − median uninstrumented) per call, wall clock,\n"
-          "from alternating blocks in one process; ratio = added / genlens (content off) added; added CPU = the same on the calling\n"
+    print("\nadded = per run, the median over rounds of (median instrumented − median uninstrumented) per call,\n"
+          "wall clock, from alternating blocks in one process; the row shows the median over runs; ratio = added / genlens (content off) added; added CPU = the same on the calling\n"
           "thread's CPU clock (work on background threads — span export, genlens's metric aggregation — is\n"
           "not in it); all threads = mean process CPU per call including background threads and the flush at\n"
           "uninstrument (which flushes them).\n"
