@@ -197,3 +197,43 @@ def test_span_contexts_built_directly_equal_the_api_constructor():
             assert (fast.trace_id, fast.span_id, fast.is_remote, fast.trace_flags, fast.is_valid) == (
                 real.trace_id, real.span_id, real.is_remote, real.trace_flags, real.is_valid)
             assert fast.trace_flags.sampled is sampled
+
+
+def test_a_full_span_queue_drops_spans_but_every_call_still_counts(sim):
+    import threading
+
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+    from genlens.sdk.setup import diagnostics
+
+    class Stuck(SpanExporter):  # a collector that does not answer until released
+        def __init__(self) -> None:
+            self.release = threading.Event()
+            self.spans = 0
+
+        def export(self, spans):
+            self.release.wait(30)
+            self.spans += len(spans)
+            return SpanExportResult.SUCCESS
+
+    exporter, reader = Stuck(), InMemoryMetricReader()
+    try:
+        genlens.init(service_name="svc", span_exporter=exporter, metric_reader=reader, batch=True,
+                     max_queue_size=2, max_export_batch_size=1, schedule_delay_s=0.01, set_global=False,
+                     strict=True, environ={})
+        client = _client(sim)
+        with genlens.context(feature="faq", conversation_id="conv-full"):
+            for _ in range(12):
+                client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+        dropped = diagnostics()["dropped_spans"]
+        assert dropped >= 8  # at most one exporting, two queued (and one in flight per thread)
+        exporter.release.set()
+        assert genlens.force_flush(10)
+        assert exporter.spans == 12 - dropped
+        points = [p for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics
+                  for m in sm.metrics if m.name == "app.llm.requests" for p in m.data.data_points]
+        assert sum(p.value for p in points) == 12  # dropped spans still counted, off the callers' thread
+        assert runtime.RT.budgets.conversation_tokens("conv-full") > 0
+    finally:
+        genlens.shutdown()
+        _safety.set_strict(False)

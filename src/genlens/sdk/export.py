@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 
 from genlens.sdk import _safety
-from genlens.sdk.lightspan import LightSpan, readable_or_none
+from genlens.sdk.lightspan import LightSpan, finish_dropped, readable_or_none
 
 
 class BoundedBatchSpanProcessor(SpanProcessor):
@@ -53,8 +53,10 @@ class BoundedBatchSpanProcessor(SpanProcessor):
 
     def submit(self, span: LightSpan) -> None:
         """Queue an ended light span; one that is not exported is still finished, for its metrics."""
-        if self._stopping or not self._enqueue(span):
+        if self._stopping:
             readable_or_none(span)
+        elif not self._enqueue(span):
+            finish_dropped(span)  # the queue is full (collector down or slow): not on the caller's time
 
     def _enqueue(self, span: ReadableSpan | LightSpan) -> bool:
         # No lock on this path: deque appends are atomic, so the bound can be overshot by at most

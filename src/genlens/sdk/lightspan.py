@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from random import getrandbits
 from typing import Any, Protocol
 
@@ -85,13 +85,15 @@ class Sink(Protocol):
 class LightSpanFactory:
     """What every light span of one tracer shares: its tracer's ids, sampler, resource, scope and limits."""
 
-    def __init__(self, tracer: Any, sink: Sink, scope: InstrumentationScope) -> None:
+    def __init__(self, tracer: Any, sink: Sink, scope: InstrumentationScope,
+                 background: Callable[[Callable[[], object]], bool] | None = None) -> None:
         self.sampler = tracer.sampler
         self.id_generator = tracer.id_generator
         self.resource = tracer.resource
         self.scope = getattr(tracer, "_instrumentation_scope", None) or scope
         self.limits = SpanLimits()
         self.sink = sink
+        self.background = background  # where spans the sink has no room for are finished (metrics thread)
         # The SDK's default id generator is random.getrandbits; call it directly then (same ids).
         self.random_ids = type(self.id_generator) is RandomIdGenerator
         # The SDK's default sampler decides from the parent alone; spare the call then (same outcome).
@@ -247,6 +249,13 @@ class LightSpan(trace_api.Span):
         limits = self._factory.limits
         return Event(name, BoundedAttributes(limits.max_event_attributes, values, immutable=True,
                                              max_value_len=limits.max_attribute_length), timestamp)
+
+
+def finish_dropped(span: LightSpan) -> None:
+    """A span that will not be exported still counts (metrics, budgets), finished off the caller's thread."""
+    background = span._factory.background
+    if background is not None:
+        background(lambda: readable_or_none(span))  # False when that queue is full too: dropped, counted
 
 
 def readable_or_none(span: LightSpan) -> ReadableSpan | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from opentelemetry.metrics import Meter
@@ -92,7 +92,7 @@ class Metrics:
     def __init__(self, meter: Meter, max_label_values: int = 200, max_queue: int = 100_000,
                  interval_s: float = 0.2) -> None:
         self.limiter = LabelLimiter(max_label_values)
-        self._queue: collections.deque[CallRecord] = collections.deque()
+        self._queue: collections.deque[CallRecord | Callable[[], object]] = collections.deque()
         self._max_queue = max_queue
         self._interval = interval_s
         self._drain_lock = threading.Lock()
@@ -149,6 +149,20 @@ class Metrics:
         if self._worker is None:
             self._start_worker()
 
+    def defer(self, work: Callable[[], object]) -> bool:
+        """Run ``work`` on the metrics thread (False when the queue is full: then it is dropped).
+
+        The span processor hands over the finishing of LLM spans it has no room for, so their
+        calls still count in metrics and budgets without the caller paying for it.
+        """
+        if len(self._queue) >= self._max_queue:
+            self.dropped += 1
+            return False
+        self._queue.append(work)
+        if self._worker is None:
+            self._start_worker()
+        return True
+
     def _start_worker(self) -> None:
         with self._drain_lock:
             if self._worker is None and not self._stop.is_set():
@@ -173,7 +187,10 @@ class Metrics:
             while self._queue:
                 record = self._queue.popleft()
                 try:
-                    self._record(record, add)
+                    if type(record) is CallRecord:
+                        self._record(record, add)
+                    else:  # work handed over by defer(); it may submit records, drained in this loop
+                        record()  # type: ignore[operator]
                 except Exception as exc:
                     from genlens.sdk import _safety
 

@@ -192,15 +192,16 @@ def init(
         tp = _tracer_provider(config, tracer_provider, span_exporter, batch, set_global)
         mp = _meter_provider(config, meter_provider, metric_reader, set_global)
         tracer = tp.get_tracer(runtime.SCOPE, __version__)
+        metrics = Metrics(mp.get_meter(runtime.SCOPE, __version__), config.max_label_values)
         runtime.install(runtime.Runtime(
             tracer=tracer,
-            metrics=Metrics(mp.get_meter(runtime.SCOPE, __version__), config.max_label_values),
+            metrics=metrics,
             content=runtime.ContentPolicy(config.capture_content, config.content_sample_rate, config.redact,
                                           config.max_content_chars),
             budgets=BudgetTracker(config.budgets),
             config=config,
             active=True,
-            light=_light_spans(tp, tracer),
+            light=_light_spans(tp, tracer, metrics),
         ))
         _owned["instrumented"] = _instrument(config.instrument)
         if config.propagate_threads:
@@ -212,14 +213,14 @@ def init(
         return True
 
 
-def _light_spans(provider: Any, tracer: Any) -> LightSpanFactory | None:
+def _light_spans(provider: Any, tracer: Any, metrics: Metrics) -> LightSpanFactory | None:
     """Light LLM spans when this init made the provider and its only processor (see OwnedTracerProvider)."""
     processor = _owned.get("span_processor")
     if not isinstance(provider, OwnedTracerProvider) or provider is not _owned.get("tracer_provider") \
             or not isinstance(processor, (BoundedBatchSpanProcessor, InlineSpanProcessor, ScopeFilterSpanProcessor)) \
             or not hasattr(tracer, "id_generator"):
         return None
-    return LightSpanFactory(tracer, processor, InstrumentationScope(runtime.SCOPE, __version__))
+    return LightSpanFactory(tracer, processor, InstrumentationScope(runtime.SCOPE, __version__), metrics.defer)
 
 
 def shutdown(timeout_s: float = 5.0) -> None:
