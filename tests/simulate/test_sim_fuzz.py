@@ -18,9 +18,10 @@ _values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
                                          inner, max_size=4), max_leaves=12)
 _keys = st.sampled_from(["messages", "input", "tools", "tool_choice", "response_format", "max_tokens",
                          "max_completion_tokens", "max_output_tokens", "stream", "stream_options", "system",
-                         "text", "instructions", "dimensions", "encoding_format"])
-_models = st.sampled_from(["gpt-4o-mini", "claude-opus-4-5", "text-embedding-3-small", "x"])
-_paths = st.sampled_from(["/v1/chat/completions", "/v1/responses", "/v1/messages", "/v1/embeddings"])
+                         "text", "instructions", "dimensions", "encoding_format", "prompt", "n", "best_of"])
+_models = st.sampled_from(["gpt-4o-mini", "claude-opus-4-5", "text-embedding-3-small", "gpt-3.5-turbo-instruct", "x"])
+_paths = st.sampled_from(["/v1/chat/completions", "/v1/responses", "/v1/messages", "/v1/embeddings",
+                          "/v1/completions"])
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -39,7 +39,8 @@ def test_openai_automatic_prompt_cache(oai: openai.OpenAI) -> None:
         assert r.usage.prompt_tokens_details.cached_tokens == 0  # below the 1,024-token minimum
 
 
-@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/responses", "/v1/messages", "/v1/embeddings"])
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/responses", "/v1/messages", "/v1/embeddings",
+                                  "/v1/completions"])
 @pytest.mark.parametrize("body", [
     b"{not json", b"[1, 2, 3]", b"\"just a string\"", b"", json.dumps({"messages": []}).encode(),
     json.dumps({"model": 7}).encode(),

@@ -14,8 +14,10 @@ or as a process: ``genlens simulate [--host 127.0.0.1] [--port 8090] [--config F
 
 Provider routes
 ---------------
-``POST /v1/chat/completions``, ``POST /v1/responses``, ``POST /v1/embeddings``
-(OpenAI; also without the ``/v1`` prefix), ``GET /v1/models``,
+``POST /v1/chat/completions``, ``POST /v1/responses``, ``POST /v1/embeddings``,
+``POST /v1/completions`` (OpenAI; also without the ``/v1`` prefix; the legacy
+completions models ``gpt-3.5-turbo-instruct``, ``davinci-002`` and ``babbage-002``
+answer only there), ``GET /v1/models``,
 ``POST /v1/messages`` and ``POST /v1/messages/count_tokens`` (Anthropic).
 
 Behaviour (details in the module docstrings):
@@ -30,7 +32,8 @@ Behaviour (details in the module docstrings):
 * reasoning models (``o3-mini``, ``gpt-5``, ``gpt-5-mini``, or a profile with
   ``reasoning_tokens``): hidden reasoning tokens are added to the output tokens,
   reported in ``reasoning_tokens`` details, and decoded before the first visible token;
-* one choice per request (``n`` is ignored); ``stop`` sequences are not applied;
+* one choice per chat request (``n`` is ignored; legacy completions answer prompts × ``n``);
+  ``stop`` sequences are not applied;
 * prompt caching: automatic 128-token blocks above 1,024 tokens for OpenAI,
   ``cache_control`` breakpoints for Anthropic (``cache.py``);
 * latency: TTFT = queue + prefill per input token, TPOT per output token, from

@@ -14,16 +14,18 @@ import logging
 import math
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from genlens.errors import ConfigError
 from genlens.simulate import anthropic_messages as am
 from genlens.simulate import openai_chat as oc
+from genlens.simulate import openai_completions as ocl
 from genlens.simulate import openai_responses as orsp
 from genlens.simulate.cache import PrefixCache
 from genlens.simulate.config import ModelProfile, SimulatorConfig
 from genlens.simulate.engine import Completion, Prompt, plan
-from genlens.simulate.http import ApiError, Exchange, Receive, Scope, Send, StreamAborted, pace
+from genlens.simulate.http import ApiError, Exchange, Frame, Receive, Scope, Send, StreamAborted, pace
 from genlens.simulate.state import Decision, SimulatorState
 from genlens.simulate.text import count_tokens, digest
 
@@ -87,7 +89,7 @@ def _parse(parser: Callable[[dict[str, Any]], Prompt], body: dict[str, Any]) -> 
 
 
 async def completion(ex: Exchange, rt: Runtime, api: str) -> None:
-    """Serve one provider request end to end (``api`` is chat | responses | messages | embeddings)."""
+    """Serve one provider request end to end (``api``: chat | responses | messages | embeddings | completions)."""
     provider = "anthropic" if api == "messages" else "openai"
     render = am.error_body if provider == "anthropic" else oc.error_body
     model = "-"
@@ -96,8 +98,9 @@ async def completion(ex: Exchange, rt: Runtime, api: str) -> None:
         if not isinstance(body.get("model"), str) or not body["model"]:
             raise ApiError(400, "model: Field required", "missing_required")
         model = body["model"][:200]
-        profile = rt.config.profile(model, provider)
-        wanted = "embedding" if api == "embeddings" else "chat"
+        wanted = {"embeddings": "embedding", "completions": "completion"}.get(api, "chat")
+        # an unknown model gets a generic profile of the endpoint's kind (completions) or a chat one
+        profile = rt.config.profile(model, provider, wanted if api == "completions" else "chat")
         if profile is None or profile.kind != wanted:
             raise ApiError(404, f"The model `{model}` does not exist or is not a {wanted} model.", "model_not_found")
         decision = rt.state.decide(model)
@@ -106,6 +109,8 @@ async def completion(ex: Exchange, rt: Runtime, api: str) -> None:
             raise _fault_error(provider, model, decision)
         if api == "embeddings":
             await _embeddings(ex, rt, body, profile, decision)
+        elif api == "completions":
+            await _legacy(ex, rt, body, profile, decision)
         else:
             await _complete(ex, rt, api, body, profile, decision)
         rt.state.record(model, 200)
@@ -130,6 +135,56 @@ async def _embeddings(ex: Exchange, rt: Runtime, body: dict[str, Any], profile: 
     await ex.reply(200, payload, _request_headers("openai", None))
 
 
+def _count_faults(rt: Runtime, decision: Decision) -> None:
+    for fault in ("content_filter", "refusal", "invalid_json"):
+        if getattr(decision, fault):
+            rt.state.count(f"faults.{fault}")
+
+
+async def _send(ex: Exchange, rt: Runtime, c: Completion, stream: bool, frames: list[Frame], payload: Any,
+                headers: list[tuple[str, str]]) -> None:
+    """Pace ``frames`` for a stream, else wait the planned time and answer ``payload``."""
+    if stream:
+        await ex.start_stream(headers)
+        if not await pace(ex, frames, c.ttft_s, c.tpot_s, c.stall_after, c.stall_s):
+            rt.state.count("client_disconnects")
+    else:
+        if c.stall_after is not None:  # a stalled non-streaming call hangs, then the connection drops
+            await _sleep(c.stall_s)
+            raise StreamAborted("stalled request dropped")
+        await _sleep(c.total_s())
+        await ex.reply(200, payload, headers)
+
+
+async def _legacy(ex: Exchange, rt: Runtime, body: dict[str, Any], profile: ModelProfile,
+                  decision: Decision) -> None:
+    """Legacy completions: every prompt × ``n`` choices planned, served as one batch (slowest sets the pace)."""
+    try:
+        prompts, n = ocl.parse_completions(body, profile.context_window)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise ApiError(400, f"Malformed request body: {type(exc).__name__}: {exc}") from exc
+    profile = replace(profile, cache_min_tokens=1 << 30)  # these models have no prompt cache
+    choices = [plan(rt.state, rt.cache, profile, p, decision, False, "call_", variant=j)
+               for p in prompts for j in range(n)]
+    _count_faults(rt, decision)
+    slowest = max(choices, key=lambda c: (c.ttft_s, c.total_s()))
+    totals = ocl.usage(prompts, choices)
+    rid = "cmpl-" + rt.state.random_id(_B62, 29)
+    model = profile.response_model
+    stream = body.get("stream") is True
+    frames: list[Frame] = []
+    payload: Any = None
+    if stream:
+        options = body.get("stream_options")
+        include = isinstance(options, dict) and bool(options.get("include_usage"))
+        frames = ocl.completion_frames(choices, rid, model, totals, include)
+    else:
+        payload = ocl.completion_json(choices, rid, model, totals)
+    # the batch ends when its longest choice does
+    pacing = replace(slowest, output_tokens=max(c.output_tokens for c in choices))
+    await _send(ex, rt, pacing, stream, frames, payload, _request_headers("openai", slowest))
+
+
 async def _complete(ex: Exchange, rt: Runtime, api: str, body: dict[str, Any], profile: ModelProfile,
                     decision: Decision) -> None:
     parser = {"chat": oc.parse_chat, "responses": orsp.parse_responses, "messages": am.parse_messages}[api]
@@ -140,12 +195,12 @@ async def _complete(ex: Exchange, rt: Runtime, api: str, body: dict[str, Any], p
                             f"{count_tokens(prompt.text)}.", "context_length_exceeded")
     prefix = "toolu_01" if api == "messages" else "call_"
     c = plan(rt.state, rt.cache, profile, prompt, decision, api == "messages", prefix)
-    for fault in ("content_filter", "refusal", "invalid_json"):
-        if getattr(decision, fault):
-            rt.state.count(f"faults.{fault}")
+    _count_faults(rt, decision)
     model = profile.response_model
     headers = _request_headers("anthropic" if api == "messages" else "openai", c)
     stream = body.get("stream") is True
+    frames: list[Frame] = []
+    payload: Any = None
     if api == "chat":
         rid = "chatcmpl-" + rt.state.random_id(_B62, 29)
         fingerprint = "fp_" + digest(model).hex()[:10]
@@ -168,16 +223,7 @@ async def _complete(ex: Exchange, rt: Runtime, api: str, body: dict[str, Any], p
             frames = am.message_frames(c, mid, model)
         else:
             payload = am.message_json(c, mid, model)
-    if stream:
-        await ex.start_stream(headers)
-        if not await pace(ex, frames, c.ttft_s, c.tpot_s, c.stall_after, c.stall_s):
-            rt.state.count("client_disconnects")
-    else:
-        if c.stall_after is not None:  # a stalled non-streaming call hangs, then the connection drops
-            await _sleep(c.stall_s)
-            raise StreamAborted("stalled request dropped")
-        await _sleep(c.total_s())
-        await ex.reply(200, payload, headers)
+    await _send(ex, rt, c, stream, frames, payload, headers)
 
 
 async def count_tokens_route(ex: Exchange, rt: Runtime) -> None:
@@ -249,6 +295,8 @@ def create_app(rt: Runtime) -> Callable[[Scope, Receive, Send], Any]:
         ("POST", "/responses"): "responses",
         ("POST", "/v1/embeddings"): "embeddings",
         ("POST", "/embeddings"): "embeddings",
+        ("POST", "/v1/completions"): "completions",
+        ("POST", "/completions"): "completions",
         ("POST", "/v1/messages"): "messages",
     }
     max_body = rt.config.max_body_bytes

@@ -54,7 +54,7 @@ class ModelProfile:
 
     response_model: str
     provider: str = "openai"  # "openai" | "anthropic"
-    kind: str = "chat"  # "chat" | "embedding"
+    kind: str = "chat"  # "chat" | "embedding" | "completion" (legacy ``/v1/completions`` only)
     queue_s: float = 0.1
     prefill_s_per_token: float = 0.0001
     cached_prefill_factor: float = 0.1
@@ -69,6 +69,10 @@ class ModelProfile:
 def _chat(name: str, provider: str, queue: float, prefill: float, decode: float,
           window: int, cache_min: int = 1024) -> ModelProfile:
     return ModelProfile(name, provider, "chat", queue, prefill, 0.1, decode, (20, 160), window, 1536, cache_min)
+
+
+def _legacy(name: str, queue: float, decode: float, window: int) -> ModelProfile:
+    return ModelProfile(name, "openai", "completion", queue, 0.00003, 1.0, decode, (20, 160), window, 1536, 1 << 30)
 
 
 def _embedding(name: str, dims: int) -> ModelProfile:
@@ -87,6 +91,11 @@ BUILTIN_MODELS: dict[str, ModelProfile] = {
                           reasoning_tokens=(32, 384)),
     "o3-mini": replace(_chat("o3-mini-2025-01-31", "openai", 0.5, 0.0001, 0.01, 200_000),
                        reasoning_tokens=(64, 640)),
+    # legacy completions models: no prompt cache, served only by /v1/completions
+    "gpt-3.5-turbo-instruct": _legacy("gpt-3.5-turbo-instruct", 0.1, 0.008, 4096),
+    "gpt-3.5-turbo-instruct-0914": _legacy("gpt-3.5-turbo-instruct", 0.1, 0.008, 4096),
+    "davinci-002": _legacy("davinci-002", 0.2, 0.015, 16_384),
+    "babbage-002": _legacy("babbage-002", 0.1, 0.006, 16_384),
     "text-embedding-3-small": _embedding("text-embedding-3-small", 1536),
     "text-embedding-3-large": _embedding("text-embedding-3-large", 3072),
     "text-embedding-ada-002": _embedding("text-embedding-ada-002", 1536),
@@ -206,12 +215,12 @@ class SimulatorConfig:
     cache_block_tokens: int = 128
     cache_entries: int = 200_000
 
-    def profile(self, requested: str, provider: str) -> ModelProfile | None:
-        """The profile for a requested model name, or a generic one unless ``strict_models``."""
+    def profile(self, requested: str, provider: str, kind: str = "chat") -> ModelProfile | None:
+        """The profile for a requested model name, or a generic one of ``kind`` unless ``strict_models``."""
         found = self.models.get(requested)
         if found is not None or self.strict_models:
             return found
-        return ModelProfile(requested, provider)
+        return ModelProfile(requested, provider, kind)
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> SimulatorConfig:
@@ -279,8 +288,8 @@ def _profile(name: str, spec: Any, base: ModelProfile | None) -> ModelProfile:
                 raise ValueError(f"{key} must be >= 0")
         if values.get("provider", "openai") not in ("openai", "anthropic"):
             raise ValueError(f"provider must be openai or anthropic, got {values['provider']!r}")
-        if values.get("kind", "chat") not in ("chat", "embedding"):
-            raise ValueError(f"kind must be chat or embedding, got {values['kind']!r}")
+        if values.get("kind", "chat") not in ("chat", "embedding", "completion"):
+            raise ValueError(f"kind must be chat, embedding or completion, got {values['kind']!r}")
         profile = replace(base, **values) if base else ModelProfile(**{"response_model": name, **values})
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"bad profile models.{name}: {exc}") from exc

@@ -79,8 +79,12 @@ _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def plan(state: SimulatorState, cache: PrefixCache, profile: ModelProfile, prompt: Prompt,
-         decision: Decision, explicit_cache: bool, call_id_prefix: str) -> Completion:
-    """Decide the completion for ``prompt`` under ``decision``'s faults."""
+         decision: Decision, explicit_cache: bool, call_id_prefix: str, variant: int = 0) -> Completion:
+    """Decide the completion for ``prompt`` under ``decision``'s faults.
+
+    ``variant`` > 0 picks another answer to the same prompt (the other choices
+    of an ``n`` > 1 request), still deterministic in (seed, model, prompt, variant).
+    """
     seed = state.config.seed
     model = profile.response_model
     input_tokens = tx.count_tokens(prompt.text)
@@ -88,7 +92,7 @@ def plan(state: SimulatorState, cache: PrefixCache, profile: ModelProfile, promp
         read, write = cache.explicit(model, prompt.text, prompt.cache_breakpoints, profile.cache_min_tokens)
     else:
         read, write = cache.automatic(model, prompt.text, profile.cache_min_tokens), 0
-    h = tx.prompt_hash(seed, model, prompt.text)
+    h = tx.prompt_hash(seed, f"{model}#{variant}" if variant else model, prompt.text)
     low, high = profile.output_tokens
     budget = tx.output_length(h, low, high)
     cap = prompt.max_tokens if prompt.max_tokens and prompt.max_tokens > 0 else None

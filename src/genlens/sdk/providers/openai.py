@@ -1,4 +1,4 @@
-"""OpenAI SDK: chat completions, the responses API and embeddings (sync, async, streams)."""
+"""OpenAI SDK: chat completions, the responses API, legacy completions and embeddings (sync, async, streams)."""
 
 from __future__ import annotations
 
@@ -34,12 +34,12 @@ def _params(kwargs: dict[str, Any], instance: Any) -> dict[str, Any]:
         if given(value) and isinstance(value, (int, float)) and not isinstance(value, bool):
             out[attr] = kind(value)
     stop = kwargs.get("stop")
-    if given(stop):
+    if stop is not None and given(stop):
         out[attrs.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else [str(s) for s in stop][:16]
     fmt = kwargs.get("response_format")
     if given(fmt):
-        kind = get(fmt, "type") if not isinstance(fmt, type) else "json_schema"
-        out[attrs.GEN_AI_OUTPUT_TYPE] = "json" if kind in {"json_object", "json_schema"} else "text"
+        fmt_type = get(fmt, "type") if not isinstance(fmt, type) else "json_schema"
+        out[attrs.GEN_AI_OUTPUT_TYPE] = "json" if fmt_type in {"json_object", "json_schema"} else "text"
     if kwargs.get("stream") is True:
         out[attrs.GEN_AI_REQUEST_STREAM] = True
     return out
@@ -166,7 +166,7 @@ class ChatAccumulator:
         for choice in choices:
             index = get(choice, "index", 0)
             delta = get(choice, "delta")
-            content = get(delta, "content")
+            content = self._text(choice, delta)
             if content:
                 output = True
                 pieces = self.text.setdefault(index, [])
@@ -186,6 +186,9 @@ class ChatAccumulator:
                 self.reasons[index] = FINISH.get(reason, reason)
         return output, bool(self.hide_usage and usage is not None and not choices)
 
+    def _text(self, choice: Any, delta: Any) -> Any:
+        return get(delta, "content")
+
     def result(self) -> Result:
         result = Result(response_model=self.model, response_id=self.id, usage=self.usage)
         indexes = sorted(set(self.text) | set(self.reasons) | {i for i, _ in self.calls})
@@ -202,6 +205,44 @@ class ChatAccumulator:
             outputs.append({"role": "assistant", "parts": parts, "finish_reason": reason})
         result.output_messages = outputs
         return result
+
+
+# --- legacy completions -----------------------------------------------------------
+def _prompt_texts(raw: Any) -> list[str]:
+    """The string prompts of a call (token-array prompts carry no text to capture)."""
+    if isinstance(raw, str):
+        return [raw]
+    if isinstance(raw, list | tuple):
+        return [p for p in raw[:1024] if isinstance(p, str)]
+    return []  # another iterable may be readable once only: leave it to the SDK
+
+
+def completions_request(instance: Any, kwargs: dict[str, Any]) -> Request:
+    prompts = _prompt_texts(kwargs.get("prompt"))
+    return Request(PROVIDER, attrs.OP_TEXT_COMPLETION, _model(kwargs), lambda: _params(kwargs, instance),
+                   content=lambda: ([{"role": "user", "parts": text_parts(p)} for p in prompts], None, None),
+                   prompt_attributes=find_prompt(prompts))
+
+
+def completions_response(response: Any) -> Result:
+    result = Result(response_model=get(response, "model"), response_id=get(response, "id"),
+                    usage=_chat_usage(get(response, "usage")))
+    choices = list(get(response, "choices") or [])
+    result.finish_reasons = [str(get(choice, "finish_reason") or "error") for choice in choices]
+
+    def outputs() -> list[dict[str, Any]]:
+        return [{"role": "assistant", "parts": text_parts(get(choice, "text")), "finish_reason": reason}
+                for choice, reason in zip(choices, result.finish_reasons, strict=False)]
+
+    result.output_messages = outputs
+    return result
+
+
+class CompletionsAccumulator(ChatAccumulator):
+    """Legacy stream chunks carry each choice's text in ``choices[].text`` instead of a delta."""
+
+    def _text(self, choice: Any, delta: Any) -> Any:
+        return get(choice, "text")
 
 
 # --- responses API ---------------------------------------------------------------
@@ -313,11 +354,13 @@ def embeddings_response(response: Any) -> Result:
 
 
 CHAT = MethodSpec(chat_request, chat_response, ChatAccumulator, chat_stream_kwargs)
+COMPLETIONS = MethodSpec(completions_request, completions_response, CompletionsAccumulator, chat_stream_kwargs)
 RESPONSES = MethodSpec(responses_request, responses_response, ResponsesAccumulator)
 EMBEDDINGS = MethodSpec(embeddings_request, embeddings_response)
 
 
 def _targets() -> list[tuple[type, str, MethodSpec]]:
+    from openai.resources import completions as text_completions
     from openai.resources import embeddings
     from openai.resources.chat import completions
     from openai.resources.responses import responses
@@ -326,6 +369,8 @@ def _targets() -> list[tuple[type, str, MethodSpec]]:
         (completions.Completions, "create", CHAT), (completions.AsyncCompletions, "create", CHAT),
         # parse() posts by itself (structured outputs); it never streams
         (completions.Completions, "parse", CHAT), (completions.AsyncCompletions, "parse", CHAT),
+        (text_completions.Completions, "create", COMPLETIONS),
+        (text_completions.AsyncCompletions, "create", COMPLETIONS),
         (responses.Responses, "create", RESPONSES), (responses.AsyncResponses, "create", RESPONSES),
         (responses.Responses, "parse", RESPONSES), (responses.AsyncResponses, "parse", RESPONSES),
         (embeddings.Embeddings, "create", EMBEDDINGS), (embeddings.AsyncEmbeddings, "create", EMBEDDINGS),
