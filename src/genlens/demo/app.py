@@ -230,7 +230,7 @@ class DemoApp:
             plan = await client.messages.create(
                 model=C.MODELS["research_planner"], max_tokens=300, tools=TOOLS_ANTHROPIC,
                 messages=[{"role": "user", "content": self.research.render(topic=topic)}])
-        queries = [b.input.get("query", topic) for b in plan.content if b.type == "tool_use"] or [topic]
+        queries = [str(b.input.get("query", topic)) for b in plan.content if b.type == "tool_use"] or [topic]
         notes = await asyncio.gather(*(self.research_tool(client, n, q) for n, q in
                                        (("web_search", queries[0]), ("read_reports", topic), ("web_search", topic))))
         final = await client.messages.create(

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
 from genlens.pipeline.decode import Rejections, ValueDecoder, check_time
 from genlens.semconv import attrs as A
@@ -24,7 +25,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
 _TEMPORALITY = {0: "unspecified", 1: "delta", 2: "cumulative"}
 
 
-def _point_value(point: Any) -> float | None:
+def _point_value(point: NumberDataPoint) -> float | None:
     which = point.WhichOneof("value")
     if which == "as_double":
         return point.as_double

@@ -83,7 +83,8 @@ def slot_fields(cls: type) -> tuple[str, ...] | None:
     if params is None or not params.init or "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__"):
         return None
     fields = dataclasses.fields(cls)
-    if cls.__new__ is not object.__new__ or not all(f.init for f in fields):
+    new: object = cls.__new__  # typeshed types type.__new__ and object.__new__ as unrelated callables
+    if new is not object.__new__ or not all(f.init for f in fields):
         return None
     return tuple(f.name for f in fields)
 

@@ -34,7 +34,7 @@ _DATE_SUFFIX = re.compile(r"(?:[-@](?:20\d\d-\d\d-\d\d|20\d{6}))$")
 NS_PER_DAY = 86_400 * 1_000_000_000
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type stubs
+class _Loader(yaml.SafeLoader):
     """Safe YAML without implicit timestamps: a bad date then reaches the validator, which names the entry."""
 
 

@@ -14,7 +14,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from opentelemetry.sdk.metrics.export import Histogram, InMemoryMetricReader, Sum
+from opentelemetry.sdk.metrics.export import Gauge, Histogram, InMemoryMetricReader, Sum
 
 _NAME = re.compile(r"[^a-zA-Z0-9_:]")
 _LABEL = re.compile(r"[^a-zA-Z0-9_]")
@@ -63,24 +63,25 @@ def render(reader: InMemoryMetricReader) -> str:
                     full = f"{name}_total" if counter and not name.endswith("_total") else name
                     lines.append(f"# HELP {full} {_escape(metric.description)}")
                     lines.append(f"# TYPE {full} {'counter' if counter else 'gauge'}")
-                    for p in point_data.data_points:
-                        lines.append(f"{full}{_labels(p.attributes)} {_number(p.value)}")
+                    for number in point_data.data_points:
+                        lines.append(f"{full}{_labels(number.attributes)} {_number(number.value)}")
                 elif isinstance(point_data, Histogram):
                     lines.append(f"# HELP {name} {_escape(metric.description)}")
                     lines.append(f"# TYPE {name} histogram")
-                    for p in point_data.data_points:
+                    for hist in point_data.data_points:
                         running = 0
-                        for bound, count in zip(p.explicit_bounds, p.bucket_counts, strict=False):
+                        for bound, count in zip(hist.explicit_bounds, hist.bucket_counts, strict=False):
                             running += count
-                            lines.append(f"{name}_bucket{_labels(p.attributes, {'le': _number(float(bound))})} "
+                            lines.append(f"{name}_bucket{_labels(hist.attributes, {'le': _number(float(bound))})} "
                                          f"{running}")
-                        lines.append(f"{name}_bucket{_labels(p.attributes, {'le': '+Inf'})} {p.count}")
-                        lines.append(f"{name}_sum{_labels(p.attributes)} {_number(p.sum)}")
-                        lines.append(f"{name}_count{_labels(p.attributes)} {p.count}")
-                else:  # gauges
+                        lines.append(f"{name}_bucket{_labels(hist.attributes, {'le': '+Inf'})} {hist.count}")
+                        lines.append(f"{name}_sum{_labels(hist.attributes)} {_number(hist.sum)}")
+                        lines.append(f"{name}_count{_labels(hist.attributes)} {hist.count}")
+                elif isinstance(point_data, Gauge):
                     lines.append(f"# TYPE {name} gauge")
-                    for p in point_data.data_points:
-                        lines.append(f"{name}{_labels(p.attributes)} {_number(p.value)}")
+                    for number in point_data.data_points:
+                        lines.append(f"{name}{_labels(number.attributes)} {_number(number.value)}")
+                # Exponential histograms are skipped: genlens's MeterProvider sets no view that makes them.
     return "\n".join(lines) + "\n"
 
 

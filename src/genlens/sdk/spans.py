@@ -12,7 +12,7 @@ import functools
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -103,8 +103,9 @@ class _RetrievalHooks(_Hooks):
         docs = read_retrieval(result)
         if docs:
             span.set_attribute(attrs.APP_RETRIEVAL_DOCUMENT_IDS, [d[0] for d in docs])
-            if all(d[1] is not None for d in docs):
-                span.set_attribute(attrs.APP_RETRIEVAL_DOCUMENT_SCORES, [float(d[1]) for d in docs])
+            scores = [score for _, score in docs if score is not None]
+            if len(scores) == len(docs):
+                span.set_attribute(attrs.APP_RETRIEVAL_DOCUMENT_SCORES, [float(score) for score in scores])
             if _content_on(span):
                 encoded = runtime.RT.content.encode([{"id": i, "score": s} for i, s in docs])[0]
                 span.set_attribute(attrs.GEN_AI_RETRIEVAL_DOCUMENTS, encoded)
@@ -237,23 +238,35 @@ def _traced(fn: Callable[..., Any], start: Callable[[], Span], hooks: _Hooks) ->
 def _decorator(kind: _Kind, hooks: _Hooks, fn: Callable[..., Any] | None, name: str | None,
                extra: Mapping[str, Any]) -> Any:
     def apply(func: Callable[..., Any]) -> Callable[..., Any]:
-        title = name or getattr(func, "__name__", "function")
+        title = name or str(getattr(func, "__name__", "function"))
         return _traced(func, lambda: kind.start(title, extra), hooks)
 
     return apply(fn) if fn is not None else apply
 
 
+@overload
+def workflow(fn: F, *, name: str | None = None) -> F: ...
+@overload
+def workflow(fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
 def workflow(fn: F | None = None, *, name: str | None = None) -> Any:
     """Trace a workflow (``invoke_workflow {name}``): the root of a unit of work."""
     return _decorator(WORKFLOW, _Hooks(), fn, name, {})
 
 
+@overload
+def agent(fn: F, *, name: str | None = None, agent_id: str | None = None) -> F: ...
+@overload
+def agent(fn: None = None, *, name: str | None = None, agent_id: str | None = None) -> Callable[[F], F]: ...
 def agent(fn: F | None = None, *, name: str | None = None, agent_id: str | None = None) -> Any:
     """Trace an agent step (``invoke_agent {name}``)."""
     extra = {attrs.GEN_AI_AGENT_ID: agent_id} if agent_id else {}
     return _decorator(AGENT, _Hooks(), fn, name, extra)
 
 
+@overload
+def tool(fn: F, *, name: str | None = None, description: str | None = None) -> F: ...
+@overload
+def tool(fn: None = None, *, name: str | None = None, description: str | None = None) -> Callable[[F], F]: ...
 def tool(fn: F | None = None, *, name: str | None = None, description: str | None = None) -> Any:
     """Trace a tool execution (``execute_tool {name}``); a ``tool_call_id=`` keyword is recorded."""
     extra: dict[str, Any] = {attrs.GEN_AI_TOOL_TYPE: "function"}
@@ -262,11 +275,21 @@ def tool(fn: F | None = None, *, name: str | None = None, description: str | Non
     return _decorator(TOOL, _ToolHooks(), fn, name, extra)
 
 
+@overload
+def retrieval(fn: F, *, name: str | None = None) -> F: ...
+@overload
+def retrieval(fn: None = None, *, name: str | None = None) -> Callable[[F], F]: ...
 def retrieval(fn: F | None = None, *, name: str | None = None) -> Any:
     """Trace a retrieval; the returned documents' ids and scores go on the span."""
     return _decorator(RETRIEVAL, _RetrievalHooks(), fn, name, {})
 
 
+@overload
+def llm_call(fn: F, *, provider: str, model: str | None = None, feature: str | None = None,
+             operation: str = attrs.OP_CHAT) -> F: ...
+@overload
+def llm_call(fn: None = None, *, provider: str, model: str | None = None, feature: str | None = None,
+             operation: str = attrs.OP_CHAT) -> Callable[[F], F]: ...
 def llm_call(fn: F | None = None, *, provider: str, model: str | None = None, feature: str | None = None,
              operation: str = attrs.OP_CHAT) -> Any:
     """Trace a call to a client genlens does not wrap; usage/cost are read from the return value."""

@@ -12,17 +12,19 @@ from __future__ import annotations
 import contextvars
 import functools
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
-_original_submit = ThreadPoolExecutor.submit
+# Typed loosely: the stub's ParamSpec signature cannot be carried through functools.wraps.
+_original_submit: Callable[..., Future[Any]] = ThreadPoolExecutor.submit
 _original_start = threading.Thread.start
 _original_run = threading.Thread.run
 _ATTR = "_genlens_context"
 
 
 @functools.wraps(_original_submit)
-def _submit(self: ThreadPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+def _submit(self: Executor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
     ctx = contextvars.copy_context()
     return _original_submit(self, ctx.run, fn, *args, **kwargs)
 

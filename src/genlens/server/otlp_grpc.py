@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Callable
 from concurrent import futures
-from typing import Any
+from typing import TypeAlias
 
 import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
@@ -24,8 +24,12 @@ from genlens.pipeline.ingest import Ingestor, Prepared
 
 log = logging.getLogger("genlens.otlp.grpc")
 
+_Response: TypeAlias = (
+    trace_pb.ExportTraceServiceResponse | logs_pb.ExportLogsServiceResponse | metrics_pb.ExportMetricsServiceResponse
+)
+
 # service name → (kind of export, response type, partial-success field)
-_SERVICES: dict[str, tuple[str, type, str]] = {
+_SERVICES: dict[str, tuple[str, type[_Response], str]] = {
     "opentelemetry.proto.collector.trace.v1.TraceService":
         ("traces", trace_pb.ExportTraceServiceResponse, "rejected_spans"),
     "opentelemetry.proto.collector.logs.v1.LogsService":
@@ -36,9 +40,9 @@ _SERVICES: dict[str, tuple[str, type, str]] = {
 
 
 def _export_handler(
-    prepare: Callable[[bytes], Prepared], ingestor: Ingestor, response_type: type, field: str
-) -> Callable[[bytes, grpc.ServicerContext], Any]:
-    def export(body: bytes, context: grpc.ServicerContext) -> Any:
+    prepare: Callable[[bytes], Prepared], ingestor: Ingestor, response_type: type[_Response], field: str
+) -> Callable[[bytes, grpc.ServicerContext], _Response]:
+    def export(body: bytes, context: grpc.ServicerContext) -> _Response:
         try:
             prepared = prepare(body)
             ingestor.submit(prepared).result()
@@ -68,7 +72,7 @@ def start_grpc(ingestor: Ingestor, host: str, port: int, max_message_bytes: int)
     handlers = []
     for service, (kind, response_type, field) in _SERVICES.items():
         export = _export_handler(functools.partial(ingestor.prepare, kind), ingestor, response_type, field)
-        handler = grpc.unary_unary_rpc_method_handler(
+        handler: grpc.RpcMethodHandler[bytes, _Response] = grpc.unary_unary_rpc_method_handler(
             export, request_deserializer=None, response_serializer=response_type.SerializeToString
         )
         handlers.append(grpc.method_handlers_generic_handler(service, {"Export": handler}))

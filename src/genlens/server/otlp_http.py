@@ -14,9 +14,9 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_pb
@@ -83,7 +83,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     return out
 
 
-def encode(message: Any, media: str) -> bytes:
+def encode(message: Message, media: str) -> bytes:
     if media == JSON:
         return json_format.MessageToJson(message, indent=None).encode()
     return message.SerializeToString()

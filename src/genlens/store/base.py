@@ -28,7 +28,8 @@ class WriteBatch:
 
     def __len__(self) -> int:
         pending = len(self.spans) + len(self.content) + len(self.logs) + len(self.metrics) + len(self.scores)
-        return pending + sum(t.num_rows for tables in self.arrow.values() for t in tables)
+        arrow_rows: int = sum(t.num_rows for tables in self.arrow.values() for t in tables)
+        return pending + arrow_rows
 
     def extend(self, other: WriteBatch) -> None:
         self.spans.extend(other.spans)

@@ -83,7 +83,9 @@ class DuckDBStore:
 
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
+        row = self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        assert row is not None  # an aggregate without GROUP BY always returns one row
+        return int(row[0])
 
     # -- writes (writer thread only) -----------------------------------------
     def write(self, batch: WriteBatch) -> None:

@@ -55,7 +55,7 @@ def _params(kwargs: dict[str, Any], instance: Any) -> dict[str, Any]:
         if given(value) and isinstance(value, (int, float)) and not isinstance(value, bool):
             extra[attr] = kind(value)
     stops = kwargs.get("stop_sequences")
-    if given(stops):
+    if stops is not None and given(stops):
         extra[attrs.GEN_AI_REQUEST_STOP_SEQUENCES] = [str(s) for s in stops][:16]
     if kwargs.get("stream") is True:
         extra[attrs.GEN_AI_REQUEST_STREAM] = True
@@ -64,7 +64,7 @@ def _params(kwargs: dict[str, Any], instance: Any) -> dict[str, Any]:
 
 def messages_request(instance: Any, kwargs: dict[str, Any]) -> Request:
     messages = kwargs.get("messages")
-    messages = list(messages) if given(messages) else []
+    messages = list(messages) if messages is not None and given(messages) else []
     system = kwargs.get("system")
     tools = kwargs.get("tools")
     model = kwargs.get("model")
@@ -75,7 +75,7 @@ def messages_request(instance: Any, kwargs: dict[str, Any]) -> Request:
             [{"role": str(get(m, "role", "user")), "parts": _blocks(get(m, "content"))} for m in messages],
             _blocks(system) if given(system) else None,
             [{"type": "function", "name": get(t, "name"), "description": get(t, "description")}
-             for t in list(tools)[:256]] if given(tools) else None,
+             for t in list(tools)[:256]] if tools is not None and given(tools) else None,
         )
 
     return Request(PROVIDER, attrs.OP_CHAT, str(model) if given(model) else None, lambda: _params(kwargs, instance),
