@@ -237,3 +237,43 @@ def test_a_full_span_queue_drops_spans_but_every_call_still_counts(sim):
     finally:
         genlens.shutdown()
         _safety.set_strict(False)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
+def test_a_forked_child_exports_its_own_spans(sim, tmp_path):
+    """Pre-forking servers (gunicorn --preload …) call init() once, then fork: export must go on in the child."""
+    import os
+
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+    out = tmp_path / "spans.txt"
+
+    class ToFile(SpanExporter):
+        def export(self, spans):
+            with open(out, "a") as f:
+                f.writelines(f"{os.getpid()} {s.name}\n" for s in spans)
+            return SpanExportResult.SUCCESS
+
+    genlens.init(service_name="svc", span_exporter=ToFile(), metric_reader=InMemoryMetricReader(), batch=True,
+                 schedule_delay_s=0.05, set_global=False, environ={})
+    try:
+        with genlens.span("parent-before-fork"):
+            pass
+        pid = os.fork()
+        if pid == 0:  # the child: never return into pytest
+            code = 4
+            try:
+                _client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+                with genlens.span("child"):
+                    pass
+                code = 0 if genlens.force_flush(10) else 3
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert genlens.force_flush(10)
+        rows = [line.split(" ", 1) for line in out.read_text().splitlines()]
+        assert sorted(name for who, name in rows if int(who) == pid) == [f"chat {MODEL}", "child"]
+        assert [name for who, name in rows if int(who) == os.getpid()] == ["parent-before-fork"]
+    finally:
+        genlens.shutdown()

@@ -9,8 +9,10 @@ calls are never slowed by exporting.
 from __future__ import annotations
 
 import collections
+import os
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 
 from opentelemetry.context import Context
@@ -42,6 +44,22 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         self.export_failures = 0
         self._worker = threading.Thread(target=self._run, name="genlens-span-export", daemon=True)
         self._worker.start()
+        _after_fork(self)
+
+    def _restart_in_child(self) -> None:
+        """In a forked child (pre-forking web servers): fresh locks and queue, and a live worker thread.
+
+        Threads do not survive ``fork()``; without this the child's spans would pile up unexported.
+        Spans the parent had queued are the parent's to export, so the child starts empty.
+        """
+        self._queue = collections.deque()
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        if not self._stopping:
+            self._worker = threading.Thread(target=self._run, name="genlens-span-export", daemon=True)
+            self._worker.start()
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -135,6 +153,20 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             self._exporter.shutdown()
         except Exception as exc:
             _safety.report("span exporter shutdown", exc)
+
+
+def _after_fork(owner: BoundedBatchSpanProcessor) -> None:
+    """Restart ``owner`` in forked children, without the fork hook keeping it alive."""
+    if not hasattr(os, "register_at_fork"):
+        return
+    ref = weakref.ref(owner)
+
+    def restart() -> None:
+        live = ref()
+        if live is not None:
+            live._restart_in_child()
+
+    os.register_at_fork(after_in_child=restart)
 
 
 class InlineSpanProcessor(SimpleSpanProcessor):

@@ -8,7 +8,9 @@ become ``"other"``); the user id is never a label.
 from __future__ import annotations
 
 import collections
+import os
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -99,6 +101,15 @@ class Metrics:
         self._stop = threading.Event()
         self.dropped = 0
         self._worker: threading.Thread | None = None
+        if hasattr(os, "register_at_fork"):  # the worker thread does not survive fork(): start anew on use
+            ref = weakref.ref(self)
+
+            def restart() -> None:
+                live = ref()
+                if live is not None:
+                    live._restart_in_child()
+
+            os.register_at_fork(after_in_child=restart)
         h = meter.create_histogram
         c = meter.create_counter
         self.requests = c("app.llm.requests", unit="{request}", description="LLM and embedding calls")
@@ -148,6 +159,11 @@ class Metrics:
         self._queue.append(record)
         if self._worker is None:
             self._start_worker()
+
+    def _restart_in_child(self) -> None:
+        self._queue = collections.deque()  # the parent's records are the parent's to write
+        self._drain_lock = threading.Lock()
+        self._worker = None  # started again by the next submit
 
     def defer(self, work: Callable[[], object]) -> bool:
         """Run ``work`` on the metrics thread (False when the queue is full: then it is dropped).
