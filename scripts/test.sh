@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
 .venv/bin/ruff check src tests bench
+.venv/bin/mypy  # [tool.mypy] in pyproject.toml: strict, src/genlens
 exec .venv/bin/python -m pytest "$@"
