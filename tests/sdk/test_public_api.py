@@ -156,3 +156,26 @@ def test_config_errors_name_the_key(args, env, needle):
 def test_disabled_does_nothing():
     assert genlens.init(environ={"OTEL_SDK_DISABLED": "true"}) is False
     assert not runtime.RT.active
+
+
+def test_init_after_shutdown_does_not_join_its_own_retired_providers(monkeypatch):
+    """A provider genlens set as the OTel global stays global after shutdown (the globals cannot be reset)."""
+    from opentelemetry import metrics as otel_metrics
+    from opentelemetry import trace
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from genlens.sdk import setup
+
+    genlens.init(service_name="first", span_exporter=InMemorySpanExporter(), metric_reader=InMemoryMetricReader(),
+                 set_global=False, environ={}, strict=True)
+    first_tp, first_mp = setup._owned["tracer_provider"], setup._owned["meter_provider"]
+    genlens.shutdown()
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: first_tp)  # as if the first init had set them
+    monkeypatch.setattr(otel_metrics, "get_meter_provider", lambda: first_mp)
+    try:
+        genlens.init(service_name="second", endpoint="http://127.0.0.1:9", set_global=False, environ={}, strict=True)
+        assert setup._owned["tracer_provider"] is not first_tp
+        assert setup._owned["meter_provider"] is not first_mp
+        assert runtime.RT.light is not None  # its own, live pipeline
+    finally:
+        genlens.shutdown(timeout_s=1)

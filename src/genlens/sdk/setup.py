@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,9 @@ from genlens.semconv import attrs
 _log = logging.getLogger("genlens.sdk")
 _lock = threading.RLock()
 _owned: dict[str, Any] = {}
+# Providers an earlier init() made and shutdown() shut down. The OTel globals cannot be set twice, so one
+# of them may still be the global provider; a later init() must not join it (it exports nothing any more).
+_retired: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _resource(config: SdkConfig) -> Resource:
@@ -104,7 +108,7 @@ def _tracer_provider(config: SdkConfig, given: Any, exporter: SpanExporter | Non
             given.add_span_processor(_span_processor(config, exporter, batch))
         return given
     current = trace.get_tracer_provider()
-    if isinstance(current, TracerProvider) and exporter is None:
+    if isinstance(current, TracerProvider) and exporter is None and current not in _retired:
         return current  # join the application's own configuration
     provider = OwnedTracerProvider(resource=_resource(config), shutdown_on_exit=False)
     processor = _span_processor(config, exporter, batch)
@@ -121,7 +125,7 @@ def _meter_provider(config: SdkConfig, given: Any, reader: MetricReader | None, 
     if given is not None:
         return given
     current = otel_metrics.get_meter_provider()
-    if isinstance(current, MeterProvider) and reader is None:
+    if isinstance(current, MeterProvider) and reader is None and current not in _retired:
         if config.prometheus_port is not None:  # an SDK MeterProvider takes no readers once built
             _log.warning("genlens: prometheus_port %s is not served: metrics go to the application's own "
                          "MeterProvider; give it a Prometheus reader there", config.prometheus_port)
@@ -236,6 +240,8 @@ def shutdown(timeout_s: float = 5.0) -> None:
         # spans first: finishing the light LLM spans still queued submits their metric records
         processor = _owned.pop("span_processor", None)
         provider = _owned.pop("tracer_provider", None)
+        if provider is not None:
+            _retired.add(provider)
         batcher = _batcher(processor)
         if batcher is not None:
             batcher.shutdown(timeout_s)
@@ -253,6 +259,7 @@ def shutdown(timeout_s: float = 5.0) -> None:
             endpoint.close()
         meter_provider = _owned.pop("meter_provider", None)
         if meter_provider is not None:
+            _retired.add(meter_provider)
             try:
                 meter_provider.shutdown(timeout_millis=timeout_s * 1000)
             except Exception as exc:
