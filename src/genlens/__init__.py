@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 from genlens.sdk.context import context  # noqa: E402
 from genlens.sdk.helpers import feedback, record_guardrail_rejection, record_validation_error  # noqa: E402
 from genlens.sdk.prompts import Prompt, prompt  # noqa: E402
-from genlens.sdk.setup import force_flush, init, shutdown  # noqa: E402
+from genlens.sdk.setup import diagnostics, force_flush, init, shutdown  # noqa: E402
 from genlens.sdk.spans import agent, llm_call, retrieval, span, tool, workflow  # noqa: E402
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "__version__",
     "agent",
     "context",
+    "diagnostics",
     "feedback",
     "force_flush",
     "init",

@@ -14,7 +14,7 @@ from genlens.errors import ConfigError
 from genlens.sdk import runtime
 from genlens.sdk.config import resolve_config
 
-PUBLIC = ["Prompt", "__version__", "agent", "context", "feedback", "force_flush", "init", "llm_call", "prompt",
+PUBLIC = ["Prompt", "__version__", "agent", "context", "diagnostics", "feedback", "force_flush", "init", "llm_call", "prompt",
           "record_guardrail_rejection", "record_validation_error", "retrieval", "shutdown", "span", "tool",
           "workflow"]
 
@@ -51,6 +51,7 @@ def test_everything_is_a_noop_before_init():
         genlens.record_guardrail_rejection("pii", "found an email")
     genlens.feedback(trace_id="0" * 31 + "1", thumbs="up")
     assert genlens.force_flush()
+    assert genlens.diagnostics()["label_overflow"] == 0  # counters are readable before init too
     genlens.shutdown()  # shutdown without init is harmless
 
 
