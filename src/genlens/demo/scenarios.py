@@ -57,7 +57,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              feature="support-chat", models=(_DRAFT_A,), faults={_DRAFT_A: {"latency_multiplier": 8.0}}),
     Scenario("prompt-regression", "prompt_cost_regression",
              "the support system prompt ships as a new version about 3x longer (new template sha)",
-             "cost regression per (feature, prompt sha): genlens detect cost, kind cost_regression",
+             "cost regression of a prompt version against earlier versions of the same prompt "
+             "(feature, prompt id, sha): genlens detect cost, kind cost_regression",
              feature="support-chat", effects=Effects(support_template="v2")),
     Scenario("cache-drop", "cache_hit_drop",
              "a per-request preamble is put before the long cached system prompt, so prefixes stop matching",
