@@ -175,14 +175,18 @@ async def _legacy(ex: Exchange, rt: Runtime, body: dict[str, Any], profile: Mode
     frames: list[Frame] = []
     payload: Any = None
     if stream:
-        options = body.get("stream_options")
-        include = isinstance(options, dict) and bool(options.get("include_usage"))
-        frames = ocl.completion_frames(choices, rid, model, totals, include)
+        frames = ocl.completion_frames(choices, rid, model, totals, _wants_usage(body))
     else:
         payload = ocl.completion_json(choices, rid, model, totals)
     # the batch ends when its longest choice does
     pacing = replace(slowest, output_tokens=max(c.output_tokens for c in choices))
     await _send(ex, rt, pacing, stream, frames, payload, _request_headers("openai", slowest))
+
+
+def _wants_usage(body: dict[str, Any]) -> bool:
+    """OpenAI streams end with a usage chunk only when ``stream_options.include_usage`` asks for it."""
+    options = body.get("stream_options")
+    return isinstance(options, dict) and bool(options.get("include_usage"))
 
 
 async def _complete(ex: Exchange, rt: Runtime, api: str, body: dict[str, Any], profile: ModelProfile,
@@ -205,9 +209,7 @@ async def _complete(ex: Exchange, rt: Runtime, api: str, body: dict[str, Any], p
         rid = "chatcmpl-" + rt.state.random_id(_B62, 29)
         fingerprint = "fp_" + digest(model).hex()[:10]
         if stream:
-            options = body.get("stream_options")
-            include = isinstance(options, dict) and bool(options.get("include_usage"))
-            frames = oc.chat_frames(c, rid, model, fingerprint, include)
+            frames = oc.chat_frames(c, rid, model, fingerprint, _wants_usage(body))
         else:
             payload = oc.chat_json(c, rid, model, fingerprint)
     elif api == "responses":
