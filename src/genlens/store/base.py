@@ -42,8 +42,11 @@ class WriteBatch:
 
 
 @dataclass(frozen=True, slots=True)
-class TraceQuery:
-    """Filters of a trace search; every filter narrows to traces with at least one matching span."""
+class SpanFilter:
+    """A tenant (or ALL_TENANTS), a time window and the equality filters every span view offers.
+
+    The web UI's filter bar is exactly this; a trace search (:class:`TraceQuery`) adds its own.
+    """
 
     tenant: str
     start_ns: int | None = None
@@ -51,8 +54,14 @@ class TraceQuery:
     service: str | None = None
     environment: str | None = None
     feature: str | None = None
-    provider: str | None = None
     model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceQuery(SpanFilter):
+    """Filters of a trace search; every filter narrows to traces with at least one matching span."""
+
+    provider: str | None = None
     kind: str | None = None
     status: str | None = None
     error_class: str | None = None
@@ -66,19 +75,6 @@ class TraceQuery:
     descending: bool = True
     limit: int = 50
     after: tuple[Any, str] | None = None  # (sort value, trace_id) of the last row of the previous page
-
-
-@dataclass(frozen=True, slots=True)
-class SpanFilter:
-    """The web UI's filter bar: a tenant (or ALL_TENANTS), a time window and a few equality filters."""
-
-    tenant: str
-    start_ns: int | None = None
-    end_ns: int | None = None
-    service: str | None = None
-    environment: str | None = None
-    feature: str | None = None
-    model: str | None = None
 
 
 class Store(Protocol):

@@ -11,13 +11,10 @@ from typing import Any
 
 from genlens.query.cost import ALL_TENANTS
 from genlens.store.base import TraceQuery
-from genlens.store.sql_filters import Where
+from genlens.store.sql_filters import span_filter
 
-# filter field → spans column compared with '='
+# filter field → spans column compared with '=' (beyond the SpanFilter ones: service, environment, feature)
 _EQUALS: tuple[tuple[str, str], ...] = (
-    ("service", "service_name"),
-    ("environment", "environment"),
-    ("feature", "feature"),
     ("provider", "provider"),
     ("kind", "kind"),
     ("status", "status"),
@@ -36,8 +33,7 @@ def _like_escape(text: str) -> str:
 
 def search_sql(q: TraceQuery) -> tuple[str, list[Any]]:
     every_tenant = q.tenant == ALL_TENANTS  # "*" searches across tenants (as the cost reports do)
-    w = (Where(q.tenant).window(q.start_ns, q.end_ns)
-         .equals((column, getattr(q, name)) for name, column in _EQUALS).model(q.model))
+    w = span_filter(q).equals((column, getattr(q, name)) for name, column in _EQUALS)
     if q.min_duration_ns is not None:
         w.add("duration_ns >= ?", q.min_duration_ns)
     if q.min_cost_usd is not None:

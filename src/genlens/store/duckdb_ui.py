@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from genlens.store.base import ALL_TENANTS, SpanFilter
-from genlens.store.sql_filters import Where
+from genlens.store.sql_filters import span_filter
 
 Query = Callable[[str, list[Any]], list[dict[str, Any]]]
 
@@ -27,10 +27,7 @@ _MODEL = "coalesce(response_model, request_model)"
 
 def where(f: SpanFilter, *, window: bool = True) -> tuple[str, list[Any]]:
     """WHERE clause for a span filter; ``window=False`` drops the time bounds (for all-time questions)."""
-    w = Where(f.tenant)
-    if window:
-        w.window(f.start_ns, f.end_ns)
-    w.equals((("service_name", f.service), ("environment", f.environment), ("feature", f.feature))).model(f.model)
+    w = span_filter(f, window=window)
     return w.sql, w.params
 
 def overview(q: Query, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: int) -> dict[str, list[dict[str, Any]]]:

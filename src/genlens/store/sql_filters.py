@@ -10,9 +10,12 @@ the callers' fixed tables are spliced into the text.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from genlens.query.cost import ALL_TENANTS
+
+if TYPE_CHECKING:
+    from genlens.store.base import SpanFilter
 
 
 class Where:
@@ -51,3 +54,12 @@ class Where:
     @property
     def sql(self) -> str:
         return " AND ".join(self.clauses) if self.clauses else "TRUE"
+
+
+def span_filter(f: SpanFilter, *, window: bool = True) -> Where:
+    """The predicate of a :class:`~genlens.store.base.SpanFilter` (``window=False`` drops the time bounds)."""
+    w = Where(f.tenant)
+    if window:
+        w.window(f.start_ns, f.end_ns)
+    return w.equals((("service_name", f.service), ("environment", f.environment), ("feature", f.feature))) \
+        .model(f.model)
