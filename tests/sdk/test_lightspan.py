@@ -277,3 +277,36 @@ def test_a_forked_child_exports_its_own_spans(sim, tmp_path):
         assert [name for who, name in rows if int(who) == os.getpid()] == ["parent-before-fork"]
     finally:
         genlens.shutdown()
+
+
+def test_a_custom_id_generator_and_its_invalid_ids_are_respected(monkeypatch):
+    from opentelemetry.sdk.trace.id_generator import IdGenerator
+
+    class Counting(IdGenerator):
+        def __init__(self) -> None:
+            self.n = 0
+
+        def generate_span_id(self) -> int:
+            self.n += 1
+            return self.n
+
+        def generate_trace_id(self) -> int:
+            return 0  # invalid: the span context must say so, as the API's constructor would
+
+    generator = Counting()
+    init = TracerProvider.__init__
+
+    def patched(self, *args, **kwargs):
+        kwargs["id_generator"] = generator
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(TracerProvider, "__init__", patched)
+    try:
+        genlens.init(service_name="svc", span_exporter=InMemorySpanExporter(), metric_reader=InMemoryMetricReader(),
+                     batch=False, set_global=False, environ={})
+        span = runtime.RT.light.start("x")
+        context = span.get_span_context()
+        assert (context.trace_id, context.span_id) == (0, 1)
+        assert context.is_valid is False
+    finally:
+        genlens.shutdown()

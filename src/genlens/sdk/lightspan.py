@@ -119,8 +119,10 @@ class LightSpanFactory:
             recording, sampled = decision.decision.is_recording(), decision.decision.is_sampled()
             trace_state, sampler_attributes = decision.trace_state, decision.attributes
         span_id = (getrandbits(64) or ids.generate_span_id()) if fast_ids else ids.generate_span_id()
-        span_context = _span_context(trace_id, span_id, _FLAGS[bool(sampled), bool(random_id)],
-                                     trace_state if trace_state is not None else DEFAULT_TRACE_STATE)
+        # the direct build assumes valid ids: true of the random generator, not promised by others
+        build = _span_context if fast_ids else _checked_span_context
+        span_context = build(trace_id, span_id, _FLAGS[bool(sampled), bool(random_id)],
+                             trace_state if trace_state is not None else DEFAULT_TRACE_STATE)
         return LightSpan(self, name, span_context, parent, kind, recording, sampler_attributes)
 
 
