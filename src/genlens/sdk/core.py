@@ -182,23 +182,19 @@ class LLMCall:
         self._exc = exc
         self._cancelled = cancelled
         span = self.span
+        if exc is not None:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:512]))
         if self.deferred:  # a light span: attributes are worked out when it is exported
             if self.content_on:
                 # the app owns the message lists and may change them once the call returns: copy now
                 result = _read(result)
                 self._content_snapshot = self._content_values(result)
             self._result = result
-            if exc is not None:
-                span.record_exception(exc)
-                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:512]))
             span.end(self._wall_ns)
             return
         self._result = _read(result)
-        out = self._finish_attributes()
-        if exc is not None:
-            span.record_exception(exc)
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:512]))
-        span.set_attributes(out)
+        span.set_attributes(self._finish_attributes())
         span.end()
 
     def final_attributes(self) -> dict[str, Any]:

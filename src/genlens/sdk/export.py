@@ -9,10 +9,8 @@ calls are never slowed by exporting.
 from __future__ import annotations
 
 import collections
-import os
 import threading
 import time
-import weakref
 from collections.abc import Sequence
 
 from opentelemetry.context import Context
@@ -20,6 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 
 from genlens.sdk import _safety
+from genlens.sdk.forks import restart_in_children
 from genlens.sdk.lightspan import LightSpan, finish_dropped, readable_or_none
 
 
@@ -32,34 +31,28 @@ class BoundedBatchSpanProcessor(SpanProcessor):
         self._max_queue = max_queue_size
         self._batch = max(1, min(max_export_batch_size, max_queue_size))
         self._delay = schedule_delay_s
+        self._stopping = False
+        self.dropped = 0
+        self.exported = 0
+        self.export_failures = 0
+        self._start()
+        restart_in_children(self)
+
+    def _start(self) -> None:
+        """An empty queue, fresh locks and events, and the worker thread."""
         # SDK spans as they ended, and genlens's light LLM spans, made readable at export time
         self._queue: collections.deque[ReadableSpan | LightSpan] = collections.deque()
         self._lock = threading.RLock()  # a stream dropped mid-append ends its span from a finalizer
         self._wake = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
-        self._stopping = False
-        self.dropped = 0
-        self.exported = 0
-        self.export_failures = 0
         self._worker = threading.Thread(target=self._run, name="genlens-span-export", daemon=True)
         self._worker.start()
-        _after_fork(self)
 
     def _restart_in_child(self) -> None:
-        """In a forked child (pre-forking web servers): fresh locks and queue, and a live worker thread.
-
-        Threads do not survive ``fork()``; without this the child's spans would pile up unexported.
-        Spans the parent had queued are the parent's to export, so the child starts empty.
-        """
-        self._queue = collections.deque()
-        self._lock = threading.RLock()
-        self._wake = threading.Event()
-        self._idle = threading.Event()
-        self._idle.set()
+        """In a forked child, start over: the spans the parent had queued are the parent's to export."""
         if not self._stopping:
-            self._worker = threading.Thread(target=self._run, name="genlens-span-export", daemon=True)
-            self._worker.start()
+            self._start()
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
@@ -153,20 +146,6 @@ class BoundedBatchSpanProcessor(SpanProcessor):
             self._exporter.shutdown()
         except Exception as exc:
             _safety.report("span exporter shutdown", exc)
-
-
-def _after_fork(owner: BoundedBatchSpanProcessor) -> None:
-    """Restart ``owner`` in forked children, without the fork hook keeping it alive."""
-    if not hasattr(os, "register_at_fork"):
-        return
-    ref = weakref.ref(owner)
-
-    def restart() -> None:
-        live = ref()
-        if live is not None:
-            live._restart_in_child()
-
-    os.register_at_fork(after_in_child=restart)
 
 
 class InlineSpanProcessor(SimpleSpanProcessor):

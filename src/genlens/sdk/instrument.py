@@ -69,8 +69,6 @@ def _complete(spec: MethodSpec, call: LLMCall, response: Any, stream_type: type 
 
 
 def wrap_sync(original: Callable[..., Any], spec: MethodSpec) -> Callable[..., Any]:
-    read = spec.response
-
     @functools.wraps(original)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         if args:  # provider SDKs take keyword arguments only; anything else is not ours to read
@@ -92,10 +90,7 @@ def wrap_sync(original: Callable[..., Any], spec: MethodSpec) -> Callable[..., A
         except BaseException as exc:
             call.fail(exc)
             raise
-        if streaming:
-            return _complete(spec, call, response, TracedStream, kwargs, hide)
-        call.finish(lambda: read(response))  # read when the span is finished, maybe off this thread
-        return response
+        return _complete(spec, call, response, TracedStream if streaming else None, kwargs, hide)
 
     setattr(wrapper, _MARK, original)
     return wrapper

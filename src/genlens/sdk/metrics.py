@@ -8,14 +8,13 @@ become ``"other"``); the user id is never a label.
 from __future__ import annotations
 
 import collections
-import os
 import threading
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from opentelemetry.metrics import Meter
 
+from genlens.sdk.forks import restart_in_children
 from genlens.semconv import attrs
 
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
@@ -101,15 +100,7 @@ class Metrics:
         self._stop = threading.Event()
         self.dropped = 0
         self._worker: threading.Thread | None = None
-        if hasattr(os, "register_at_fork"):  # the worker thread does not survive fork(): start anew on use
-            ref = weakref.ref(self)
-
-            def restart() -> None:
-                live = ref()
-                if live is not None:
-                    live._restart_in_child()
-
-            os.register_at_fork(after_in_child=restart)
+        restart_in_children(self)
         h = meter.create_histogram
         c = meter.create_counter
         self.requests = c("app.llm.requests", unit="{request}", description="LLM and embedding calls")
@@ -161,7 +152,8 @@ class Metrics:
             self._start_worker()
 
     def _restart_in_child(self) -> None:
-        self._queue = collections.deque()  # the parent's records are the parent's to write
+        """In a forked child: the parent's records are the parent's to write; the worker starts on use."""
+        self._queue = collections.deque()
         self._drain_lock = threading.Lock()
         self._worker = None  # started again by the next submit
 
