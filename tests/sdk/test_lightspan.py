@@ -15,6 +15,7 @@ import genlens
 from genlens.sdk import _safety, runtime, setup
 from genlens.sdk.lightspan import LightSpan
 from genlens.semconv import attrs
+from tests.sdk.test_openai import client
 
 MODEL = "gpt-4o-mini"
 # differ between any two calls by nature
@@ -25,12 +26,8 @@ ODD_VALUES = {"odd.object": object(), "odd.nested": {"a": object()}, "odd.list":
               "odd.long": "x" * 100_000}
 
 
-def _client(sim):
-    return openai.OpenAI(base_url=sim.url + "/v1", api_key="sk-test", max_retries=0)
-
-
 def _calls(sim) -> None:
-    c = _client(sim)
+    c = client(sim)
     with genlens.context(feature="faq", tenant="acme", conversation_id="c-1"):
         c.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}], temperature=0.5,
                                   stop=["END"], seed=3)
@@ -127,7 +124,7 @@ def test_a_processor_added_later_turns_light_spans_off_and_sees_whole_spans(sim,
     other = InMemorySpanExporter()
     setup._owned["tracer_provider"].add_span_processor(SimpleSpanProcessor(other))  # genlens's own provider
     assert runtime.RT.light is None
-    _client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+    client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
     (span,) = other.get_finished_spans()
     assert span.attributes[attrs.GEN_AI_USAGE_INPUT_TOKENS] > 0
     assert span.attributes[attrs.APP_COST_USD] > 0
@@ -143,7 +140,7 @@ def test_unsampled_calls_export_nothing_but_still_count(sim, sampler, monkeypatc
                      set_global=False, strict=True, environ={})
         assert runtime.RT.light is not None and not runtime.RT.light.parent_only
         for _ in range(3):
-            _client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+            client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
         assert genlens.force_flush(10)
         assert exporter.get_finished_spans() == ()
         points = [p for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics
@@ -168,7 +165,7 @@ def test_content_is_what_was_sent_even_if_the_app_changes_its_messages_afterward
         genlens.init(service_name="svc", span_exporter=exporter, metric_reader=InMemoryMetricReader(), batch=True,
                      schedule_delay_s=3600, capture_content=True, set_global=False, strict=True, environ={})
         messages = [{"role": "user", "content": "my card is 4111 1111 1111 1111"}]
-        _client(sim).chat.completions.create(model=MODEL, messages=messages)
+        client(sim).chat.completions.create(model=MODEL, messages=messages)
         messages[0]["content"] = "changed"  # after the call, before the span is exported
         messages.append({"role": "user", "content": "another"})
         assert exporter.get_finished_spans() == ()  # still queued: encoded on the export thread
@@ -221,10 +218,10 @@ def test_a_full_span_queue_drops_spans_but_every_call_still_counts(sim):
         genlens.init(service_name="svc", span_exporter=exporter, metric_reader=reader, batch=True,
                      max_queue_size=2, max_export_batch_size=1, schedule_delay_s=0.01, set_global=False,
                      strict=True, environ={})
-        client = _client(sim)
+        openai_client = client(sim)
         with genlens.context(feature="faq", conversation_id="conv-full"):
             for _ in range(12):
-                client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+                openai_client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
         dropped = diagnostics()["dropped_spans"]
         assert dropped >= 8  # at most one exporting, two queued (and one in flight per thread)
         exporter.release.set()
@@ -263,7 +260,7 @@ def test_a_forked_child_exports_its_own_spans(sim, tmp_path):
         if pid == 0:  # the child: never return into pytest
             code = 4
             try:
-                _client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+                client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
                 with genlens.span("child"):
                     pass
                 code = 0 if genlens.force_flush(10) else 3

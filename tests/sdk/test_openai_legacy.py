@@ -11,17 +11,10 @@ import pytest
 
 from genlens.pricing import PriceBook, Usage
 from genlens.semconv import attrs
+from tests.sdk.test_openai import aclient, client
 
 MODEL = "gpt-3.5-turbo-instruct"
 PROMPT = "Write a tagline for an ice cream shop."
-
-
-def client(sim):
-    return openai.OpenAI(base_url=sim.url + "/v1", api_key="sk-test", max_retries=0)
-
-
-def aclient(sim):
-    return openai.AsyncOpenAI(base_url=sim.url + "/v1", api_key="sk-test", max_retries=0)
 
 
 def expected_cost(model, inp, out):
