@@ -39,9 +39,9 @@ import pyarrow.compute as pc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from genlens.pricing import PriceBook  # noqa: E402
-from genlens.query.cost import CostQuery  # noqa: E402
 from genlens.query.cost_views import cost_table, report  # noqa: E402
 from genlens.store.duckdb import DuckDBStore  # noqa: E402
+from genlens.store.queries import CostQuery  # noqa: E402
 from genlens.store.schema import SPANS  # noqa: E402
 from tests.conftest import start_server  # noqa: E402
 

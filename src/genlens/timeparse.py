@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 
 from genlens.errors import BadRequest
 
-_UNITS_NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
+# The one definition of each time unit in nanoseconds (epoch-ns arithmetic everywhere).
+NS_PER_MS = 10**6
+NS_PER_SECOND = 10**9
+NS_PER_MINUTE = 60 * NS_PER_SECOND
+NS_PER_HOUR = 60 * NS_PER_MINUTE
+NS_PER_DAY = 24 * NS_PER_HOUR
+NS_PER_WEEK = 7 * NS_PER_DAY
+
+_UNITS_NS = {"ms": NS_PER_MS, "s": NS_PER_SECOND, "m": NS_PER_MINUTE, "h": NS_PER_HOUR, "d": NS_PER_DAY,
+             "w": NS_PER_WEEK}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _MAX_NS = 4102444800 * 10**9  # 2100-01-01
 

@@ -16,6 +16,7 @@ from genlens.errors import StoreError
 from genlens.settings import resolve
 from genlens.store.base import WriteBatch
 from genlens.store.duckdb import DuckDBStore
+from genlens.store.writer import Writer
 
 HOUR = 3600 * 10**9
 DAY = 24 * HOUR
@@ -148,9 +149,13 @@ def test_shas_without_a_prompt_id_join_the_features_only_prompt(store: DuckDBSto
 def test_findings_deduplicate_and_merge_windows(store: DuckDBStore) -> None:
     rows = [call(i, T0 + i * 10**9, tokens=600_000, conversation="c") for i in range(2)]
     store.write(WriteBatch(spans=rows))
-    first = run_detectors(store, T0, T0 + DAY, Thresholds(), save=True, now_ns=T0 + DAY)
-    store.write(WriteBatch(spans=[call(5, T0 + HOUR, tokens=600_000, conversation="c")]))
-    second = run_detectors(store, T0, T0 + DAY, Thresholds(), save=True, now_ns=T0 + 2 * DAY)
+    writer = Writer(store, max_queued=10**6, max_batch=10**6)
+    try:
+        first = run_detectors(store, T0, T0 + DAY, Thresholds(), writer=writer, now_ns=T0 + DAY)
+        writer.submit(WriteBatch(spans=[call(5, T0 + HOUR, tokens=600_000, conversation="c")])).result()
+        second = run_detectors(store, T0, T0 + DAY, Thresholds(), writer=writer, now_ns=T0 + 2 * DAY)
+    finally:
+        writer.close()
     assert len(first) == len(second) == 1 and first[0]["id"] == second[0]["id"]
     (stored,) = store.findings("t1")
     assert stored["observed"] == 3 * 600_010 and stored["window_end_ns"] == T0 + HOUR + 10**9
@@ -165,7 +170,7 @@ def test_read_only_store_refuses_to_save(tmp_path: Path) -> None:
     try:
         assert ro.findings("t1") == []
         with pytest.raises(StoreError, match="read-only"):
-            ro.upsert_findings([])
+            ro.write(WriteBatch(findings=[{"id": "x"}]))
     finally:
         ro.close()
 
@@ -200,15 +205,19 @@ def test_cost_job_uses_settings_and_a_fixed_clock(store: DuckDBStore) -> None:
     store.write(WriteBatch(spans=[call(i, T0 + i * 10**9, tokens=300_000, conversation="c") for i in range(4)]))
     settings = resolve({"cost_runaway_tokens": "1000000", "cost_token_budgets": "f=500000",
                         "cost_detect_lookback": "2d"}, environ={})
-    job = CostDetectorJob(store, settings, clock=lambda: T0 + DAY)
-    stored = job.run_once()
+    writer = Writer(store, max_queued=10**6, max_batch=10**6)
+    job = CostDetectorJob(store, writer, settings, clock=lambda: T0 + DAY)
+    try:
+        stored = job.run_once()
+    finally:
+        writer.close()
     assert {f["kind"] for f in stored} == {RUNAWAY_CONVERSATION, TOKEN_BUDGET}
     assert job.findings_saved == 2 and thresholds_from(settings).token_budgets == {"f": 500_000}
 
 
 def test_month_to_date_unknown_when_nothing_is_priced(store: DuckDBStore) -> None:
-    from genlens.query.cost import CostQuery
     from genlens.query.cost_views import month_to_date
+    from genlens.store.queries import CostQuery
 
     at = T0 + 5 * DAY  # 2026-09-26: inside one month
     empty = month_to_date(store, CostQuery("t1", T0, at), at)

@@ -14,8 +14,9 @@ import pytest
 
 from genlens.pricing import PriceBook
 from genlens.query import cost_views
-from genlens.query.cost import CostQuery, iso
+from genlens.query.cost import iso
 from genlens.reports import render
+from genlens.store.queries import CostQuery
 from tests.cost.conftest import Filled
 from tests.cost.workload import DAY, END, T0, WEEK2, expected_cost, expected_saving
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from genlens.analysis.cost_detectors import Thresholds
 from genlens.analysis.cost_job import run_detectors
 from genlens.analysis.findings import CACHE_DROP, PROMPT_REGRESSION, RUNAWAY_CONVERSATION, SPEND_ANOMALY
+from genlens.store.writer import Writer
 from tests.cost.conftest import Filled
 from tests.cost.workload import END, REGRESSION_START, RUNAWAY_START, TENANTS, WEEK2
 
 
 def test_planted_incidents_are_found(planted: Filled) -> None:
-    findings = run_detectors(planted.store, WEEK2, END, Thresholds(), save=False)
+    findings = run_detectors(planted.store, WEEK2, END, Thresholds())
     by_kind: dict[str, list[dict]] = {}
     for f in findings:
         by_kind.setdefault(f["kind"], []).append(f)
@@ -43,12 +44,16 @@ def test_planted_incidents_are_found(planted: Filled) -> None:
 
 
 def test_same_weeks_without_plants_yield_no_finding(clean: Filled) -> None:
-    assert run_detectors(clean.store, WEEK2, END, Thresholds(), save=False) == []
+    assert run_detectors(clean.store, WEEK2, END, Thresholds()) == []
 
 
 def test_findings_are_stored_once_across_runs(planted: Filled) -> None:
-    first = run_detectors(planted.store, WEEK2, END, Thresholds(), save=True, now_ns=END)
-    again = run_detectors(planted.store, WEEK2, END, Thresholds(), save=True, now_ns=END + 3600 * 10**9)
+    writer = Writer(planted.store, max_queued=10**6, max_batch=10**6)
+    try:
+        first = run_detectors(planted.store, WEEK2, END, Thresholds(), writer=writer, now_ns=END)
+        again = run_detectors(planted.store, WEEK2, END, Thresholds(), writer=writer, now_ns=END + 3600 * 10**9)
+    finally:
+        writer.close()
     assert sorted(f["id"] for f in first) == sorted(f["id"] for f in again)
     stored = planted.store.findings("acme", limit=1000)
     assert len(stored) == sum(1 for f in first if f["tenant"] == "acme")

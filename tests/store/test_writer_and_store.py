@@ -10,9 +10,10 @@ import pytest
 
 from genlens.errors import Overloaded, StoreError
 from genlens.semconv.canonical import empty_row
-from genlens.store.base import TraceQuery, WriteBatch
+from genlens.store.base import WriteBatch
 from genlens.store.columnar import to_arrow
 from genlens.store.duckdb import MIGRATIONS, DuckDBStore
+from genlens.store.queries import TraceQuery
 from genlens.store.schema import SPANS
 from genlens.store.writer import Writer
 

@@ -35,8 +35,9 @@ from genlens.analysis.findings import (
     Finding,
     severity_for,
 )
-from genlens.query.cost import ALL_TENANTS, NS_PER_DAY, NS_PER_HOUR, CostQuery
-from genlens.store.base import Store
+from genlens.store.base import AnalyticsReader
+from genlens.store.queries import ALL_TENANTS, CostQuery
+from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR
 
 WEEK_NS = 7 * NS_PER_DAY
 MAX_GROUPS = 500_000
@@ -58,7 +59,7 @@ class Thresholds:
     runaway_turns: int = 30
 
 
-def _groups(store: Store, start: int, end: int, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+def _groups(store: AnalyticsReader, start: int, end: int, keys: tuple[str, ...]) -> list[dict[str, Any]]:
     return store.cost_groups(CostQuery(ALL_TENANTS, start, end, keys, limit=MAX_GROUPS))[:MAX_GROUPS]
 
 
@@ -77,7 +78,7 @@ def _episodes(buckets: list[int], step: int) -> list[list[int]]:
     return runs
 
 
-def _examples(store: Store, tenant: str, start: int, end: int, by: str = "cost", **filters: str | None) -> list[str]:
+def _examples(store: AnalyticsReader, tenant: str, start: int, end: int, by: str = "cost", **filters: str | None) -> list[str]:
     pairs = tuple((k, v) for k, v in filters.items() if v is not None)
     return store.example_traces(CostQuery(tenant, start, end, filters=pairs), EXAMPLES, by)
 
@@ -142,7 +143,7 @@ def _regressed_days(days: dict[int, dict[str, list[float]]], first_day: int,
     return flagged
 
 
-def prompt_regressions(store: Store, start: int, end: int, th: Thresholds) -> list[Finding]:
+def prompt_regressions(store: AnalyticsReader, start: int, end: int, th: Thresholds) -> list[Finding]:
     """Prompt versions whose cost per call rose above earlier versions of the *same* prompt template.
 
     Subjects are (tenant, feature, prompt id, prompt sha), compared with the
@@ -175,7 +176,7 @@ def prompt_regressions(store: Store, start: int, end: int, th: Thresholds) -> li
     return findings
 
 
-def cache_drops(store: Store, start: int, end: int, th: Thresholds) -> list[Finding]:  # noqa: ARG001 - fixed week
+def cache_drops(store: AnalyticsReader, start: int, end: int, th: Thresholds) -> list[Finding]:  # noqa: ARG001 - fixed week
     span = WEEK_NS  # week over week, whatever the range
     cur = {(r["tenant"], r["feature"]): r for r in _groups(store, end - span, end, ("tenant", "feature"))}
     prev = {(r["tenant"], r["feature"]): r for r in _groups(store, end - 2 * span, end - span, ("tenant", "feature"))}
@@ -201,7 +202,7 @@ def cache_drops(store: Store, start: int, end: int, th: Thresholds) -> list[Find
     return findings
 
 
-def spend_anomalies(store: Store, start: int, end: int, th: Thresholds) -> list[Finding]:
+def spend_anomalies(store: AnalyticsReader, start: int, end: int, th: Thresholds) -> list[Finding]:
     step = NS_PER_HOUR if th.anomaly_bucket == "hour" else NS_PER_DAY
     history = WEEK_NS // step
     first = _floor(start, step)
@@ -237,7 +238,7 @@ def spend_anomalies(store: Store, start: int, end: int, th: Thresholds) -> list[
     return findings
 
 
-def budget_breaches(store: Store, start: int, end: int, th: Thresholds) -> list[Finding]:
+def budget_breaches(store: AnalyticsReader, start: int, end: int, th: Thresholds) -> list[Finding]:
     if not th.token_budgets:
         return []
     rows = _groups(store, _floor(start, NS_PER_DAY), end, ("tenant", "feature", "day"))
@@ -263,9 +264,9 @@ def budget_breaches(store: Store, start: int, end: int, th: Thresholds) -> list[
     return findings
 
 
-def runaway_conversations(store: Store, start: int, end: int, th: Thresholds) -> list[Finding]:
+def runaway_conversations(store: AnalyticsReader, start: int, end: int, th: Thresholds) -> list[Finding]:
     query = CostQuery(ALL_TENANTS, start, end)
-    candidates = store.conversations(query, MAX_CONVERSATIONS, "tokens", th.runaway_tokens, th.runaway_turns)
+    candidates = store.top_conversations(query, MAX_CONVERSATIONS, "tokens", th.runaway_tokens, th.runaway_turns)
     by_tenant: dict[str, list[str]] = defaultdict(list)
     for c in candidates:
         by_tenant[c["tenant"]].append(c["conversation_id"])
@@ -293,7 +294,7 @@ def runaway_conversations(store: Store, start: int, end: int, th: Thresholds) ->
     return findings
 
 
-DETECTORS: dict[str, Callable[[Store, int, int, Thresholds], list[Finding]]] = {
+DETECTORS: dict[str, Callable[[AnalyticsReader, int, int, Thresholds], list[Finding]]] = {
     PROMPT_REGRESSION: prompt_regressions,
     CACHE_DROP: cache_drops,
     SPEND_ANOMALY: spend_anomalies,
@@ -302,7 +303,7 @@ DETECTORS: dict[str, Callable[[Store, int, int, Thresholds], list[Finding]]] = {
 }
 
 
-def detect(store: Store, start: int, end: int, th: Thresholds, kinds: tuple[str, ...] | None = None) -> list[Finding]:
+def detect(store: AnalyticsReader, start: int, end: int, th: Thresholds, kinds: tuple[str, ...] | None = None) -> list[Finding]:
     """Run the detectors over ``[start, end)`` (baselines reach back before ``start``)."""
     out: list[Finding] = []
     for kind, detector in DETECTORS.items():

@@ -9,7 +9,8 @@ from typing import Any
 from genlens.analysis.cost_detectors import Thresholds, detect
 from genlens.analysis.jobs import Job
 from genlens.settings import Settings
-from genlens.store.base import Store
+from genlens.store.base import AnalyticsReader, WriteBatch
+from genlens.store.writer import Writer
 from genlens.timeparse import parse_duration
 
 
@@ -26,12 +27,15 @@ def thresholds_from(settings: Settings) -> Thresholds:
     )
 
 
-def run_detectors(store: Store, start_ns: int, end_ns: int, thresholds: Thresholds, *, save: bool,
-                  now_ns: int | None = None) -> list[dict[str, Any]]:
-    """Detect over ``[start, end)``; with ``save`` the findings are stored (de-duplicated) and returned as stored."""
+def run_detectors(store: AnalyticsReader, start_ns: int, end_ns: int, thresholds: Thresholds, *,
+                  writer: Writer | None = None, now_ns: int | None = None) -> list[dict[str, Any]]:
+    """Detect over ``[start, end)``; given the ``writer``, the findings are stored through it (merged into
+    earlier findings of the same subject) and returned as stored, else returned unsaved."""
     detected_at = time.time_ns() if now_ns is None else now_ns
     records = [f.record(detected_at) for f in detect(store, start_ns, end_ns, thresholds)]
-    return store.upsert_findings(records) if save else records
+    if writer is None or not records:
+        return records
+    return writer.submit(WriteBatch(findings=records)).result().findings
 
 
 class CostDetectorJob(Job):
@@ -39,9 +43,11 @@ class CostDetectorJob(Job):
 
     name = "cost-detectors"
 
-    def __init__(self, store: Store, settings: Settings, clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(self, store: AnalyticsReader, writer: Writer, settings: Settings,
+                 clock: Callable[[], int] = time.time_ns) -> None:
         super().__init__(settings.cost_detect_interval_s or 1.0)
         self.store = store
+        self.writer = writer
         self.thresholds = thresholds_from(settings)
         self.lookback_ns = parse_duration(settings.cost_detect_lookback)
         self.clock = clock
@@ -49,6 +55,7 @@ class CostDetectorJob(Job):
 
     def run_once(self) -> list[dict[str, Any]]:
         now = self.clock()
-        stored = run_detectors(self.store, now - self.lookback_ns, now, self.thresholds, save=True, now_ns=now)
+        stored = run_detectors(self.store, now - self.lookback_ns, now, self.thresholds, writer=self.writer,
+                               now_ns=now)
         self.findings_saved += len(stored)
         return stored

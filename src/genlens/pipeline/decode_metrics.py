@@ -15,12 +15,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import NumberDataPoint
 
 from genlens.pipeline.decode import Rejections, ValueDecoder, check_time
 from genlens.semconv import attrs as A
-
-METRIC_COLUMNS: tuple[str, ...] = (
-    "tenant", "time_ns", "start_ns", "service_name", "scope_name", "name", "description", "unit",
-    "type", "temporality", "is_monotonic", "value", "count", "sum", "min", "max",
-    "bucket_counts", "explicit_bounds", "extra", "attributes", "resource_attributes",
-)
+from genlens.store.schema import METRIC_COLUMNS
 
 _TEMPORALITY = {0: "unspecified", 1: "delta", 2: "cumulative"}
 

@@ -41,7 +41,7 @@ from genlens.semconv import attrs as A
 from genlens.semconv.model import ContentRecord, RawLog, RawSpan
 from genlens.semconv.normalize import content_from_logs, normalize_span
 from genlens.settings import Settings
-from genlens.store.base import WriteBatch
+from genlens.store.base import Committed, WriteBatch
 from genlens.store.columnar import to_columnar
 from genlens.store.writer import Writer
 
@@ -265,7 +265,7 @@ class Ingestor:
                 broken.shutdown(wait=False, cancel_futures=True)
                 self.pool = self._new_pool()
 
-    def submit(self, prepared: Prepared) -> Future[None]:
+    def submit(self, prepared: Prepared) -> Future[Committed]:
         """Queue for commit; raises Overloaded when the write queue is full."""
         future = self.writer.submit(prepared.batch)
         self.spans_accepted += prepared.spans

@@ -1,6 +1,6 @@
 """Cost aggregations, backend-neutral: parameters, their validation, and the shape of answers.
 
-A store turns a :class:`CostQuery` into rows of sums (see ``store/duckdb_cost.py``);
+A store turns a :class:`~genlens.store.queries.CostQuery` into rows of sums (see ``store/duckdb_cost.py``);
 this module decides what may be asked and how the answer looks, so every
 backend answers the same way:
 
@@ -17,49 +17,17 @@ from __future__ import annotations
 
 import calendar
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from genlens.errors import BadRequest
+from genlens.store.queries import TIME_KEYS, TOKEN_FIELDS
+from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR
 
-NS_PER_HOUR = 3600 * 10**9
-NS_PER_DAY = 24 * NS_PER_HOUR
 MAX_RANGE_NS = 400 * NS_PER_DAY
 DEFAULT_RANGE_NS = 7 * NS_PER_DAY
 MAX_GROUP_KEYS = 4
 MAX_ROWS = 10_000
-ALL_TENANTS = "*"  # a tenant scope meaning every tenant (reports across tenants)
-
-# Group keys a user may name; the store maps each to an expression.
-GROUP_KEYS: tuple[str, ...] = (
-    "hour", "day", "feature", "tenant", "model", "provider", "prompt_id", "prompt_sha", "experiment_variant",
-    "service_version",
-)
-TIME_KEYS = frozenset({"hour", "day"})
-CACHE_KEYS: tuple[str, ...] = ("feature", "model", "provider", "tenant")
-TOKEN_FIELDS: tuple[str, ...] = (
-    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
-)
-# Equality filters: query field → canonical column.
-FILTER_COLUMNS: dict[str, str] = {
-    "service": "service_name", "environment": "environment", "feature": "feature", "provider": "provider",
-    "prompt_sha": "prompt_sha", "experiment_variant": "experiment_variant", "service_version": "service_version",
-    "user_id": "user_id", "conversation_id": "conversation_id",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class CostQuery:
-    """What to sum over: one tenant (or ``*``, all), a half-open time range, equality filters, group keys."""
-
-    tenant: str
-    start_ns: int
-    end_ns: int
-    group_by: tuple[str, ...] = ()
-    filters: tuple[tuple[str, str], ...] = ()  # (field in FILTER_COLUMNS, value)
-    model: str | None = None  # matches request or response model
-    limit: int = 1000
 
 
 def parse_keys(text: str | None, allowed: tuple[str, ...], what: str = "group_by") -> tuple[str, ...]:

@@ -12,17 +12,9 @@ from dataclasses import replace
 from typing import Any
 
 from genlens.pricing import PriceBook, Usage
-from genlens.query.cost import (
-    MAX_ROWS,
-    TOKEN_FIELDS,
-    CostQuery,
-    cache_row,
-    month_bounds,
-    month_projection,
-    rollup,
-    shape_row,
-)
+from genlens.query.cost import MAX_ROWS, cache_row, month_bounds, month_projection, rollup, shape_row
 from genlens.store.base import Store
+from genlens.store.queries import TOKEN_FIELDS, CostQuery
 
 # Savings are priced on a 1,000-token unit and scaled: linear, and always in a model's base context tier.
 _UNIT = 1000
@@ -116,7 +108,7 @@ def users_table(store: Store, q: CostQuery, limit: int) -> dict[str, Any]:
 
 def conversations_table(store: Store, q: CostQuery, limit: int) -> dict[str, Any]:
     rows = []
-    for row in store.conversations(q, limit, "cost"):
+    for row in store.top_conversations(q, limit, "cost"):
         shaped = shape_row(row)
         shaped["total_tokens"] = int(row["total_tokens"] or 0)
         rows.append(shaped)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from genlens.store.base import SpanFilter, Store
+from genlens.store.base import Store
+from genlens.store.queries import SpanFilter
 
 DAY_NS = 86400 * 10**9
 _NICE_BUCKETS_S = (60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400)
@@ -100,7 +101,7 @@ def build_overview(store: Store, f: SpanFilter, now_ns: int) -> Overview:
     day0 = today0 - 7 * DAY_NS
     now = datetime.fromtimestamp(now_ns / 1e9, UTC)
     month0 = int(datetime(now.year, now.month, 1, tzinfo=UTC).timestamp()) * 10**9
-    raw = store.ui_overview(f, bucket, day0, month0)
+    raw = store.overview_aggregates(f, bucket, day0, month0)
 
     daily, features = _daily(raw["daily"], day0, 8)
     full_days = [d["cost_usd"] for d in daily[:-1]]  # the seven complete days before today

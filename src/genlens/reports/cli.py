@@ -14,8 +14,9 @@ import time
 from typing import Any
 
 from genlens.errors import BadRequest, GenlensError, StoreError
-from genlens.query.cost import CostQuery, check_range
+from genlens.query.cost import check_range
 from genlens.reports import render
+from genlens.store.queries import CostQuery
 from genlens.timeparse import parse_time
 
 WHERE_HELP = ("--server URL asks a running genlens server (use it while one runs: DuckDB allows one writer "
@@ -118,7 +119,7 @@ def run_detect(args: argparse.Namespace) -> int:
 
         store, settings = _open_store(args)
         try:
-            findings = run_detectors(store, start, end, thresholds_from(settings), save=False)
+            findings = run_detectors(store, start, end, thresholds_from(settings))
         finally:
             store.close()
     if args.tenant and args.tenant != "*":

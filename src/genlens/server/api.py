@@ -19,7 +19,8 @@ from starlette.responses import Response
 from genlens.errors import BadRequest, NotFound
 from genlens.query.traces import build_tree, decode_row, merge_content, trace_summary
 from genlens.semconv.model import ERROR_CLASSES, SPAN_KINDS
-from genlens.store.base import Store, TraceQuery
+from genlens.store.base import Store
+from genlens.store.queries import TraceQuery
 from genlens.timeparse import parse_duration, parse_time
 
 HEX = frozenset("0123456789abcdef")

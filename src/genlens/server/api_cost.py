@@ -19,10 +19,12 @@ from genlens.analysis.findings import KINDS
 from genlens.errors import BadRequest
 from genlens.pricing import PriceBook
 from genlens.query import cost_views
-from genlens.query.cost import CACHE_KEYS, GROUP_KEYS, MAX_ROWS, CostQuery, check_range, parse_keys
+from genlens.query.cost import MAX_ROWS, check_range, parse_keys
 from genlens.server.api import JSONResponse
 from genlens.settings import Settings
 from genlens.store.base import Store
+from genlens.store.queries import CACHE_KEYS, GROUP_KEYS, CostQuery
+from genlens.store.writer import Writer
 from genlens.timeparse import parse_time
 
 # No `from __future__ import annotations` here: FastAPI must see the local dependency types, not strings.
@@ -30,7 +32,7 @@ Text = Annotated[str | None, Query(max_length=500)]
 TIME_HELP = "ISO-8601, a duration ago (e.g. 7d) or epoch ns"
 
 
-def cost_router(store: Store, settings: Settings, book: PriceBook | None = None) -> APIRouter:
+def cost_router(store: Store, settings: Settings, writer: Writer, book: PriceBook | None = None) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["cost"])
     prices = book if book is not None else PriceBook.load(settings.prices)
 
@@ -122,8 +124,8 @@ def cost_router(store: Store, settings: Settings, book: PriceBook | None = None)
         now = time.time_ns()
         start_ns, end_ns = check_range(parse_time(start, now) if start else None,
                                        parse_time(end, now) if end else None, now)
-        rows = await run_in_threadpool(run_detectors, store, start_ns, end_ns, thresholds_from(settings),
-                                       save=save)
+        rows = await run_in_threadpool(lambda: run_detectors(store, start_ns, end_ns, thresholds_from(settings),
+                                                             writer=writer if save else None))
         return JSONResponse({"start_ns": start_ns, "end_ns": end_ns, "findings": [_finding(r) for r in rows]})
 
     return router

@@ -46,7 +46,7 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     for route in otlp_routes(ingestor, settings.max_body_bytes):
         app.router.routes.append(route)
     app.include_router(api_router(store, settings.default_tenant))
-    app.include_router(cost_router(store, settings))
+    app.include_router(cost_router(store, settings, writer))
 
     mount_ui(app, store, settings)
 

@@ -59,7 +59,7 @@ def serve(settings: Settings) -> None:
         if settings.cost_detect_interval_s > 0:
             from genlens.analysis.cost_job import CostDetectorJob
 
-            job = CostDetectorJob(parts.store, settings)
+            job = CostDetectorJob(parts.store, parts.writer, settings)
             job.start()
         if settings.grpc_port:
             parts.grpc_server, parts.grpc_port = start_grpc(

@@ -15,7 +15,7 @@ import orjson
 import pyarrow as pa
 
 from genlens.store.base import WriteBatch
-from genlens.store.schema import CONTENT, LOGS, METRIC_POINTS, SCORES, SPANS, Table
+from genlens.store.schema import BATCH_TABLES, Table
 
 ARROW_TYPES = {
     "str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
@@ -23,11 +23,7 @@ ARROW_TYPES = {
     "float_list": pa.list_(pa.float64()), "json": pa.string(),
 }
 
-# WriteBatch field → the table its rows go to
-BATCH_TABLES: tuple[tuple[str, Table], ...] = (
-    ("spans", SPANS), ("content", CONTENT), ("logs", LOGS), ("metrics", METRIC_POINTS), ("scores", SCORES),
-)
-_SCHEMAS = {t.name: pa.schema([(n, ARROW_TYPES[k]) for n, k in t.columns]) for _, t in BATCH_TABLES}
+_SCHEMAS = {t.name: pa.schema([(n, ARROW_TYPES[k]) for n, k in t.columns]) for t in BATCH_TABLES}
 _INT64 = (-(2**63), 2**63 - 1)
 _LIST_KINDS = frozenset({"str_list", "int_list", "float_list"})
 
@@ -84,20 +80,22 @@ def to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
 
 def to_columnar(batch: WriteBatch) -> WriteBatch:
     """Move every row list of ``batch`` into Arrow tables (``batch.arrow``); returns the batch."""
-    for field_name, table in BATCH_TABLES:
-        rows = getattr(batch, field_name)
+    for table in BATCH_TABLES:
+        assert table.batch_field is not None
+        rows = getattr(batch, table.batch_field)
         if rows:
             batch.arrow.setdefault(table.name, []).append(to_arrow(table, rows))
-            setattr(batch, field_name, [])
+            setattr(batch, table.batch_field, [])
     return batch
 
 
 def tables_of(batch: WriteBatch) -> list[tuple[Table, pa.Table]]:
     """One Arrow table per target table: converted parts concatenated, rows still pending converted now."""
     out: list[tuple[Table, pa.Table]] = []
-    for field_name, table in BATCH_TABLES:
+    for table in BATCH_TABLES:
+        assert table.batch_field is not None
         parts = list(batch.arrow.get(table.name, ()))
-        rows = getattr(batch, field_name)
+        rows = getattr(batch, table.batch_field)
         if rows:
             parts.append(to_arrow(table, rows))
         if parts:

@@ -17,32 +17,14 @@ from typing import Any
 import duckdb
 
 from genlens.errors import StoreError
-from genlens.query.cost import CostQuery
 from genlens.store import columnar, duckdb_cost, duckdb_ui
-from genlens.store.base import SpanFilter, TraceQuery, WriteBatch
+from genlens.store.base import Committed, WriteBatch
 from genlens.store.duckdb_search import search_sql
-from genlens.store.schema import FINDINGS, SCORES, TABLES, Table
-
-_SQL_TYPES = {
-    "str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "str_list": "VARCHAR[]",
-    "int_list": "BIGINT[]", "float_list": "DOUBLE[]", "json": "JSON",
-}
-
-
-def _create_table_sql(table: Table) -> str:
-    cols = ", ".join(f'"{name}" {_SQL_TYPES[kind]}' for name, kind in table.columns)
-    return f"CREATE TABLE IF NOT EXISTS {table.name} ({cols})"
-
+from genlens.store.migrations import MIGRATIONS
+from genlens.store.queries import CostQuery, SpanFilter, TraceQuery
+from genlens.store.schema import TABLES
 
 CHECKPOINT_THRESHOLD = "64MB"
-
-# Numbered migrations; each runs once, in order, inside a transaction.
-MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
-    (1, tuple(_create_table_sql(t) for t in TABLES)),
-    (2, (_create_table_sql(FINDINGS), "CREATE INDEX IF NOT EXISTS findings_key ON findings (tenant, kind, feature)")),
-    (3, (_create_table_sql(SCORES),)),
-)
-
 
 
 class DuckDBStore:
@@ -88,10 +70,13 @@ class DuckDBStore:
         return int(row[0])
 
     # -- writes (writer thread only) -----------------------------------------
-    def write(self, batch: WriteBatch) -> None:
+    def write(self, batch: WriteBatch) -> Committed:
         tables = columnar.tables_of(batch)
-        if not tables:
-            return
+        committed = Committed()
+        if not tables and not batch.findings:
+            return committed
+        if self.read_only:
+            raise StoreError("the store is open read-only")
         with self._transaction(f"write to {self.path}") as con:
             for table, arrow in tables:
                 view = f"_incoming_{table.name}"
@@ -99,6 +84,9 @@ class DuckDBStore:
                 cols = ", ".join(f'"{c}"' for c in table.column_names)
                 con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {view}")
                 con.unregister(view)
+            if batch.findings:
+                committed.findings = _merge_findings(con, batch.findings)
+        return committed
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -191,8 +179,8 @@ class DuckDBStore:
     def top_users(self, query: CostQuery, limit: int) -> list[dict[str, Any]]:
         return self._query(*duckdb_cost.users_sql(query, limit))
 
-    def conversations(self, query: CostQuery, limit: int, order_by: str = "cost", min_tokens: int | None = None,
-                      min_calls: int | None = None) -> list[dict[str, Any]]:
+    def top_conversations(self, query: CostQuery, limit: int, order_by: str = "cost",
+                          min_tokens: int | None = None, min_calls: int | None = None) -> list[dict[str, Any]]:
         return self._query(*duckdb_cost.conversations_sql(query, limit, order_by, min_tokens, min_calls))
 
     def conversation_turns(self, tenant: str, conversation_ids: list[str], start_ns: int, end_ns: int,
@@ -206,61 +194,54 @@ class DuckDBStore:
 
     def findings(self, tenant: str, kind: str | None = None, feature: str | None = None,
                  since_ns: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        if self.read_only and not self._has_table("findings"):
-            return []
         return self._query(*duckdb_cost.findings_sql(tenant, kind, feature, since_ns, limit))
 
-    def _has_table(self, name: str) -> bool:
-        sql = "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?"
-        return bool(self._query(sql, [name])[0]["n"])
-
-    def upsert_findings(self, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Store findings, merging each into an earlier one of the same subject whose window it touches.
-
-        The subject is (tenant, kind, feature, prompt_sha, conversation_id); a
-        merged finding keeps its id and first detection time, widens its window
-        and takes the newest observation.  Returns the findings as stored.
-        """
-        if self.read_only:
-            raise StoreError("the store is open read-only; findings cannot be saved")
-        stored: list[dict[str, Any]] = []
-        subject = ("tenant", "kind", "feature", "prompt_sha", "conversation_id")
-        with self._transaction(f"saving findings to {self.path}") as con:
-            for finding in findings:
-                cond = " AND ".join(f"{c} IS NOT DISTINCT FROM ?" for c in subject)
-                found = con.execute(
-                    f"SELECT id, first_detected_ns, window_start_ns, window_end_ns FROM findings WHERE {cond} "
-                    "AND window_end_ns >= ? AND window_start_ns <= ? ORDER BY window_start_ns LIMIT 1",
-                    [finding[c] for c in subject] + [finding["window_start_ns"], finding["window_end_ns"]],
-                ).fetchone()
-                row = dict(finding)
-                if found is not None:
-                    row["id"], row["first_detected_ns"] = found[0], found[1]
-                    row["window_start_ns"] = min(found[2], row["window_start_ns"])
-                    row["window_end_ns"] = max(found[3], row["window_end_ns"])
-                    con.execute("DELETE FROM findings WHERE id = ?", [row["id"]])
-                values = [columnar.json_text(row[c]) if c == "details" else row[c] for c in duckdb_cost.FINDING_COLUMNS]
-                marks = ", ".join("?" for _ in values)
-                con.execute(f"INSERT INTO findings ({', '.join(duckdb_cost.FINDING_COLUMNS)}) VALUES ({marks})",
-                            values)
-                stored.append(row)
-        return stored
-
-    # -- web UI reads ---------------------------------------------------------
-    def ui_overview(self, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: int) -> dict[str, list[dict[str, Any]]]:
+    def overview_aggregates(self, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: int) -> dict[str, list[dict[str, Any]]]:
         return duckdb_ui.overview(self._query, f, bucket_ns, day0_ns, month0_ns)
 
-    def ui_facets(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
+    def facet_values(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
         return duckdb_ui.facets(self._query, tenant, since_ns)
 
-    def ui_span_tenant(self, trace_id: str, span_id: str) -> str | None:
+    def span_tenant(self, trace_id: str, span_id: str) -> str | None:
         return duckdb_ui.span_tenant(self._query, trace_id, span_id)
 
     def trace_skeleton(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
         return duckdb_ui.trace_skeleton(self._query, tenant, trace_id)
 
-    def ui_conversations(self, f: SpanFilter, limit: int, offset: int) -> list[dict[str, Any]]:
+    def active_conversations(self, f: SpanFilter, limit: int, offset: int) -> list[dict[str, Any]]:
         return duckdb_ui.conversations(self._query, f, limit, offset)
 
-    def ui_turn_inputs(self, tenant: str, trace_ids: list[str]) -> list[dict[str, Any]]:
+    def first_inputs(self, tenant: str, trace_ids: list[str]) -> list[dict[str, Any]]:
         return duckdb_ui.turn_inputs(self._query, tenant, trace_ids)
+
+
+_FINDING_SUBJECT = ("tenant", "kind", "feature", "prompt_sha", "conversation_id")
+
+
+def _merge_findings(con: duckdb.DuckDBPyConnection, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Store findings, merging each into an earlier one of the same subject whose window it touches.
+
+    The subject is (tenant, kind, feature, prompt_sha, conversation_id); a merged
+    finding keeps its id and first detection time, widens its window and takes
+    the newest observation.  Runs inside the writer's transaction; returns the
+    findings as stored.
+    """
+    stored: list[dict[str, Any]] = []
+    cond = " AND ".join(f"{c} IS NOT DISTINCT FROM ?" for c in _FINDING_SUBJECT)
+    for finding in findings:
+        found = con.execute(
+            f"SELECT id, first_detected_ns, window_start_ns, window_end_ns FROM findings WHERE {cond} "
+            "AND window_end_ns >= ? AND window_start_ns <= ? ORDER BY window_start_ns LIMIT 1",
+            [finding[c] for c in _FINDING_SUBJECT] + [finding["window_start_ns"], finding["window_end_ns"]],
+        ).fetchone()
+        row = dict(finding)
+        if found is not None:
+            row["id"], row["first_detected_ns"] = found[0], found[1]
+            row["window_start_ns"] = min(found[2], row["window_start_ns"])
+            row["window_end_ns"] = max(found[3], row["window_end_ns"])
+            con.execute("DELETE FROM findings WHERE id = ?", [row["id"]])
+        values = [columnar.json_text(row[c]) if c == "details" else row[c] for c in duckdb_cost.FINDING_COLUMNS]
+        marks = ", ".join("?" for _ in values)
+        con.execute(f"INSERT INTO findings ({', '.join(duckdb_cost.FINDING_COLUMNS)}) VALUES ({marks})", values)
+        stored.append(row)
+    return stored

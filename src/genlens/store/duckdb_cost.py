@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from genlens.query.cost import FILTER_COLUMNS, GROUP_KEYS, NS_PER_DAY, NS_PER_HOUR, CostQuery
+from genlens.store.queries import ALL_TENANTS, FILTER_COLUMNS, GROUP_KEYS, CostQuery
+from genlens.store.schema import FINDINGS
 from genlens.store.sql_filters import Where
+from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR
 
 GROUP_EXPR: dict[str, str] = {
     "hour": f"(start_ns // {NS_PER_HOUR}) * {NS_PER_HOUR}",
@@ -144,17 +146,13 @@ GROUP BY trace_id ORDER BY top DESC NULLS LAST, trace_id LIMIT ?"""
     return sql, params + [n]
 
 
-FINDING_COLUMNS: tuple[str, ...] = (
-    "id", "kind", "severity", "tenant", "feature", "prompt_sha", "conversation_id", "window_start_ns",
-    "window_end_ns", "observed", "baseline", "ratio", "unit", "example_trace_ids", "first_detected_ns",
-    "detected_at_ns", "details",
-)
+FINDING_COLUMNS: tuple[str, ...] = FINDINGS.column_names
 
 
 def findings_sql(tenant: str, kind: str | None, feature: str | None, since_ns: int | None,
                  limit: int) -> tuple[str, list[Any]]:
-    clauses = ["tenant = ?"]
-    params: list[Any] = [tenant]
+    clauses = ["TRUE" if tenant == ALL_TENANTS else "tenant = ?"]
+    params: list[Any] = [] if tenant == ALL_TENANTS else [tenant]
     for column, value in (("kind", kind), ("feature", feature)):
         if value is not None:
             clauses.append(f"{column} = ?")

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from genlens.query.cost import ALL_TENANTS
-from genlens.store.base import TraceQuery
+from genlens.store.queries import ALL_TENANTS, TraceQuery
 from genlens.store.sql_filters import span_filter
 
 # filter field → spans column compared with '=' (beyond the SpanFilter ones: service, environment, feature)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from genlens.store.base import ALL_TENANTS, SpanFilter
+from genlens.store.queries import ALL_TENANTS, SpanFilter
 from genlens.store.sql_filters import span_filter
 
 Query = Callable[[str, list[Any]], list[dict[str, Any]]]

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from genlens.query.cost import ALL_TENANTS
+from genlens.store.queries import ALL_TENANTS
 
 if TYPE_CHECKING:
-    from genlens.store.base import SpanFilter
+    from genlens.store.queries import SpanFilter
 
 
 class Where:

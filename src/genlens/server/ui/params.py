@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from genlens.errors import BadRequest
-from genlens.store.base import ALL_TENANTS, SpanFilter
+from genlens.store.queries import ALL_TENANTS, SpanFilter
 from genlens.timeparse import parse_duration, parse_time
 
 RANGES = ("15m", "1h", "6h", "24h", "7d", "30d")

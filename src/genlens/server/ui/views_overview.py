@@ -39,7 +39,7 @@ class FacetCache:
             hit = self._entries.get(tenant)
             if hit and now - hit[0] < FACET_TTL_S:
                 return hit[1]
-        values = self._store.ui_facets(tenant, time.time_ns() - FACET_WINDOW_NS)
+        values = self._store.facet_values(tenant, time.time_ns() - FACET_WINDOW_NS)
         with self._lock:
             if tenant not in self._entries and len(self._entries) >= FACET_CACHE_MAX:
                 oldest = min(self._entries, key=lambda k: self._entries[k][0])

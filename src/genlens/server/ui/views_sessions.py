@@ -17,7 +17,8 @@ from genlens.server.ui.params import RANGES, Filters, int_param, text_param
 from genlens.server.ui.render import Guard, page
 from genlens.server.ui.spanpanel import clip
 from genlens.settings import Settings
-from genlens.store.base import ALL_TENANTS, Store, TraceQuery
+from genlens.store.base import Store
+from genlens.store.queries import ALL_TENANTS, TraceQuery
 
 PAGE = 50
 MAX_TURNS = 500
@@ -77,7 +78,7 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Guard
         filters = Filters.parse(request.query_params)
         offset = int_param(request.query_params, "offset", 0, 0, 100_000)
         span_filter = filters.span_filter(time.time_ns())
-        rows = await run_in_threadpool(store.ui_conversations, span_filter, PAGE, offset)
+        rows = await run_in_threadpool(store.active_conversations, span_filter, PAGE, offset)
         ctx = SessionsPage(filters=filters, rows=rows[:PAGE], offset=offset, has_more=len(rows) > PAGE,
                            window=(span_filter.start_ns or 0, span_filter.end_ns or 0))
         return page(request, "sessions.html", ctx, nav="sessions")
@@ -97,7 +98,7 @@ def register(router: APIRouter, store: Store, settings: Settings, guarded: Guard
                 raise NotFound(f"conversation {conversation_id} not found")
             more = len(rows) > MAX_TURNS
             rows = rows[:MAX_TURNS]
-            inputs = {r["trace_id"]: r["data"] for r in store.ui_turn_inputs(scope, [t["trace_id"] for t in rows])}
+            inputs = {r["trace_id"]: r["data"] for r in store.first_inputs(scope, [t["trace_id"] for t in rows])}
             for row in rows:
                 row.pop("cost_key", None)
                 data = inputs.get(row["trace_id"])

@@ -19,7 +19,8 @@ from genlens.server.ui.params import RANGES, Filters, text_param
 from genlens.server.ui.render import ENV, Guard, page, wants_json
 from genlens.server.ui.spanpanel import SpanPanel, span_panel
 from genlens.settings import Settings
-from genlens.store.base import ALL_TENANTS, Store, TraceQuery
+from genlens.store.base import Store
+from genlens.store.queries import ALL_TENANTS, TraceQuery
 from genlens.timeparse import parse_duration
 
 SEARCH_KEYS = ("provider", "kind", "status", "error_class", "min_duration", "min_cost", "user_id",
@@ -105,7 +106,7 @@ def _search_query(params: Any, filters: Filters, tenant: str, now: int) -> tuple
 
 def _span_scope(store: Store, tenant: str | None, trace_id: str, span_id: str) -> str:
     """The tenant named in the link, else the one the span is stored under (a trace's spans may differ)."""
-    scope = tenant or store.ui_span_tenant(trace_id, span_id)
+    scope = tenant or store.span_tenant(trace_id, span_id)
     if scope is None:
         raise NotFound(f"span {span_id} not found in trace {trace_id}")
     return scope

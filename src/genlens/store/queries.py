@@ -1,0 +1,79 @@
+"""Descriptions of what a caller may ask a store: the tenant scope, span filters, trace searches, cost sums.
+
+They live below the store because a backend executes them; the layers above
+(``query/``, ``analysis/``, ``server/``) build them and shape the answers.  Each
+is a frozen value: a description, never a connection or a cursor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ALL_TENANTS = "*"  # a tenant scope meaning every tenant
+
+# Cost group keys a user may name; each backend maps every key to an expression.
+GROUP_KEYS: tuple[str, ...] = (
+    "hour", "day", "feature", "tenant", "model", "provider", "prompt_id", "prompt_sha", "experiment_variant",
+    "service_version",
+)
+TIME_KEYS = frozenset({"hour", "day"})
+CACHE_KEYS: tuple[str, ...] = ("feature", "model", "provider", "tenant")
+TOKEN_FIELDS: tuple[str, ...] = (
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+)
+# Equality filters of a cost query: query field → canonical column.
+FILTER_COLUMNS: dict[str, str] = {
+    "service": "service_name", "environment": "environment", "feature": "feature", "provider": "provider",
+    "prompt_sha": "prompt_sha", "experiment_variant": "experiment_variant", "service_version": "service_version",
+    "user_id": "user_id", "conversation_id": "conversation_id",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SpanFilter:
+    """A tenant (or ALL_TENANTS), a time window and the equality filters every span view offers.
+
+    The web UI's filter bar is exactly this; a trace search (:class:`TraceQuery`) adds its own.
+    """
+
+    tenant: str
+    start_ns: int | None = None
+    end_ns: int | None = None
+    service: str | None = None
+    environment: str | None = None
+    feature: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceQuery(SpanFilter):
+    """Filters of a trace search; every filter narrows to traces with at least one matching span."""
+
+    provider: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    error_class: str | None = None
+    min_duration_ns: int | None = None
+    min_cost_usd: float | None = None
+    user_id: str | None = None
+    conversation_id: str | None = None
+    prompt_sha: str | None = None
+    text: str | None = None
+    sort: str = "time"  # time | duration | cost
+    descending: bool = True
+    limit: int = 50
+    after: tuple[Any, str] | None = None  # (sort value, trace_id) of the last row of the previous page
+
+
+@dataclass(frozen=True, slots=True)
+class CostQuery:
+    """What to sum over: one tenant (or ``*``, all), a half-open time range, equality filters, group keys."""
+
+    tenant: str
+    start_ns: int
+    end_ns: int
+    group_by: tuple[str, ...] = ()
+    filters: tuple[tuple[str, str], ...] = ()  # (field in FILTER_COLUMNS, value)
+    model: str | None = None  # matches request or response model
+    limit: int = 1000
