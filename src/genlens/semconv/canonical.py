@@ -101,6 +101,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("attributes", "json", "unmapped span attributes"),
     Column("resource_attributes", "json"),
     Column("events", "json", "span events other than content events"),
+    # added by migration 4; a column added later goes after it (ALTER TABLE appends)
+    Column("links", "json", "span links: [{trace_id, span_id, attributes}], hex ids"),
 )
 
 # The plausibility bound on one token count of one span.  No model has a context anywhere near it

@@ -64,4 +64,7 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         '"name" VARCHAR, "source" VARCHAR, "thumbs" VARCHAR, "value" DOUBLE, "comment" VARCHAR, '
         '"signal" VARCHAR, "attributes" JSON)',
     )),
+    (4, (
+        'ALTER TABLE spans ADD COLUMN IF NOT EXISTS "links" JSON',
+    )),
 )
