@@ -23,6 +23,7 @@ from genlens.store.duckdb_search import search_sql
 from genlens.store.migrations import MIGRATIONS
 from genlens.store.queries import CostQuery, SpanFilter, TraceQuery
 from genlens.store.schema import TABLES
+from genlens.store.sql_filters import Where
 
 CHECKPOINT_THRESHOLD = "64MB"
 
@@ -126,41 +127,31 @@ class DuckDBStore:
             cursor.close()
 
     def trace_spans(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
-        return self._query(
-            "SELECT * FROM spans WHERE trace_id = ? AND tenant = ? ORDER BY start_ns, span_id", [trace_id, tenant]
-        )
+        w = Where(tenant).add("trace_id = ?", trace_id)
+        return self._query(f"SELECT * FROM spans WHERE {w.sql} ORDER BY start_ns, span_id", w.params)
 
     def span(self, tenant: str, span_id: str) -> dict[str, Any] | None:
-        rows = self._query("SELECT * FROM spans WHERE span_id = ? AND tenant = ? LIMIT 1", [span_id, tenant])
+        w = Where(tenant).add("span_id = ?", span_id)
+        rows = self._query(f"SELECT * FROM spans WHERE {w.sql} LIMIT 1", w.params)
         return rows[0] if rows else None
 
     def content(self, tenant: str, trace_id: str, span_id: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT span_id, kind, source, data, time_ns FROM span_content WHERE trace_id = ? AND tenant = ?"
-        params: list[Any] = [trace_id, tenant]
-        if span_id is not None:
-            sql += " AND span_id = ?"
-            params.append(span_id)
-        return self._query(sql + " ORDER BY time_ns, kind", params)
+        w = Where(tenant).add("trace_id = ?", trace_id).equals((("span_id", span_id),))
+        return self._query(f"SELECT span_id, kind, source, data, time_ns FROM span_content WHERE {w.sql} "
+                           "ORDER BY time_ns, kind", w.params)
 
     def scores(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
-        return self._query("SELECT * FROM scores WHERE trace_id = ? AND tenant = ? ORDER BY time_ns, span_id",
-                           [trace_id, tenant])
+        w = Where(tenant).add("trace_id = ?", trace_id)
+        return self._query(f"SELECT * FROM scores WHERE {w.sql} ORDER BY time_ns, span_id", w.params)
 
     def metric_points(self, tenant: str, name: str | None, limit: int) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM metric_points WHERE tenant = ?"
-        params: list[Any] = [tenant]
-        if name is not None:
-            sql += " AND name = ?"
-            params.append(name)
-        return self._query(sql + " ORDER BY time_ns DESC LIMIT ?", params + [limit])
+        w = Where(tenant).equals((("name", name),))
+        return self._query(f"SELECT * FROM metric_points WHERE {w.sql} ORDER BY time_ns DESC LIMIT ?",
+                           w.params + [limit])
 
     def logs(self, tenant: str, trace_id: str | None, limit: int) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM logs WHERE tenant = ?"
-        params: list[Any] = [tenant]
-        if trace_id is not None:
-            sql += " AND trace_id = ?"
-            params.append(trace_id)
-        return self._query(sql + " ORDER BY time_ns DESC LIMIT ?", params + [limit])
+        w = Where(tenant).equals((("trace_id", trace_id),))
+        return self._query(f"SELECT * FROM logs WHERE {w.sql} ORDER BY time_ns DESC LIMIT ?", w.params + [limit])
 
     def counts(self) -> dict[str, int]:
         return {t.name: int(self._query(f"SELECT count(*) AS n FROM {t.name}", [])[0]["n"]) for t in TABLES}
