@@ -55,6 +55,7 @@ WITH matched AS (
 ), agg AS (
     SELECT
         s.trace_id,
+        arg_min(s.tenant, s.start_ns) AS tenant,
         min(s.start_ns) AS start_ns,
         max(s.end_ns) AS end_ns,
         max(s.end_ns) - min(s.start_ns) AS duration_ns,
