@@ -19,7 +19,7 @@ Query = Callable[[str, list[Any]], list[dict[str, Any]]]
 
 DAY_NS = 86400 * 10**9
 SKELETON_COLUMNS = (
-    "span_id", "parent_span_id", "name", "kind", "start_ns", "end_ns", "status", "error_class", "error_type",
+    "span_id", "parent_span_id", "tenant", "name", "kind", "start_ns", "end_ns", "status", "error_class", "error_type",
     "cost_usd", "input_tokens", "output_tokens", "total_tokens", "request_model", "response_model", "tool_name",
 )
 _MODEL = "coalesce(response_model, request_model)"
@@ -121,15 +121,15 @@ def trace_skeleton(q: Query, tenant: str, trace_id: str) -> list[dict[str, Any]]
 
 
 def conversations(q: Query, f: SpanFilter, limit: int, offset: int) -> list[dict[str, Any]]:
-    """One row per conversation active in the window, most recently active first (limit + 1 rows)."""
+    """One row per (tenant, conversation) active in the window, most recently active first (limit + 1 rows)."""
     w, p = where(f)
     return q(f"""
-        SELECT conversation_id, count(DISTINCT trace_id) AS turns, min(start_ns) AS first_ns,
+        SELECT tenant, conversation_id, count(DISTINCT trace_id) AS turns, min(start_ns) AS first_ns,
                max(end_ns) AS last_ns, coalesce(sum(total_tokens), 0) AS tokens, sum(cost_usd) AS cost_usd,
                count(*) FILTER (WHERE status = 'error') AS errors,
                any_value(user_id) AS user_id, any_value(feature) AS feature
         FROM spans WHERE {w} AND conversation_id IS NOT NULL
-        GROUP BY conversation_id ORDER BY last_ns DESC, conversation_id LIMIT ? OFFSET ?""",
+        GROUP BY tenant, conversation_id ORDER BY last_ns DESC, conversation_id, tenant LIMIT ? OFFSET ?""",
              p + [limit + 1, offset])
 
 
