@@ -58,7 +58,7 @@ def main() -> None:
             small = next(t["trace_id"] for t in found if t["trace_id"] != big_id)
             rows = client.get(f"/traces/{small}", params={"format": "json"}).json()["waterfall"]["rows"]
             llm_span = next(r[0] for r in rows if r[5] == "llm")
-            conv = client.get("/sessions", params={"format": "json", "range": "7d"}).json()["rows"][0]["conversation_id"]
+            conv = client.get("/conversations", params={"format": "json", "range": "7d"}).json()["rows"][0]
             pages = {
                 "overview, last 24h": "/overview",
                 "overview, last 7 days": "/overview?range=7d",
@@ -66,8 +66,8 @@ def main() -> None:
                 "traces, last 24h": "/traces",
                 "traces, 7 days, by duration": "/traces?range=7d&sort=duration",
                 "traces, 7 days, text + kind": "/traces?range=7d&q=summarize&kind=llm",
-                "sessions, 7 days": "/sessions?range=7d",
-                "session (one conversation)": f"/sessions/{conv}",
+                "conversations, 7 days": "/conversations?range=7d",
+                "one conversation": f"/conversations/{conv['conversation_id']}?tenant={conv['tenant']}",
                 "cost, 7 days": "/cost?range=7d",
                 f"trace ({len(rows)} spans)": f"/traces/{small}",
                 f"trace ({len(rows)} spans) + span panel": f"/traces/{small}?span={llm_span}",

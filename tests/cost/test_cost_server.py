@@ -182,6 +182,9 @@ def test_cache_users_conversations_month(served: tuple[LiveServer, list[dict[str
     assert top[0]["conversation_id"] == "conv-runaway"
     turns = get(server, "/api/v1/cost/conversations/conv-runaway", **scope).json()
     assert len(turns["turns"]) == 100 and turns["cumulative_tokens"] == top[0]["total_tokens"]
+    # every tenant by default: the one tenant that has this conversation id answers
+    bare = get(server, "/api/v1/cost/conversations/conv-runaway", start=str(WEEK2), end=str(END)).json()
+    assert bare == {**turns, "tenant": "acme"} and turns["tenant"] == "acme"
     users = get(server, "/api/v1/cost/users", top=3, **scope).json()["users"]
     assert users[0]["user_id"] == "user-7" and len(users) == 3
     month = get(server, "/api/v1/cost/month", at=str(END), tenant="acme").json()
@@ -241,7 +244,9 @@ def test_report_and_detect_cli_against_the_server(served: tuple[LiveServer, list
     ("/api/v1/cost", {"feature": "x" * 600}, "feature"),
     ("/api/v1/cost/cache", {"by": "prompt_sha"}, "by"),
     ("/api/v1/cost/users", {"top": "100000"}, "top"),
-    ("/api/v1/cost/conversations/abc", {"tenant": "*"}, "tenant"),
+    ("/api/v1/cost", {"tenant": "ac\nme"}, "tenant"),
+    ("/api/v1/findings", {"tenant": "a" * 201}, "tenant"),
+    ("/api/v1/cost/conversations/" + "c" * 301, {}, "conversation id"),
     ("/api/v1/cost/month", {"at": "not a time"}, "ISO-8601"),
     ("/api/v1/findings", {"kind": "bogus"}, "kind"),
     ("/api/v1/findings", {"since": "-3d"}, "ISO-8601"),

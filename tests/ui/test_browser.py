@@ -56,7 +56,7 @@ def test_filter_changes_results_and_url_keeps_state(ui_server: Any, page: Any) -
     page.click("form.filters button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert "feature=search" in page.url and "service=" not in page.url  # empty fields stay out of the link
-    features = page.locator("#trace-results tbody tr td:nth-child(4)").all_inner_texts()
+    features = page.locator("#trace-results tbody tr td:nth-child(5)").all_inner_texts()
     assert features and set(features) == {"search"}
     assert len(features) < everything
     page.goto(page.url, wait_until="networkidle")  # the shared link reproduces the view
@@ -68,7 +68,7 @@ def test_sorting_by_duration_orders_rows(ui_server: Any, page: Any) -> None:
     page.goto(f"{url}/traces?range=7d", wait_until="networkidle")
     page.click("a[data-sort=duration]")
     page.wait_for_load_state("networkidle")
-    texts = page.locator("#trace-results tbody tr td:nth-child(5)").all_inner_texts()
+    texts = page.locator("#trace-results tbody tr td:nth-child(6)").all_inner_texts()
     seconds = [float(t.split()[0]) * (1 if t.endswith(" s") else 1e-3) for t in texts]
     assert seconds == sorted(seconds, reverse=True) and len(seconds) > 3
 
@@ -143,10 +143,10 @@ def test_copy_link_to_a_span_opens_that_span(ui_server: Any, page: Any) -> None:
     assert page.locator(".wf-row.sel").inner_text().find("chat plan") >= 0
 
 
-def test_sessions_turns_in_order_with_running_totals(ui_server: Any, page: Any) -> None:
+def test_conversation_turns_in_order_with_running_totals(ui_server: Any, page: Any) -> None:
     url = _url(ui_server)
-    page.goto(f"{url}/sessions?range=7d", wait_until="networkidle")
-    page.locator("#sessions a", has_text="conv-002").click()
+    page.goto(f"{url}/conversations?range=7d", wait_until="networkidle")
+    page.locator("#conversations a", has_text="conv-002").click()
     page.wait_for_load_state("networkidle")
     cells = page.locator("#turns tbody tr").evaluate_all(
         "rows => rows.map(r => Array.from(r.cells).map(c => c.innerText))")
@@ -182,7 +182,7 @@ def test_cost_drilldown_leads_to_the_right_traces(ui_server: Any, page: Any) -> 
     row.locator("a.drill").click()
     page.wait_for_load_state("networkidle")
     assert "/traces?" in page.url and "feature=search" in page.url and "sort=cost" in page.url
-    features = page.locator("#trace-results tbody tr td:nth-child(4)").all_inner_texts()
+    features = page.locator("#trace-results tbody tr td:nth-child(5)").all_inner_texts()
     assert features and set(features) == {"search"}
     # the traces behind the row add up to the row's cost
     report = httpx.get(f"{url}/cost", params={"format": "json", "range": "7d"}).json()["report"]

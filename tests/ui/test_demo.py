@@ -44,13 +44,13 @@ def _traces(url: str, **params: Any) -> list[dict[str, Any]]:
 
 def test_demo_pages_open_and_a_filter_changes_results(demo_server: LiveServer, page: Any) -> None:
     url = demo_server.url
-    for path in ("/overview?range=7d", "/traces?range=7d", "/sessions?range=7d", "/cost?range=7d"):
+    for path in ("/overview?range=7d", "/traces?range=7d", "/conversations?range=7d", "/cost?range=7d"):
         response = page.goto(url + path, wait_until="networkidle")
         assert response is not None and response.status == 200, path
-    page.goto(f"{url}/sessions?range=7d", wait_until="networkidle")
-    page.locator("#sessions tbody tr a").first.click()
+    page.goto(f"{url}/conversations?range=7d", wait_until="networkidle")
+    page.locator("#conversations tbody tr a").first.click()
     page.wait_for_load_state("networkidle")
-    assert "/sessions/" in page.url and page.locator("#turns tbody tr").count() >= 1
+    assert "/conversations/" in page.url and page.locator("#turns tbody tr").count() >= 1
     page.goto(f"{url}/overview?range=7d", wait_until="networkidle")
     assert page.locator("[data-chart][data-drawn='1']").count() == 8
     before = page.locator("[data-kpi=cost]").inner_text()
@@ -60,7 +60,7 @@ def test_demo_pages_open_and_a_filter_changes_results(demo_server: LiveServer, p
     page.wait_for_load_state("networkidle")
     assert f"feature={feature}" in page.url and page.locator("[data-kpi=cost]").inner_text() != before
     page.goto(f"{url}/traces?range=7d&feature={feature}", wait_until="networkidle")
-    shown = page.locator("#trace-results tbody tr td:nth-child(4)").all_inner_texts()
+    shown = page.locator("#trace-results tbody tr td:nth-child(5)").all_inner_texts()
     assert shown and set(shown) == {feature}
     assert page.js_errors == []
 
@@ -92,5 +92,5 @@ def test_demo_cost_drilldown(demo_server: LiveServer, page: Any) -> None:
     feature = link.inner_text()
     link.click()
     page.wait_for_load_state("networkidle")
-    shown = page.locator("#trace-results tbody tr td:nth-child(4)").all_inner_texts()
+    shown = page.locator("#trace-results tbody tr td:nth-child(5)").all_inner_texts()
     assert shown and all(feature in cell for cell in shown)

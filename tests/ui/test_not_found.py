@@ -42,7 +42,7 @@ def _raw(server: LiveServer, method: str, target: str, headers: dict[str, str] |
         conn.close()
 
 
-@pytest.mark.parametrize("path", ["/nope", "/traces/" + "ab" * 16 + "/extra", "/ui/whatever", "/sessions/x/y/z",
+@pytest.mark.parametrize("path", ["/nope", "/traces/" + "ab" * 16 + "/extra", "/ui/whatever", "/conversations/x/y/z",
                                   "/apiary", "/static/missing.css"])
 def test_unknown_ui_addresses_get_the_html_error_page(live_server: LiveServer, path: str) -> None:
     for headers in (BROWSER, {"accept": "*/*"}):

@@ -33,7 +33,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 def test_every_page_has_a_json_twin(ui_server: Any) -> None:
     server, built = ui_server
-    for path in ("/overview", "/traces", "/sessions", "/cost", f"/traces/{built[0].trace_id.hex()}"):
+    for path in ("/overview", "/traces", "/conversations", "/cost", f"/traces/{built[0].trace_id.hex()}"):
         by_param = _get(server.url, path, format="json", range="7d")  # every tenant by default
         by_header = httpx.get(server.url + path, params={"range": "7d"}, headers={"accept": "application/json"})
         html = _get(server.url, path, range="7d")
@@ -98,9 +98,10 @@ def test_trace_search_pages_never_load_more_rows_than_shown(ui_server: Any) -> N
     assert sorted(seen) == sorted(t.trace_id.hex() for t in built)
 
 
-def test_session_running_totals(ui_server: Any) -> None:
+def test_conversation_running_totals(ui_server: Any) -> None:
     server, built = ui_server
-    ctx = _get(server.url, "/sessions/conv-004", format="json").json()
+    ctx = _get(server.url, "/conversations/conv-004", format="json").json()
+    assert ctx["tenant"] == "default"
     turns = sorted((t for t in built if t.ctx["conv"] == "conv-004"), key=lambda t: t.start)
     assert [x["trace_id"] for x in ctx["turns"]] == [t.trace_id.hex() for t in turns]
     running = 0
@@ -124,9 +125,14 @@ def test_session_running_totals(ui_server: Any) -> None:
     ("/traces", {"min_duration": "forever"}, 400),
     ("/traces/" + "g" * 32, {}, 400),
     ("/traces/" + "a" * 32 + "/spans/" + "b" * 16, {"partial": "1"}, 404),
-    ("/sessions", {"offset": "-1"}, 400),
-    ("/sessions/" + "c" * 301, {}, 400),
-    ("/sessions/nobody-talked-here", {}, 404),
+    ("/conversations", {"offset": "-1"}, 400),
+    ("/conversations/" + "c" * 301, {}, 400),
+    ("/conversations/nobody-talked-here", {}, 404),
+    ("/overview", {"tenant": "t" * 201}, 400),
+    ("/traces", {"tenant": "evil\r\nSet-Cookie: x=1"}, 400),
+    ("/conversations", {"tenant": "\x00"}, 400),
+    ("/cost", {"tenant": "\x1b[2J"}, 400),
+    ("/traces/" + "a" * 32, {"tenant": "a\tb"}, 400),
 ])
 def test_bad_input_is_a_readable_error(ui_server: Any, path: str, params: dict[str, str], status: int) -> None:
     server, _ = ui_server
@@ -175,6 +181,10 @@ def test_every_tenant_by_default_one_when_picked(ui_server: Any) -> None:
     # a trace opens without naming its tenant; naming the wrong one finds nothing
     page = _get(server.url, f"/traces/{trace_id.hex()}", format="json").json()
     assert page["tenant"] is None and page["summary"]["span_count"] == 1
+    assert (page["summary"]["tenant"], page["summary"]["tenants"]) == ("other", ["other"])
+    listed = next(r for r in _get(server.url, "/traces", format="json", range="7d", limit=200).json()["rows"]
+                  if r["trace_id"] == trace_id.hex())
+    assert listed["tenant"] == "other"
     assert _get(server.url, f"/traces/{trace_id.hex()}", tenant="default").status_code == 404
 
 
@@ -190,6 +200,7 @@ def test_a_trace_whose_spans_carry_different_tenants_opens_whole(ui_server: Any)
     body = span_request(spans).SerializeToString()
     httpx.post(server.url + "/v1/traces", content=body, headers={"content-type": "application/x-protobuf"}).raise_for_status()
     page = _get(server.url, f"/traces/{trace_id.hex()}", format="json").json()
+    assert (page["summary"]["tenant"], page["summary"]["tenants"]) == ("acme", ["acme", "default"])  # the root's
     assert [r[0] for r in page["waterfall"]["rows"]] == [root.hex(), child.hex()]
     assert page["waterfall"]["rows"][1][2] == 1  # nested under its parent from the other tenant
     for sid, tenant in ((root, "acme"), (child, "default")):
@@ -197,3 +208,26 @@ def test_a_trace_whose_spans_carry_different_tenants_opens_whole(ui_server: Any)
         assert panel["span_id"] == sid.hex() and ("tenant", tenant) in [tuple(f) for f in panel["facts"]]
     facets = _get(server.url, "/overview", format="json", range="7d").json()["facets"]
     assert "default" in facets["tenant"]  # (cached for a minute, so "other" may not be listed yet)
+
+
+def test_old_session_addresses_redirect_to_conversations(ui_server: Any) -> None:
+    server, _ = ui_server
+    for old, new in (("/sessions?range=7d&feature=search", "/conversations?range=7d&feature=search"),
+                     ("/sessions/conv-004", "/conversations/conv-004"),
+                     ("/sessions/a%20b?tenant=default", "/conversations/a%20b?tenant=default")):
+        response = httpx.get(server.url + old, timeout=30)
+        assert response.status_code == 308 and response.headers["location"] == new, old
+    followed = httpx.get(server.url + "/sessions/conv-004?format=json", follow_redirects=True, timeout=30)
+    assert followed.status_code == 200 and followed.json()["conversation_id"] == "conv-004"
+
+
+def test_overview_and_cost_page_show_one_month_end_projection(ui_server: Any) -> None:
+    server, _ = ui_server
+    for params in ({}, {"tenant": "default"}, {"feature": "search"}):
+        kpis = _get(server.url, "/overview", format="json", range="7d", **params).json()["overview"]["kpis"]
+        month = _get(server.url, "/cost", format="json", range="7d", **params).json()["month"]
+        assert kpis["month_to_date_usd"] == month["month_to_date_usd"], params
+        if month["projected_month_usd"] is None:  # the first hour of a month
+            assert kpis["month_end_projection_usd"] is None
+        else:  # the two pages were built a few milliseconds apart
+            assert kpis["month_end_projection_usd"] == pytest.approx(month["projected_month_usd"], rel=1e-5), params

@@ -1,4 +1,5 @@
-"""Small pure pieces of the UI: derived dashboard figures, formatting, URL state, the facet cache bound."""
+"""Small pure pieces of the UI: derived dashboard figures, formatting, URL state, the facet cache bound,
+the tenant scope's rule."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from typing import Any
 
 import pytest
 
-from genlens.errors import BadRequest
-from genlens.query.overview import bucket_ns_for, month_end_projection, slope
+from genlens.errors import BadRequest, NotFound
+from genlens.query.conversations import user_text, with_running_totals
+from genlens.query.cost import month_projection
+from genlens.query.facets import FACET_CACHE_MAX, FacetCache
+from genlens.query.overview import bucket_ns_for, slope
+from genlens.server.scope import TenantScope, check_tenant, resolve
 from genlens.server.ui.params import Filters
-from genlens.server.ui.render import fmt_duration_ns, fmt_usd, to_json
-from genlens.server.ui.views_overview import FACET_CACHE_MAX, FacetCache
-from genlens.server.ui.views_sessions import user_text, with_running_totals
+from genlens.server.ui.render import fmt_duration_ns, fmt_usd, tenant_qs, to_json
+from genlens.store.queries import ALL_TENANTS
+
+EVERY = TenantScope(ALL_TENANTS)
 
 
 def test_slope_is_the_least_squares_fit() -> None:
@@ -26,12 +32,28 @@ def test_slope_is_the_least_squares_fit() -> None:
     assert slope(ys) == pytest.approx(expected)
 
 
-def test_month_end_projection_adds_the_daily_rate_for_the_days_left() -> None:
-    noon_10th = int(datetime(2026, 2, 10, 12, tzinfo=UTC).timestamp()) * 10**9
-    days_left = calendar.monthrange(2026, 2)[1] - 9.5
-    assert month_end_projection(100.0, 4.0, noon_10th) == pytest.approx(100.0 + 4.0 * days_left)
-    last_instant = int(datetime(2026, 2, 28, 23, 59, 59, tzinfo=UTC).timestamp()) * 10**9
-    assert month_end_projection(50.0, 10.0, last_instant) == pytest.approx(50.0, abs=0.01)
+def _ns(*args: int) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp()) * 10**9  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("at", "spent"), [((2028, 2, 10, 12), 95.0), ((2026, 12, 31, 18), 3.0), ((2026, 4, 1, 1), 0.5),
+                                           ((2026, 2, 28, 23, 59, 59), 50.0)])
+def test_month_end_projection_extends_the_month_to_date_rate(at: tuple[int, ...], spent: float) -> None:
+    # Independently: the month's length in hours from the calendar, the hours elapsed from a timedelta.
+    moment = datetime(*at, tzinfo=UTC)  # type: ignore[misc]
+    first = moment.replace(day=1, hour=0, minute=0, second=0)
+    month_hours = calendar.monthrange(moment.year, moment.month)[1] * 24
+    elapsed_hours = (moment - first).total_seconds() / 3600
+    got = month_projection(spent, _ns(*at))
+    assert got["projected_month_usd"] == pytest.approx(spent / elapsed_hours * month_hours, rel=1e-12)
+    assert got["month_start"] == first.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert got["elapsed_fraction"] == pytest.approx(elapsed_hours / month_hours, rel=1e-12)
+
+
+def test_month_end_projection_is_unknown_in_the_first_hour_or_without_a_spend() -> None:
+    assert month_projection(10.0, _ns(2026, 3, 1, 0, 59, 59))["projected_month_usd"] is None
+    assert month_projection(None, _ns(2026, 3, 15))["projected_month_usd"] is None
+    assert month_projection(0.0, _ns(2026, 3, 15))["projected_month_usd"] == 0.0
 
 
 def test_buckets_are_round_and_about_sixty_per_window() -> None:
@@ -54,21 +76,47 @@ def test_embedded_json_cannot_close_its_script_block() -> None:
 
 
 def test_url_state_round_trips_and_drops_defaults() -> None:
-    f = Filters.parse({"range": "7d", "feature": " search ", "service": "", "refresh": "30"})
+    f = Filters.parse({"range": "7d", "feature": " search ", "service": "", "refresh": "30"}, EVERY)
     assert f.feature == "search" and f.service is None
     assert f.qs() == "range=7d&feature=search&refresh=30"
-    assert Filters.parse(dict(pair.split("=") for pair in f.qs().split("&"))) == f
+    assert Filters.parse(dict(pair.split("=") for pair in f.qs().split("&")), EVERY) == f
     assert f.qs(feature=None, offset=50) == "range=7d&refresh=30&offset=50"
-    assert Filters.parse({}).qs() == ""
+    assert Filters.parse({}, EVERY).qs() == ""
     with pytest.raises(BadRequest):
-        Filters.parse({"range": "1h", "start": "2026-01-02", "end": "2026-01-01"}).window(0)
+        Filters.parse({"range": "1h", "start": "2026-01-02", "end": "2026-01-01"}, EVERY).window(0)
+    # the tenant is the scope's, never read from the parameters a second time
+    acme = Filters.parse({"tenant": "other"}, TenantScope("acme", "acme"))
+    assert (acme.tenant, acme.scope, acme.qs()) == ("acme", "acme", "tenant=acme")
+    assert acme.span_filter(10**18).tenant == "acme" and Filters.parse({}, EVERY).span_filter(10**18).tenant == "*"
+    assert tenant_qs("a b&c") == "?tenant=a+b%26c" and tenant_qs(None, "&") == ""
+
+
+def test_the_scope_is_every_tenant_unless_one_is_named() -> None:
+    assert resolve(None, None) == TenantScope("*", None)
+    assert resolve("*", None) == TenantScope("*", None)
+    assert resolve("acme", None) == TenantScope("acme", "acme")
+    assert check_tenant("  acme ") == "acme" and check_tenant("") is None and check_tenant(None) is None
+    assert check_tenant("Äcme corp/eu-1") == "Äcme corp/eu-1"
+    for hostile in ("x" * 201, "a\x00b", "line\nbreak", "tab\there", "\x1b[31m"):
+        with pytest.raises(BadRequest):
+            check_tenant(hostile)
+
+
+def test_a_grant_narrows_the_scope_and_is_never_widened() -> None:
+    one, two = frozenset({"acme"}), frozenset({"acme", "globex"})
+    assert resolve(None, one) == resolve("*", one) == TenantScope("acme", None)
+    assert resolve("acme", two) == TenantScope("acme", "acme")
+    with pytest.raises(NotFound):
+        resolve("globex", one)
+    with pytest.raises(BadRequest):
+        resolve(None, two)
 
 
 def test_facet_cache_is_bounded_and_counts_evictions() -> None:
     calls: list[str] = []
 
     class FakeStore:
-        def ui_facets(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
+        def facet_values(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
             calls.append(tenant)
             return {"feature": [tenant]}
 

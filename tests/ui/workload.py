@@ -151,12 +151,12 @@ def pick_pages(url: str) -> list[tuple[str, str, bool]]:
         rows = trace["waterfall"]["rows"]
         calls = [r[0] for r in rows if r[5] == "llm"] or [r[0] for r in rows]
         llm = calls[-1]  # the last call: the longest conversation to show
-        sessions = client.get("/sessions", params={"format": "json", "range": "7d"}).json()["rows"]
+        convs = client.get("/conversations", params={"format": "json", "range": "7d"}).json()["rows"]
     pages = [("overview", "/overview?range=7d", True), ("traces", "/traces?range=7d", False),
              ("trace", f"/traces/{trace_id}", False), ("trace-span", f"/traces/{trace_id}?span={llm}", False),
-             ("sessions", "/sessions?range=7d", False)]
-    if sessions:
-        longest = max(sessions, key=lambda c: (c["turns"], c["conversation_id"]))
-        pages.append(("session", f"/sessions/{longest['conversation_id']}", False))
+             ("conversations", "/conversations?range=7d", False)]
+    if convs:
+        longest = max(convs, key=lambda c: (c["turns"], c["conversation_id"], c["tenant"]))
+        pages.append(("conversation", f"/conversations/{longest['conversation_id']}?tenant={longest['tenant']}", False))
     pages.append(("cost", "/cost?range=7d", True))
     return pages

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from genlens.errors import BadRequest
-from genlens.store.queries import TIME_KEYS, TOKEN_FIELDS
-from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR
+from genlens.store.queries import TIME_KEYS, TOKEN_FIELDS, CostQuery, SpanFilter
+from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR, NS_PER_SECOND
 
 MAX_RANGE_NS = 400 * NS_PER_DAY
 DEFAULT_RANGE_NS = 7 * NS_PER_DAY
@@ -61,7 +61,7 @@ def check_range(start_ns: int | None, end_ns: int | None, now_ns: int,
 
 def iso(ns: int) -> str:
     """Epoch ns → ``2026-11-20T13:00:00Z`` (bucket labels)."""
-    moment = datetime.fromtimestamp(ns // 10**9, tz=UTC)
+    moment = datetime.fromtimestamp(ns // NS_PER_SECOND, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -130,18 +130,19 @@ def cache_row(row: dict[str, Any], saved_usd: float | None) -> dict[str, Any]:
 
 def month_bounds(at_ns: int) -> tuple[int, int]:
     """[first instant of the UTC month containing ``at_ns``, first instant of the next month)."""
-    moment = datetime.fromtimestamp(at_ns / 10**9, tz=UTC)
-    start = datetime(moment.year, moment.month, 1, tzinfo=UTC)
+    moment = datetime.fromtimestamp(at_ns // NS_PER_SECOND, tz=UTC)
+    start = int(datetime(moment.year, moment.month, 1, tzinfo=UTC).timestamp()) * NS_PER_SECOND
     days = calendar.monthrange(moment.year, moment.month)[1]
-    return int(start.timestamp()) * 10**9, (int(start.timestamp()) + days * 86400) * 10**9
+    return start, start + days * NS_PER_DAY
 
 
 def month_projection(spent_usd: float | None, at_ns: int) -> dict[str, Any]:
-    """Month-to-date spend and a straight-line projection to the month's end.
+    """Month-to-date spend and a straight-line projection to the month's end: the one month-end projection.
 
     The projection assumes the rest of the month spends at the month-to-date
-    rate; it is ``None`` in the first hour, where one burst would dominate, and
-    when the spend itself is unknown.
+    rate (spent × month length ÷ time elapsed, all in UTC); it is ``None`` in the
+    first hour, where one burst would dominate, and when the spend itself is
+    unknown.  The overview and the cost page both show this number.
     """
     start, end = month_bounds(at_ns)
     elapsed = at_ns - start
@@ -149,3 +150,11 @@ def month_projection(spent_usd: float | None, at_ns: int) -> dict[str, Any]:
     return {"month_start": iso(start), "month_end": iso(end), "as_of": iso(at_ns),
             "month_to_date_usd": spent_usd, "projected_month_usd": projected,
             "elapsed_fraction": elapsed / (end - start)}
+
+
+def from_filter(f: SpanFilter, start_ns: int, end_ns: int, group_by: tuple[str, ...] = (),
+                limit: int = MAX_ROWS) -> CostQuery:
+    """The cost query over a span filter's tenant and equality filters (the UI's filter bar) and a range."""
+    given = (("service", f.service), ("environment", f.environment), ("feature", f.feature))
+    return CostQuery(f.tenant, start_ns, end_ns, group_by, tuple((k, v) for k, v in given if v is not None),
+                     f.model, limit)

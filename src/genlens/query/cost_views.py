@@ -8,13 +8,18 @@ and returns plain JSON-ready data, so ``genlens report cost --data DIR`` and
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from genlens.pricing import PriceBook, Usage
+from genlens.query.conversations import check_conversation_id, one_tenant
 from genlens.query.cost import MAX_ROWS, cache_row, month_bounds, month_projection, rollup, shape_row
 from genlens.store.base import Store
-from genlens.store.queries import TOKEN_FIELDS, CostQuery
+from genlens.store.queries import ALL_TENANTS, TOKEN_FIELDS, CostQuery
 
 # Savings are priced on a 1,000-token unit and scaled: linear, and always in a model's base context tier.
 _UNIT = 1000
@@ -116,12 +121,23 @@ def conversations_table(store: Store, q: CostQuery, limit: int) -> dict[str, Any
 
 
 def conversation_detail(store: Store, q: CostQuery, conversation_id: str, limit: int) -> dict[str, Any]:
-    """One conversation's calls, oldest first, with cumulative tokens after each."""
-    turns = store.conversation_turns(q.tenant, [conversation_id], q.start_ns, q.end_ns, limit)
+    """One conversation's calls, oldest first, with cumulative tokens after each.
+
+    Read within one tenant: under ``*`` the tenant that has the conversation in the range, a 400 when
+    several have an id of that name (:mod:`genlens.query.conversations`), no turns when none has.
+    """
+    conversation_id = check_conversation_id(conversation_id)
+    tenant = q.tenant
+    if tenant == ALL_TENANTS:
+        found = store.top_conversations(replace(q, filters=(*q.filters, ("conversation_id", conversation_id))), 10)
+        if not found:
+            return {"conversation_id": conversation_id, "tenant": None, "turns": [], "cumulative_tokens": 0}
+        tenant = one_tenant(conversation_id, {r["tenant"] for r in found})
+    turns = store.conversation_turns(tenant, [conversation_id], q.start_ns, q.end_ns, limit)
     for turn in turns:
         turn.pop("from_end", None)
         turn["cumulative_tokens"] = int(turn["cumulative_tokens"] or 0)
-    return {"conversation_id": conversation_id, "turns": turns,
+    return {"conversation_id": conversation_id, "tenant": tenant, "turns": turns,
             "cumulative_tokens": turns[-1]["cumulative_tokens"] if turns else 0}
 
 
@@ -158,3 +174,55 @@ def report(store: Store, book: PriceBook, q: CostQuery) -> dict[str, Any]:
         "by_tenant": [shape_row(r) for r in by_tenant[: q.limit]],
         "cache_by_feature": cache["rows"],
     }
+
+
+def dashboard(store: Store, book: PriceBook, q: CostQuery, at_ns: int, reads: Executor, top: int) -> dict[str, Any]:
+    """The cost page: the report's tables cut to ``q.limit`` rows, cache savings by model, the top users and
+    conversations, and the month to date with its projection.
+
+    The aggregations are independent and the store reads each on its own cursor with the GIL released, so
+    they run side by side on ``reads``: the page costs about its slowest table, not their sum.
+    """
+    def grouped(*keys: str) -> CostQuery:
+        return replace(q, group_by=keys)
+
+    jobs: dict[str, Callable[[], dict[str, Any]]] = {
+        "by_feature": lambda: cost_table(store, grouped("feature")),
+        "by_feature_prompt": lambda: cost_table(store, grouped("feature", "prompt_sha")),
+        "by_tenant": lambda: cost_table(store, grouped("tenant")),
+        "cache_by_feature": lambda: cache_table(store, book, grouped("feature")),
+        "cache_by_model": lambda: cache_table(store, book, grouped("model")),
+        "users": lambda: users_table(store, grouped(), top),
+        "conversations": lambda: conversations_table(store, grouped(), top),
+        "month": lambda: month_to_date(store, grouped(), at_ns),
+    }
+    futures = {name: reads.submit(job) for name, job in jobs.items()}
+    got = {name: future.result() for name, future in futures.items()}
+    return {
+        "report": {"total": got["by_feature"]["total"], "by_feature": got["by_feature"]["rows"],
+                   "by_feature_prompt": got["by_feature_prompt"]["rows"], "by_tenant": got["by_tenant"]["rows"],
+                   "cache_by_feature": got["cache_by_feature"]["rows"]},
+        "cache_by_model": got["cache_by_model"]["rows"],
+        "users": got["users"]["users"],
+        "conversations": got["conversations"]["conversations"],
+        "month": got["month"],
+    }
+
+
+def finding_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored finding as the API shows it: ``details`` parsed, example trace ids as a list."""
+    out = dict(row)
+    details = out.get("details")
+    if isinstance(details, str):
+        try:
+            out["details"] = orjson.loads(details)
+        except orjson.JSONDecodeError:
+            pass
+    out["example_trace_ids"] = list(out.get("example_trace_ids") or [])
+    return out
+
+
+def findings(store: Store, tenant: str, kind: str | None, feature: str | None, since_ns: int | None,
+             limit: int) -> list[dict[str, Any]]:
+    """Stored findings of the analysis jobs in a tenant scope, newest first."""
+    return [finding_row(r) for r in store.findings(tenant, kind, feature, since_ns, limit)]

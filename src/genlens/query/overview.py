@@ -1,32 +1,33 @@
 """The overview dashboard's numbers, backend-neutral: the store returns grouped rows, this shapes them.
 
 Derived figures are computed here, once, so the page and its JSON twin agree:
-today vs yesterday, the 7-day trend (least-squares slope of daily cost), the
-month-end projection (month-to-date cost plus the average of the last seven full
-days times the days left), error rate and cache-hit rate.
+today vs yesterday, the 7-day trend (least-squares slope of daily cost), error
+rate and cache-hit rate.  The month to date and its month-end projection are the
+cost page's (:func:`genlens.query.cost_views.month_to_date`), so both pages show
+one number.
 """
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from genlens.query.cost import from_filter, month_bounds
+from genlens.query.cost_views import month_to_date
 from genlens.store.base import Store
 from genlens.store.queries import SpanFilter
+from genlens.timeparse import NS_PER_DAY, NS_PER_MINUTE, NS_PER_SECOND
 
-DAY_NS = 86400 * 10**9
 _NICE_BUCKETS_S = (60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400)
 
 
 def bucket_ns_for(window_ns: int, target: int = 60) -> int:
     """A round bucket width giving about ``target`` points over the window."""
-    want = window_ns / target / 10**9
+    want = window_ns / target / NS_PER_SECOND
     for seconds in _NICE_BUCKETS_S:
         if seconds >= want:
-            return seconds * 10**9
-    return _NICE_BUCKETS_S[-1] * 10**9
+            return seconds * NS_PER_SECOND
+    return _NICE_BUCKETS_S[-1] * NS_PER_SECOND
 
 
 def slope(values: list[float]) -> float:
@@ -39,14 +40,6 @@ def slope(values: list[float]) -> float:
     num = sum((i - mean_x) * (v - mean_y) for i, v in enumerate(values))
     den = sum((i - mean_x) ** 2 for i in range(n))
     return num / den
-
-
-def month_end_projection(month_to_date: float, daily_rate: float, now_ns: int) -> float:
-    """Cost by the end of the current UTC month if the remaining days cost ``daily_rate`` each."""
-    now = datetime.fromtimestamp(now_ns / 1e9, UTC)
-    days_in_month = calendar.monthrange(now.year, now.month)[1]
-    elapsed = (now.day - 1) + (now.hour * 3600 + now.minute * 60 + now.second) / 86400
-    return month_to_date + daily_rate * max(0.0, days_in_month - elapsed)
 
 
 @dataclass
@@ -72,9 +65,10 @@ def _daily(rows: list[dict[str, Any]], day0_ns: int, days: int, top: int = 8) ->
         totals[r["feature"]] = totals.get(r["feature"], 0.0) + (r["cost_usd"] or 0.0)
     ranked = sorted(totals, key=lambda k: (-totals[k], k))
     keep = set(ranked[:top])
-    series = [{"day_ns": day0_ns + i * DAY_NS, "cost_usd": 0.0, "llm_calls": 0, "by_feature": {}} for i in range(days)]
+    series = [{"day_ns": day0_ns + i * NS_PER_DAY, "cost_usd": 0.0, "llm_calls": 0, "by_feature": {}}
+              for i in range(days)]
     for r in rows:
-        i = (r["day_ns"] - day0_ns) // DAY_NS
+        i = (r["day_ns"] - day0_ns) // NS_PER_DAY
         if not 0 <= i < days:
             continue
         name = r["feature"] if r["feature"] in keep else "other"
@@ -94,14 +88,13 @@ def _quantiles(values: Any, scale: float = 1.0) -> list[float | None]:
 
 def build_overview(store: Store, f: SpanFilter, now_ns: int) -> Overview:
     """Run the dashboard queries for ``f`` (whose window must be set) and derive the headline figures."""
-    start_ns = f.start_ns if f.start_ns is not None else now_ns - DAY_NS
+    start_ns = f.start_ns if f.start_ns is not None else now_ns - NS_PER_DAY
     end_ns = f.end_ns if f.end_ns is not None else now_ns
-    bucket = bucket_ns_for(max(end_ns - start_ns, 60 * 10**9))
-    today0 = (now_ns // DAY_NS) * DAY_NS
-    day0 = today0 - 7 * DAY_NS
-    now = datetime.fromtimestamp(now_ns / 1e9, UTC)
-    month0 = int(datetime(now.year, now.month, 1, tzinfo=UTC).timestamp()) * 10**9
-    raw = store.overview_aggregates(f, bucket, day0, month0)
+    bucket = bucket_ns_for(max(end_ns - start_ns, NS_PER_MINUTE))
+    today0 = (now_ns // NS_PER_DAY) * NS_PER_DAY
+    day0 = today0 - 7 * NS_PER_DAY
+    raw = store.overview_aggregates(f, bucket, day0, month_bounds(now_ns)[0])
+    month = month_to_date(store, from_filter(f, start_ns, end_ns), now_ns)
 
     daily, features = _daily(raw["daily"], day0, 8)
     full_days = [d["cost_usd"] for d in daily[:-1]]  # the seven complete days before today
@@ -109,8 +102,6 @@ def build_overview(store: Store, f: SpanFilter, now_ns: int) -> Overview:
     k = raw["kpis"][0] if raw["kpis"] else {}
     traces = k.get("requests") or 0  # a request is a root span: one per (complete) trace
     llm_calls = k.get("llm_calls") or 0
-    daily_rate = sum(full_days) / len(full_days) if full_days else 0.0
-    month_to_date = (raw["month"][0]["cost_usd"] if raw["month"] else None) or 0.0
     kpis = {
         "cost_usd": k.get("cost_usd") or 0.0, "tokens": k.get("tokens") or 0, "requests": k.get("requests") or 0,
         "traces": traces, "llm_calls": llm_calls,
@@ -120,8 +111,8 @@ def build_overview(store: Store, f: SpanFilter, now_ns: int) -> Overview:
         "today_usd": today, "yesterday_usd": yesterday,
         "today_vs_yesterday": (today - yesterday) / yesterday if yesterday else None,
         "trend_usd_per_day": slope(full_days),
-        "month_to_date_usd": month_to_date,
-        "month_end_projection_usd": month_end_projection(month_to_date, daily_rate, now_ns),
+        "month_to_date_usd": month["month_to_date_usd"],
+        "month_end_projection_usd": month["projected_month_usd"],
     }
     by_feature = []
     for r in raw["by_feature"]:
@@ -134,7 +125,7 @@ def build_overview(store: Store, f: SpanFilter, now_ns: int) -> Overview:
     for r in raw["decode"]:
         decode.setdefault(str(r["model"]), []).append((r["t"], float(r["tps"])))
     return Overview(
-        now_ns=now_ns, bucket_s=bucket // 10**9, kpis=kpis, daily=daily, by_feature=by_feature,
+        now_ns=now_ns, bucket_s=bucket // NS_PER_SECOND, kpis=kpis, daily=daily, by_feature=by_feature,
         buckets=raw["buckets"], decode=decode, slowest=raw["slowest"], failures=raw["failures"],
         prompt_changes=raw["prompt_changes"], features=features,
     )

@@ -97,10 +97,28 @@ def build_tree(rows: list[dict[str, Any]], content: list[dict[str, Any]]) -> lis
     return roots
 
 
+def trace_tenants(rows: list[dict[str, Any]]) -> tuple[str | None, list[str]]:
+    """The tenant a trace is listed under and every tenant its spans carry.
+
+    A trace whose spans carry different tenants is one trace under the every-tenant scope; it is named after
+    the tenant of its earliest span, ties broken by the smallest name, as its search row is.
+    """
+    tenants = sorted({r["tenant"] for r in rows if r.get("tenant") is not None})
+    dated = [(r["start_ns"], r["tenant"]) for r in rows if r.get("tenant") is not None and r.get("start_ns") is not None]
+    first = min(dated)[1] if dated else (tenants[0] if tenants else None)
+    return first, tenants
+
+
 def trace_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Totals over a trace's spans (token columns are only filled on llm/embedding spans)."""
+    """Totals over a trace's spans (token columns are only filled on llm/embedding spans).
+
+    The one summary of an opened trace: the REST trace, the UI's trace page and its JSON twin all use it.
+    """
     costs = [r["cost_usd"] for r in rows if r.get("cost_usd") is not None]
+    tenant, tenants = trace_tenants(rows)
     return {
+        "tenant": tenant,
+        "tenants": tenants,
         "span_count": len(rows),
         "llm_calls": sum(1 for r in rows if r.get("kind") == "llm"),
         "input_tokens": sum(r.get("input_tokens") or 0 for r in rows),

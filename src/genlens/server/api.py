@@ -1,30 +1,28 @@
 """REST API under ``/api/v1`` (JSON; OpenAPI at ``/docs``).
 
-Views are thin: they parse parameters into a query object, call the store and
-the backend-neutral query layer, and render JSON.  Bad parameters are 400 with a
-reason, unknown ids 404.
+Views are thin: they parse parameters into a query object, call the
+backend-neutral query layer (:mod:`genlens.query`) in a worker thread, and
+render JSON.  Every route reads within the request's tenant scope
+(:mod:`genlens.server.scope`: every tenant unless ``tenant`` names one), list
+rows name their tenant, and a listed id opens under the same scope.  Bad
+parameters are 400 with a reason, unknown ids 404.
 """
 
-from __future__ import annotations
-
-import base64
-from concurrent.futures import ThreadPoolExecutor
+# No `from __future__ import annotations` here: FastAPI must see the local dependency type, not a string.
+from concurrent.futures import Executor
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from genlens.errors import BadRequest, NotFound
-from genlens.query.traces import build_tree, decode_row, merge_content, trace_summary
-from genlens.semconv.model import ERROR_CLASSES, SPAN_KINDS
-from genlens.store.base import Store
+from genlens.query import trace_views
+from genlens.query.paging import check_hex_id, decode_cursor
+from genlens.server.scope import TenantScope, TenantScopes
+from genlens.store.base import TraceReader
 from genlens.store.queries import TraceQuery
 from genlens.timeparse import parse_duration, parse_time
-
-HEX = frozenset("0123456789abcdef")
-_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="genlens-read")
 
 
 class JSONResponse(Response):
@@ -34,39 +32,19 @@ class JSONResponse(Response):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS, default=str)
 
 
-def check_hex_id(value: str, length: int, what: str) -> str:
-    value = value.strip().lower()
-    if len(value) != length or not set(value) <= HEX:
-        raise BadRequest(f"{what} must be {length} hex characters, got {value[:80]!r}")
-    return value
-
-
-def _encode_cursor(sort_value: Any, trace_id: str) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([sort_value, trace_id])).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[Any, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, trace_id = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
-        raise BadRequest("cursor is not one this server issued") from exc
-    if not isinstance(value, int | float) or isinstance(value, bool) or not isinstance(trace_id, str):
-        raise BadRequest("cursor is not one this server issued")
-    return value, check_hex_id(trace_id, 32, "cursor trace id")
-
-
-def api_router(store: Store, default_tenant: str) -> APIRouter:
+def api_router(store: TraceReader, scopes: TenantScopes, reads: Executor) -> APIRouter:
+    """The trace and telemetry routes; ``reads`` (owned by the caller) overlaps the reads of one answer."""
     router = APIRouter(prefix="/api/v1", tags=["traces"])
+    Scope = Annotated[TenantScope, Depends(scopes)]
 
-    @router.get("/traces", summary="Search traces")
+    @router.get("/traces", summary="Search traces (every row names its tenant)")
     async def search_traces(
+        scope: Scope,
         start: Annotated[str | None, Query(description="ISO-8601, a duration ago (e.g. 24h) or epoch ns")] = None,
         end: Annotated[str | None, Query(description="ISO-8601, a duration ago or epoch ns")] = None,
         service: str | None = None,
         environment: str | None = None,
         feature: str | None = None,
-        tenant: Annotated[str | None, Query(max_length=200)] = None,
         provider: str | None = None,
         model: str | None = None,
         kind: str | None = None,
@@ -83,12 +61,8 @@ def api_router(store: Store, default_tenant: str) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
     ) -> Response:
-        if kind is not None and kind not in SPAN_KINDS:
-            raise BadRequest(f"kind must be one of {', '.join(SPAN_KINDS)}")
-        if error_class is not None and error_class not in ERROR_CLASSES:
-            raise BadRequest(f"error_class must be one of {', '.join(ERROR_CLASSES)}")
         query = TraceQuery(
-            tenant=tenant or default_tenant,
+            tenant=scope.tenant,
             start_ns=parse_time(start) if start else None,
             end_ns=parse_time(end) if end else None,
             service=service, environment=environment, feature=feature, provider=provider, model=model,
@@ -96,92 +70,45 @@ def api_router(store: Store, default_tenant: str) -> APIRouter:
             min_duration_ns=parse_duration(min_duration) if min_duration else None,
             min_cost_usd=min_cost, user_id=user_id, conversation_id=conversation_id, prompt_sha=prompt_sha,
             text=q, sort=sort, descending=order == "desc", limit=limit,
-            after=_decode_cursor(cursor) if cursor else None,
+            after=decode_cursor(cursor) if cursor else None,
         )
-        rows = await run_in_threadpool(store.search_traces, query)
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            key = {"time": "start_ns", "duration": "duration_ns", "cost": "cost_key"}[sort]
-            next_cursor = _encode_cursor(last[key], last["trace_id"])
-        for row in rows:
-            row.pop("cost_key", None)
+        rows, next_cursor = await run_in_threadpool(trace_views.search, store, query)
         return JSONResponse({"traces": rows, "next_cursor": next_cursor})
 
     @router.get("/traces/{trace_id}", summary="One trace as a span tree")
     async def get_trace(
         trace_id: str,
-        tenant: Annotated[str | None, Query(max_length=200)] = None,
+        scope: Scope,
         format: Annotated[Literal["tree", "flat"], Query(description="nested tree or flat list")] = "tree",
     ) -> Response:
         trace_id = check_hex_id(trace_id, 32, "trace id")
-        scope = tenant or default_tenant
-
-        def load() -> dict[str, Any]:
-            # The three reads are independent and the store runs them with the GIL released: overlap them.
-            content_future = _READS.submit(store.content, scope, trace_id)
-            scores_future = _READS.submit(store.scores, scope, trace_id)
-            rows = store.trace_spans(scope, trace_id)
-            content, scores = content_future.result(), scores_future.result()
-            if not rows:
-                raise NotFound(f"trace {trace_id} not found")
-            summary = trace_summary(rows)
-            summary["feedback"] = [decode_row(r, _SCORE_JSON) for r in scores]
-            if format == "flat":
-                roots = build_tree(rows, content)
-                flat: list[dict[str, Any]] = []
-                stack = list(reversed(roots))
-                while stack:
-                    span = stack.pop()
-                    kids = span.pop("children")
-                    flat.append(span)
-                    stack.extend(reversed(kids))
-                return {"trace_id": trace_id, **summary, "spans": flat}
-            return {"trace_id": trace_id, **summary, "roots": build_tree(rows, content)}
-
-        return JSONResponse(await run_in_threadpool(load))
+        body = await run_in_threadpool(trace_views.read_trace, store, scope.tenant, trace_id, reads,
+                                       flat=format == "flat")
+        return JSONResponse(body)
 
     @router.get("/spans/{span_id}", summary="One span with its content")
-    async def get_span(span_id: str, tenant: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+    async def get_span(span_id: str, scope: Scope) -> Response:
         span_id = check_hex_id(span_id, 16, "span id")
-        scope = tenant or default_tenant
-
-        def load() -> dict[str, Any]:
-            row = store.span(scope, span_id)
-            if row is None:
-                raise NotFound(f"span {span_id} not found")
-            span = decode_row(row)
-
-            span["content"] = merge_content(store.content(scope, span["trace_id"], span_id)).get(span_id, {})
-            return span
-
-        return JSONResponse(await run_in_threadpool(load))
+        return JSONResponse(await run_in_threadpool(trace_views.read_span, store, scope.tenant, span_id))
 
     @router.get("/metrics", summary="Stored OTLP metric data points", tags=["telemetry"])
     async def metric_points(
+        scope: Scope,
         name: Annotated[str | None, Query(max_length=300)] = None,
-        tenant: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     ) -> Response:
-        rows = await run_in_threadpool(store.metric_points, tenant or default_tenant, name, limit)
-        return JSONResponse({"points": [decode_row(r, _METRIC_JSON) for r in rows]})
+        rows = await run_in_threadpool(trace_views.metric_points, store, scope.tenant, name, limit)
+        return JSONResponse({"points": rows})
 
     @router.get("/logs", summary="Stored OTLP log records", tags=["telemetry"])
     async def log_records(
+        scope: Scope,
         trace_id: str | None = None,
-        tenant: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     ) -> Response:
         if trace_id is not None:
             trace_id = check_hex_id(trace_id, 32, "trace id")
-        rows = await run_in_threadpool(store.logs, tenant or default_tenant, trace_id, limit)
-        return JSONResponse({"logs": [decode_row(r, _LOG_JSON) for r in rows]})
+        rows = await run_in_threadpool(trace_views.logs, store, scope.tenant, trace_id, limit)
+        return JSONResponse({"logs": rows})
 
     return router
-
-
-_SCORE_JSON = ("attributes",)
-_METRIC_JSON = ("extra", "attributes", "resource_attributes")
-_LOG_JSON = ("body", "attributes", "resource_attributes")
-

@@ -2,13 +2,13 @@
 
 Views parse parameters into a :class:`CostQuery` (400 on any bad one), call
 :mod:`genlens.query.cost_views` in a worker thread and render JSON.  Tenancy
-works as in the trace API: ``tenant`` (default: the server's default tenant)
-scopes every query; ``tenant=*`` means every tenant.
+works as in the trace API: every query reads within the request's scope
+(:mod:`genlens.server.scope`: every tenant unless ``tenant`` names one).
 """
 
 
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +21,7 @@ from genlens.pricing import PriceBook
 from genlens.query import cost_views
 from genlens.query.cost import MAX_ROWS, check_range, parse_keys
 from genlens.server.api import JSONResponse
+from genlens.server.scope import TenantScope, TenantScopes
 from genlens.settings import Settings
 from genlens.store.base import Store
 from genlens.store.queries import CACHE_KEYS, GROUP_KEYS, CostQuery
@@ -32,14 +33,16 @@ Text = Annotated[str | None, Query(max_length=500)]
 TIME_HELP = "ISO-8601, a duration ago (e.g. 7d) or epoch ns"
 
 
-def cost_router(store: Store, settings: Settings, writer: Writer, book: PriceBook | None = None) -> APIRouter:
+def cost_router(store: Store, settings: Settings, writer: Writer, scopes: TenantScopes,
+                book: PriceBook | None = None) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["cost"])
     prices = book if book is not None else PriceBook.load(settings.prices)
+    Scope = Annotated[TenantScope, Depends(scopes)]
 
     def base_query(
+        scope: Scope,
         start: Annotated[str | None, Query(max_length=100, description=TIME_HELP)] = None,
         end: Annotated[str | None, Query(max_length=100, description=TIME_HELP)] = None,
-        tenant: Annotated[str | None, Query(max_length=200, description="tenant scope; * = every tenant")] = None,
         service: Text = None, environment: Text = None, feature: Text = None, provider: Text = None,
         model: Text = None, prompt_sha: Text = None, experiment_variant: Text = None,
         service_version: Text = None, user_id: Text = None, conversation_id: Text = None,
@@ -52,8 +55,7 @@ def cost_router(store: Store, settings: Settings, writer: Writer, book: PriceBoo
                  "prompt_sha": prompt_sha, "experiment_variant": experiment_variant,
                  "service_version": service_version, "user_id": user_id, "conversation_id": conversation_id}
         filters = tuple((k, v) for k, v in given.items() if v is not None)
-        return CostQuery(tenant or settings.default_tenant, start_ns, end_ns, filters=filters, model=model,
-                         limit=limit)
+        return CostQuery(scope.tenant, start_ns, end_ns, filters=filters, model=model, limit=limit)
 
     Base = Annotated[CostQuery, Depends(base_query)]
 
@@ -84,10 +86,6 @@ def cost_router(store: Store, settings: Settings, writer: Writer, book: PriceBoo
     @router.get("/cost/conversations/{conv_id}", summary="One conversation's calls with cumulative tokens")
     async def conversation(conv_id: str, q: Base,
                            turns: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 1000) -> Response:
-        if len(conv_id) > 500:
-            raise BadRequest("conversation id longer than 500 characters")
-        if q.tenant == "*":
-            raise BadRequest("a conversation is read within one tenant; tenant=* is not allowed here")
         return JSONResponse(await run_in_threadpool(cost_views.conversation_detail, store, q, conv_id, turns))
 
     @router.get("/cost/month", summary="Month-to-date spend and a month-end projection")
@@ -101,7 +99,7 @@ def cost_router(store: Store, settings: Settings, writer: Writer, book: PriceBoo
 
     @router.get("/findings", summary="Findings of the analysis jobs, newest first", tags=["findings"])
     async def findings(
-        tenant: Annotated[str | None, Query(max_length=200)] = None,
+        scope: Scope,
         kind: Annotated[str | None, Query(max_length=100, description=", ".join(KINDS))] = None,
         feature: Text = None,
         since: Annotated[str | None, Query(max_length=100, description="findings whose window ends after")] = None,
@@ -110,9 +108,8 @@ def cost_router(store: Store, settings: Settings, writer: Writer, book: PriceBoo
         if kind is not None and kind not in KINDS:
             raise BadRequest(f"kind must be one of {', '.join(KINDS)}")
         since_ns = parse_time(since) if since else None
-        rows = await run_in_threadpool(store.findings, tenant or settings.default_tenant, kind, feature, since_ns,
-                                       limit)
-        return JSONResponse({"findings": [_finding(r) for r in rows]})
+        rows = await run_in_threadpool(cost_views.findings, store, scope.tenant, kind, feature, since_ns, limit)
+        return JSONResponse({"findings": rows})
 
     @router.post("/cost/detect", summary="Run the cost detectors now over a range and store the findings",
                  tags=["findings"])
@@ -126,20 +123,7 @@ def cost_router(store: Store, settings: Settings, writer: Writer, book: PriceBoo
                                        parse_time(end, now) if end else None, now)
         rows = await run_in_threadpool(lambda: run_detectors(store, start_ns, end_ns, thresholds_from(settings),
                                                              writer=writer if save else None))
-        return JSONResponse({"start_ns": start_ns, "end_ns": end_ns, "findings": [_finding(r) for r in rows]})
+        return JSONResponse({"start_ns": start_ns, "end_ns": end_ns, "findings": [cost_views.finding_row(r) for r in rows]})
 
     return router
 
-
-def _finding(row: dict[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    details = out.get("details")
-    if isinstance(details, str):
-        import orjson
-
-        try:
-            out["details"] = orjson.loads(details)
-        except orjson.JSONDecodeError:
-            pass
-    out["example_trace_ids"] = list(out.get("example_trace_ids") or [])
-    return out

@@ -8,6 +8,7 @@ one error handler that renders every :class:`GenlensError` as JSON.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from genlens.pipeline.ingest import Ingestor
 from genlens.server.api import JSONResponse, api_router
 from genlens.server.api_cost import cost_router
 from genlens.server.otlp_http import otlp_routes
+from genlens.server.scope import TenantScopes
 from genlens.server.ui import mount_ui
 from genlens.settings import Settings
 from genlens.store.base import Store
@@ -45,10 +47,13 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
 
     for route in otlp_routes(ingestor, settings.max_body_bytes):
         app.router.routes.append(route)
-    app.include_router(api_router(store, settings.default_tenant))
-    app.include_router(cost_router(store, settings, writer))
+    reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="genlens-read")  # REST and UI reads overlap here
+    app.router.on_shutdown.append(lambda: reads.shutdown(wait=False, cancel_futures=True))
+    scopes = TenantScopes()  # no API keys configured: every tenant unless a request names one
+    app.include_router(api_router(store, scopes, reads))
+    app.include_router(cost_router(store, settings, writer, scopes))
 
-    mount_ui(app, store, settings)
+    mount_ui(app, store, settings, scopes, reads)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> Response:

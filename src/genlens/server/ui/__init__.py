@@ -2,14 +2,16 @@
 
 A page is a view (``views_*.py``) + a typed context (a dataclass) + a template
 (``templates/``, all extending ``base.html``; partials start with ``_``).
+Views read through the backend-neutral query layer (:mod:`genlens.query`), as
+the REST API does, within the request's tenant scope (:mod:`genlens.server.scope`).
 Static files are this package's ``static/`` folder plus ``plotly.min.js``,
 served from the installed ``plotly`` package (nothing is fetched from a CDN).
 """
 
 from __future__ import annotations
 
-import functools
 import importlib.util
+from concurrent.futures import Executor
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -19,25 +21,14 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from genlens.errors import NotFound
+from genlens.pricing import PriceBook
+from genlens.server.scope import TenantScopes
+from genlens.server.ui.deps import Pages
 from genlens.server.ui.http_errors import routing_error
-from genlens.server.ui.render import View, error_page
 from genlens.settings import Settings
 from genlens.store.base import Store
 
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-def guarded(view: View) -> View:
-    """Any error inside a view renders as a readable page with the right status code."""
-
-    @functools.wraps(view)
-    async def wrapper(request: Request, *args: object, **kwargs: object) -> Response:
-        try:
-            return await view(request, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence of a page
-            return error_page(request, exc)
-
-    return wrapper
 
 
 def plotly_js() -> Path:
@@ -51,8 +42,8 @@ def plotly_js() -> Path:
     return path
 
 
-def ui_router(store: Store, settings: Settings) -> APIRouter:
-    from genlens.server.ui import views_cost, views_overview, views_sessions, views_traces
+def ui_router(pages: Pages) -> APIRouter:
+    from genlens.server.ui import views_conversations, views_cost, views_overview, views_traces
 
     router = APIRouter(include_in_schema=False)
 
@@ -61,18 +52,22 @@ def ui_router(store: Store, settings: Settings) -> APIRouter:
         return RedirectResponse("/overview", status_code=307)
 
     @router.get("/static/vendor/plotly.min.js")
-    @guarded
+    @pages.guard
     async def plotly(request: Request) -> Response:
         return FileResponse(plotly_js(), media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
 
-    for module in (views_overview, views_traces, views_sessions, views_cost):
-        module.register(router, store, settings, guarded)
+    for module in (views_overview, views_traces, views_conversations, views_cost):
+        module.register(router, pages)
     return router
 
 
-def mount_ui(app: FastAPI, store: Store, settings: Settings) -> None:
-    """Add the UI's pages and static files to ``app``; routing errors outside the API answer with the error page."""
-    app.include_router(ui_router(store, settings))
+def mount_ui(app: FastAPI, store: Store, settings: Settings, scopes: TenantScopes, reads: Executor,
+             book: PriceBook | None = None) -> None:
+    """Add the UI's pages and static files to ``app``; routing errors outside the API answer with the error page.
+
+    ``reads`` (owned by the caller) runs the independent reads of one page side by side.
+    """
+    app.include_router(ui_router(Pages(store, settings, scopes, reads, book)))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_exception_handler(HTTPException, routing_error)

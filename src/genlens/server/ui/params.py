@@ -1,4 +1,8 @@
-"""The filter bar's state, parsed from and written back to the URL (so every view is a shareable link)."""
+"""The filter bar's state, parsed from and written back to the URL (so every view is a shareable link).
+
+The tenant is not parsed here: it is the request's scope (:mod:`genlens.server.scope`), resolved once for
+the page and its REST twin alike, and handed to :meth:`Filters.parse`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from genlens.errors import BadRequest
+from genlens.server.scope import TenantScope
 from genlens.store.queries import ALL_TENANTS, SpanFilter
 from genlens.timeparse import parse_duration, parse_time
 
 RANGES = ("15m", "1h", "6h", "24h", "7d", "30d")
 REFRESH = ("", "30", "60", "300")
-FILTER_KEYS = ("service", "environment", "feature", "tenant", "model")
+FILTER_KEYS = ("service", "environment", "feature", "model")  # and the tenant, which is the scope
 MAX_VALUE = 200
 
 
@@ -48,12 +53,13 @@ class Filters:
     service: str | None = None
     environment: str | None = None
     feature: str | None = None
-    tenant: str | None = None
+    tenant: str | None = None  # the tenant the request named (kept in links); None: the scope's default
     model: str | None = None
     refresh: str = ""
+    scope: str = ALL_TENANTS  # what the page reads: the request's scope, one tenant or every tenant
 
     @classmethod
-    def parse(cls, params: Any) -> Filters:
+    def parse(cls, params: Any, scope: TenantScope) -> Filters:
         rng = text_param(params, "range") or "24h"
         if rng not in RANGES:
             try:
@@ -64,7 +70,7 @@ class Filters:
         if refresh not in REFRESH:
             raise BadRequest(f"refresh must be one of 30, 60, 300 seconds, got {refresh[:20]!r}")
         values = {key: text_param(params, key) for key in (*FILTER_KEYS, "start", "end")}
-        return cls(range=rng, refresh=refresh, **values)
+        return cls(range=rng, refresh=refresh, tenant=scope.named, scope=scope.tenant, **values)
 
     def window(self, now_ns: int) -> tuple[int, int]:
         end = parse_time(self.end, now_ns) if self.end else now_ns
@@ -73,11 +79,6 @@ class Filters:
             raise BadRequest("the time range starts after it ends")
         return start, end
 
-    @property
-    def scope(self) -> str:
-        """The tenant to read: the one picked, else every tenant."""
-        return self.tenant or ALL_TENANTS
-
     def span_filter(self, now_ns: int) -> SpanFilter:
         start, end = self.window(now_ns)
         return SpanFilter(tenant=self.scope, start_ns=start, end_ns=end, service=self.service,
@@ -85,7 +86,7 @@ class Filters:
 
     def state(self) -> dict[str, str]:
         """Non-default values, for links that keep the state."""
-        out = {k: v for k, v in asdict(self).items() if v}
+        out = {k: v for k, v in asdict(self).items() if v and k != "scope"}
         if out.get("range") == "24h":
             out.pop("range")
         return out

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 import orjson
@@ -25,7 +26,6 @@ from genlens.errors import GenlensError
 
 log = logging.getLogger("genlens.ui")
 View = Callable[..., Awaitable[Response]]
-Guard = Callable[[View], View]  # wraps a view so its errors render as a page
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -84,6 +84,11 @@ def fmt_time(ns: Any) -> str:
     return datetime.fromtimestamp(int(ns) / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def tenant_qs(tenant: str | None, sep: str = "?") -> str:
+    """``?tenant=…`` for a link that opens under the same named tenant ('' when none was named)."""
+    return f"{sep}{urlencode({'tenant': tenant})}" if tenant else ""
+
+
 def to_json(value: Any) -> str:
     """JSON for embedding in a ``<script>`` block: every ``<`` is ``\\u003c``, so no span name can end the
     block or open a comment in it; ``&`` and ``>`` likewise, for good measure."""
@@ -105,7 +110,7 @@ ENV = jinja2.Environment(
     lstrip_blocks=True,
 )
 ENV.filters.update(dur=fmt_duration_ns, secs=fmt_seconds, usd=fmt_usd, num=fmt_num, pct=fmt_pct, ts=fmt_time,
-                   tojson_safe=to_json)
+                   tojson_safe=to_json, tenant_qs=tenant_qs)
 ENV.globals.update(version=__version__)
 
 
