@@ -107,7 +107,7 @@ def build_overview(store: Store, f: SpanFilter, now_ns: int) -> Overview:
         "traces": traces, "llm_calls": llm_calls,
         "error_rate": (k.get("failed_traces") or 0) / traces if traces else None,
         "llm_error_rate": (k.get("llm_errors") or 0) / llm_calls if llm_calls else None,
-        "p95_latency_s": k["p95_request_ns"] / 1e9 if k.get("p95_request_ns") is not None else None,
+        "p95_latency_s": k["p95_request_ns"] / NS_PER_SECOND if k.get("p95_request_ns") is not None else None,
         "today_usd": today, "yesterday_usd": yesterday,
         "today_vs_yesterday": (today - yesterday) / yesterday if yesterday else None,
         "trend_usd_per_day": slope(full_days),

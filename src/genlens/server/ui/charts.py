@@ -7,16 +7,12 @@ changes become vertical markers on every time-axis chart.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from genlens.query.overview import Overview
+from genlens.server.ui.render import fmt_time as iso  # the time axis reads as the tables do (UTC)
 
 PALETTE = ["#4f6bed", "#e8793a", "#2fa37a", "#c2417f", "#8a63d2", "#d4a72c", "#3a9fc2", "#7a8a99", "#b85450"]
-
-
-def iso(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _layout(title: str, y: str = "", **extra: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, Response
 
 from genlens import __version__
 from genlens.errors import GenlensError
+from genlens.timeparse import NS_PER_SECOND
 
 log = logging.getLogger("genlens.ui")
 View = Callable[..., Awaitable[Response]]
@@ -81,7 +82,7 @@ def fmt_pct(v: Any, digits: int = 1) -> str:
 def fmt_time(ns: Any) -> str:
     if ns is None:
         return "–"
-    return datetime.fromtimestamp(int(ns) / 1e9, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(int(ns) / NS_PER_SECOND, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def tenant_qs(tenant: str | None, sep: str = "?") -> str:
