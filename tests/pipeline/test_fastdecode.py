@@ -36,7 +36,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 from bench.workload import batches
 from genlens.errors import BadRequest
 from genlens.pipeline import fastdecode
-from genlens.pipeline.decode import MIN_TIME_NS, ValueDecoder, decode_spans
+from genlens.pipeline.decode import MAX_LINKS, MIN_TIME_NS, ValueDecoder, decode_spans
 from genlens.pipeline.fastdecode import AVAILABLE, decode_trace_bytes, decode_upb
 
 native = pytest.mark.skipif(not AVAILABLE, reason="native decoder not built")
@@ -74,9 +74,12 @@ def snapshot(spans: list[Any]) -> list[Any]:
     out = []
     for s in spans:
         events = [(canon(e.name), canon(e.time_ns), canon(e.attributes)) for e in s.events]
+        links = [(canon(k.trace_id), canon(k.span_id), canon(k.trace_state), canon(k.attributes), type(k).__name__)
+                 for k in s.links]
         fields = (s.trace_id, s.span_id, s.parent_span_id, s.name, s.otel_kind, s.start_ns, s.end_ns,
-                  s.status_code, s.status_message, s.attributes, s.resource, s.scope_name)
-        out.append(([canon(f) for f in fields], events, type(s).__name__, type(s.events).__name__))
+                  s.status_code, s.status_message, s.attributes, s.resource, s.scope_name, s.dropped_links)
+        out.append(([canon(f) for f in fields], events, links, type(s).__name__, type(s.events).__name__,
+                    type(s.links).__name__))
     return out
 
 
@@ -116,9 +119,9 @@ def check(body: bytes, max_chars: int = 64, *, expect_native: bool = True) -> An
 def raw_native(body: bytes, max_chars: int) -> Any:
     from genlens.pipeline import _fastotlp
 
-    return _fastotlp.decode(body, max_chars, MIN_TIME_NS, NOW + 24 * HOUR, 31 * 24 * HOUR,
+    return _fastotlp.decode(body, max_chars, MIN_TIME_NS, NOW + 24 * HOUR, 31 * 24 * HOUR, MAX_LINKS,
                             fastdecode.RawSpan, fastdecode._SPAN_SLOTS, fastdecode.RawEvent,
-                            fastdecode._EVENT_SLOTS)
+                            fastdecode._EVENT_SLOTS, fastdecode.RawLink, fastdecode._LINK_SLOTS)
 
 
 # ---------------------------------------------------------------- wire helpers
@@ -268,13 +271,14 @@ def spans(draw: Any) -> Span:
                 name=draw(texts), kind=draw(st.integers(-(2**31), 2**31 - 1)), start_time_unix_nano=start,
                 end_time_unix_nano=max(0, min(2**64 - 1, start + draw(durations))),
                 attributes=draw(attributes), trace_state=draw(st.sampled_from(["", "a=b"])),
-                flags=draw(st.integers(0, 2**32 - 1)), dropped_attributes_count=draw(st.integers(0, 2**32 - 1)))
+                flags=draw(st.integers(0, 2**32 - 1)), dropped_attributes_count=draw(st.integers(0, 2**32 - 1)),
+                dropped_links_count=draw(st.sampled_from([0, 0, 1, 2**32 - 1])))
     if draw(st.booleans()):
         span.status.CopyFrom(Status(code=draw(st.integers(-(2**31), 2**31 - 1)), message=draw(texts)))
     for _ in range(draw(st.integers(0, 2))):
         span.events.add(time_unix_nano=draw(st.integers(0, 2**64 - 1)), name=draw(texts),
                         attributes=draw(attributes))
-    for _ in range(draw(st.integers(0, 1))):
+    for _ in range(draw(st.integers(0, 3))):
         span.links.add(trace_id=draw(ids16), span_id=draw(ids8), trace_state=draw(texts),
                        attributes=draw(attributes), flags=draw(st.integers(0, 2**32 - 1)))
     return span
@@ -332,6 +336,8 @@ def _sample_body(seed: int) -> bytes:
         kvlist_value=KeyValueList(values=[_kv("a", AnyValue(array_value=ArrayValue(values=[
             AnyValue(bytes_value=b"\x00\xff"), AnyValue(double_value=1.5)])))])))])
     span.status.message = "boom"
+    span.links.add(trace_id=b"\x07" * 16, span_id=b"\x08" * 8, trace_state="k=v",
+                   attributes=[_kv("link.kind", AnyValue(string_value="follows"))])
     return encode(request, r) if r.random() < 0.5 else request.SerializeToString()
 
 
@@ -481,6 +487,13 @@ STRING_FIELDS = {
     "event name": lambda s: with_span_bytes(ld(11, ld(2, s))),
     "link trace_state": lambda s: with_span_bytes(ld(13, ld(3, s))),
     "link attribute": lambda s: with_span_bytes(ld(13, ld(4, ld(2, ld(1, s))))),
+    "link attribute of a kept link": lambda s: with_span_bytes(ld(13, ld(1, b"\x03" * 16) + ld(2, b"\x04" * 8)
+                                                                  + ld(4, ld(1, b"k") + ld(2, ld(1, s))))),
+    "trace_state of a kept link": lambda s: with_span_bytes(ld(13, ld(1, b"\x03" * 16) + ld(2, b"\x04" * 8)
+                                                               + ld(3, s))),
+    "overridden link trace_state": lambda s: with_span_bytes(ld(13, ld(3, s) + ld(3, b"ok"))),
+    "link past the cap": lambda s: with_span_bytes(
+        ld(13, ld(1, b"\x03" * 16) + ld(2, b"\x04" * 8)) * MAX_LINKS + ld(13, ld(4, ld(1, s)))),
     "scope name": lambda s: ld(1, ld(2, ld(1, ld(1, s)))),
     "scope version": lambda s: ld(1, ld(2, ld(1, ld(2, s)))),
     "scope schema_url": lambda s: ld(1, ld(2, ld(3, s))),
@@ -545,6 +558,20 @@ WIRE_CASES = {
     "key twice": ld(9, ld(1, b"first") + ld(1, b"second") + ld(2, tag(3, 0) + b"\x01")),
     "key_strindex": ld(9, tag(3, 0) + b"\x05" + ld(1, b"k")),
     "attributes around events": ld(9, ld(1, b"a")) + ld(11, ld(2, b"ev")) + ld(9, ld(1, b"b")),
+    "link ids last wins": ld(13, ld(1, bytes(16)) + ld(2, b"\x04" * 8) + ld(1, b"\x03" * 16)),
+    "link ids last wins, last invalid": ld(13, ld(1, b"\x03" * 16) + ld(2, b"\x04" * 8) + ld(2, b"\x04" * 7)),
+    "link trace_state twice": ld(13, ld(1, b"\x03" * 16) + ld(2, b"\x04" * 8) + ld(3, b"a=1") + ld(3, b"b=2")),
+    "link attributes around ids": ld(13, ld(4, ld(1, b"a")) + ld(1, b"\x03" * 16) + ld(4, ld(1, b"b"))
+                                      + ld(2, b"\x04" * 8)),
+    "empty link": ld(13, b""),
+    "link as varint": tag(13, 0) + b"\x01",
+    "link flags and unknown fields": ld(13, ld(1, b"\x03" * 16) + ld(2, b"\x04" * 8) + tag(6, 5) + b"\x01\x02\x03\x04"
+                                         + tag(5, 0) + b"\x09" + ld(40, b"\xff")),
+    "dropped_links_count over 32 bits": tag(14, 0) + varint(2**32 + 7),
+    "dropped_links_count twice": tag(14, 0) + b"\x05" + tag(14, 0) + b"\x02",
+    "links around events": ld(13, ld(1, b"\x03" * 16) + ld(2, b"\x04" * 8)) + ld(11, ld(2, b"ev"))
+                           + ld(13, ld(1, b"\x05" * 16) + ld(2, b"\x06" * 8)),
+    "end group in link": ld(13, tag(20, 4)),
 }
 
 

@@ -2,7 +2,7 @@
  * Native decoder for serialized OTLP ExportTraceServiceRequest bodies.
  *
  * It reads the protobuf wire format directly and builds the same RawSpan /
- * RawEvent objects that genlens.pipeline.decode.decode_spans builds from a
+ * RawEvent / RawLink objects that genlens.pipeline.decode.decode_spans builds from a
  * message parsed by upb, skipping the per-attribute round trips through the
  * upb Python wrappers.  The rules it must match are upb's, not the spec's
  * wording: unknown fields and known fields with an unexpected wire type are
@@ -75,7 +75,7 @@ static PyObject *TRUNC_MARK;    /* "…[truncated " */
 static PyObject *TOO_DEEP;      /* "[nested too deeply]" */
 
 /*
- * Builds RawSpan / RawEvent objects.  For a slots dataclass whose __init__ only
+ * Builds RawSpan / RawEvent / RawLink objects.  For a slots dataclass whose __init__ only
  * stores its arguments (the caller checks that and passes the field names),
  * storing straight into the slots gives the same object without running the
  * generated Python __init__, which would otherwise be a tenth of the cost.
@@ -118,7 +118,8 @@ static PyObject *maker_new(Maker *m, PyObject **args, Py_ssize_t n) {
 typedef struct {
     Py_ssize_t max_chars;
     uint64_t min_start, max_start, max_duration; /* bounds of decode.check_time */
-    Maker span, event;
+    Py_ssize_t max_links;                        /* decode.MAX_LINKS: links kept per span */
+    Maker span, event, link;
     PyObject *spans, *rejected;
     int fallback; /* set (without an exception) when only upb's merge semantics give the answer */
 } Ctx;
@@ -541,7 +542,9 @@ typedef struct {
     Slice trace_id, span_id, parent, name, status_message;
     int32_t kind, status_code;
     uint64_t start, end;
-    PyObject *attributes, *events;
+    PyObject *attributes, *events, *links;
+    Py_ssize_t link_count;   /* Link messages seen, kept or not */
+    uint32_t sender_dropped; /* Span.dropped_links_count */
 } SpanParts;
 
 static int read_status(SpanParts *s, const uint8_t *p, const uint8_t *end, int depth) {
@@ -561,6 +564,46 @@ static int all_zero(Slice s) {
     for (Py_ssize_t i = 0; i < s.n; i++)
         if (s.p[i]) return 0;
     return 1;
+}
+
+/*
+ * One Link (decode._links): a RawLink appended to the span's links while fewer
+ * than max_links are kept and its ids can be followed; otherwise only checked
+ * the way upb checks it, and counted by the caller.
+ */
+static int add_link(Ctx *c, SpanParts *s, const uint8_t *p, const uint8_t *end, int depth) {
+    s->link_count++;
+    if ((s->links ? PyList_GET_SIZE(s->links) : 0) >= c->max_links) return validate(T_LINK, p, end, depth);
+    if (depth < 0) return bad("nesting too deep");
+    Slice trace_id = {0}, span_id = {0}, state = {0};
+    PyObject *attrs = PyDict_New();
+    if (!attrs) return -1;
+    Field f;
+    int r;
+    while ((r = next_field(&p, end, &f, depth)) > 0) {
+        if (f.num == 1 && f.wt == WT_LEN) trace_id.p = f.data, trace_id.n = f.len;
+        else if (f.num == 2 && f.wt == WT_LEN) span_id.p = f.data, span_id.n = f.len;
+        else if (f.num == 3 && f.wt == WT_LEN) r = take_str(&state, &f);
+        else if (f.num == 4 && f.wt == WT_LEN) r = add_kv(c, attrs, f.data, f.data + f.len, 0, depth - 1);
+        else r = check_field(T_LINK, &f, depth);
+        if (r < 0) break;
+    }
+    int rc = r;
+    if (r == 0 && trace_id.n == 16 && !all_zero(trace_id) && span_id.n == 8 && !all_zero(span_id)) {
+        PyObject *args[4] = {make_hex(trace_id.p, 16), make_hex(span_id.p, 8), make_str(c, state.p, state.n, 1),
+                             attrs};
+        rc = -1;
+        if (args[0] && args[1] && args[2] && (s->links || (s->links = PyList_New(0)))) {
+            PyObject *link = maker_new(&c->link, args, 4);
+            rc = link ? PyList_Append(s->links, link) : -1;
+            Py_XDECREF(link);
+        }
+        for (int i = 0; i < 3; i++) Py_XDECREF(args[i]);
+    } else if (r == 0 && state.set) {
+        rc = check_utf8(state.p, state.n); /* the link is dropped, but upb checked its last trace_state */
+    }
+    Py_DECREF(attrs);
+    return rc;
 }
 
 /* Which check of decode_spans a span fails (1 trace id, 2 span id, 3 parent, 4 times), or 0. */
@@ -591,7 +634,7 @@ static int emit_span(Ctx *c, SpanParts *s, PyObject *resource, PyObject *scope_n
         Py_XDECREF(rec);
         return rc;
     }
-    PyObject *args[13] = {0};
+    PyObject *args[15] = {0};
     int has_parent = s->parent.n && !all_zero(s->parent);
     args[0] = make_hex(s->trace_id.p, 16);
     args[1] = make_hex(s->span_id.p, 8);
@@ -606,15 +649,19 @@ static int emit_span(Ctx *c, SpanParts *s, PyObject *resource, PyObject *scope_n
     args[10] = s->events ? Py_NewRef(s->events) : PyList_New(0);
     args[11] = Py_NewRef(resource);
     args[12] = Py_NewRef(scope_name);
+    Py_ssize_t kept = s->links ? PyList_GET_SIZE(s->links) : 0;
+    args[13] = s->links ? Py_NewRef(s->links) : PyList_New(0);
+    args[14] = PyLong_FromUnsignedLongLong((unsigned long long)s->sender_dropped +
+                                           (unsigned long long)(s->link_count - kept));
     int rc = -1;
     int complete = 1;
-    for (int i = 0; i < 13; i++) complete &= args[i] != NULL;
+    for (int i = 0; i < 15; i++) complete &= args[i] != NULL;
     if (complete) {
-        PyObject *span = maker_new(&c->span, args, 13);
+        PyObject *span = maker_new(&c->span, args, 15);
         rc = span ? PyList_Append(c->spans, span) : -1;
         Py_XDECREF(span);
     }
-    for (int i = 0; i < 13; i++) Py_XDECREF(args[i]);
+    for (int i = 0; i < 15; i++) Py_XDECREF(args[i]);
     return rc;
 }
 
@@ -644,6 +691,8 @@ static int add_span(Ctx *c, const uint8_t *p, const uint8_t *end, int depth, PyO
                 goto next;
             }
             break;
+        case 13: if (len) { r = add_link(c, &s, f.data, f.data + f.len, depth - 1); goto next; } break;
+        case 14: if (f.wt == WT_VARINT) { s.sender_dropped = (uint32_t)f.v; continue; } break;
         case 15: if (len) { r = read_status(&s, f.data, f.data + f.len, depth - 1); goto next; } break;
         }
         r = check_field(T_SPAN, &f, depth);
@@ -653,6 +702,7 @@ static int add_span(Ctx *c, const uint8_t *p, const uint8_t *end, int depth, PyO
     if (r == 0) r = emit_span(c, &s, resource, scope_name);
     Py_DECREF(s.attributes);
     Py_XDECREF(s.events);
+    Py_XDECREF(s.links);
     return r;
 }
 
@@ -724,14 +774,15 @@ static int add_resource_spans(Ctx *c, const uint8_t *p, const uint8_t *end, int 
 static PyObject *decode(PyObject *module, PyObject *args) {
     Py_buffer body;
     Ctx c = {0};
-    PyObject *span_cls, *span_fields, *event_cls, *event_fields;
-    if (!PyArg_ParseTuple(args, "y*nKKKOOOO:decode", &body, &c.max_chars, &c.min_start, &c.max_start,
-                          &c.max_duration, &span_cls, &span_fields, &event_cls, &event_fields))
+    PyObject *span_cls, *span_fields, *event_cls, *event_fields, *link_cls, *link_fields;
+    if (!PyArg_ParseTuple(args, "y*nKKKnOOOOOO:decode", &body, &c.max_chars, &c.min_start, &c.max_start,
+                          &c.max_duration, &c.max_links, &span_cls, &span_fields, &event_cls, &event_fields,
+                          &link_cls, &link_fields))
         return NULL;
-    if (c.max_chars < 0 || maker_init(&c.span, span_cls, span_fields, 13) < 0 ||
-        maker_init(&c.event, event_cls, event_fields, 3) < 0) {
+    if (c.max_chars < 0 || c.max_links < 0 || maker_init(&c.span, span_cls, span_fields, 15) < 0 ||
+        maker_init(&c.event, event_cls, event_fields, 3) < 0 || maker_init(&c.link, link_cls, link_fields, 4) < 0) {
         PyBuffer_Release(&body);
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "max_chars must be >= 0");
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "max_chars and max_links must be >= 0");
         return NULL;
     }
     c.spans = PyList_New(0);
@@ -754,8 +805,8 @@ static PyObject *decode(PyObject *module, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"decode", decode, METH_VARARGS,
-     "decode(body, max_chars, min_start, max_start, max_duration, span_cls, span_fields, event_cls,\n"
-     "       event_fields)\n"
+     "decode(body, max_chars, min_start, max_start, max_duration, max_links, span_cls, span_fields,\n"
+     "       event_cls, event_fields, link_cls, link_fields)\n"
      "-> (spans, [(problem, name, start, end)]) or None when the upb path must decide."},
     {NULL, NULL, 0, NULL},
 };

@@ -20,12 +20,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from genlens.errors import BadRequest
 from genlens.pipeline.otlp_json import parse_json
-from genlens.semconv.model import RawEvent, RawLog, RawSpan
+from genlens.semconv.model import RawEvent, RawLink, RawLog, RawSpan
 
 MIN_TIME_NS = 946_684_800 * 10**9  # 2000-01-01: anything earlier is a clock bug, not data
 FUTURE_SLACK_NS = 24 * 3600 * 10**9  # accept clocks up to a day ahead
 MAX_DURATION_NS = 31 * 24 * 3600 * 10**9
 MAX_VALUE_DEPTH = 16
+MAX_LINKS = 128  # links kept per span (the OTel SDKs' default limit); the rest are counted in dropped_links
 _MAX_REASONS = 5
 
 PROTOBUF = "application/x-protobuf"
@@ -158,6 +159,7 @@ def decode_spans(request: ExportTraceServiceRequest, values: ValueDecoder) -> tu
                 events = [
                     RawEvent(e.name, e.time_unix_nano, attributes(e.attributes)) for e in span.events
                 ] if span.events else []
+                links, dropped_links = _links(span, values) if span.links else ([], span.dropped_links_count)
                 spans.append(
                     RawSpan(
                         trace_id=trace_id.hex(),
@@ -173,9 +175,28 @@ def decode_spans(request: ExportTraceServiceRequest, values: ValueDecoder) -> tu
                         events=events,
                         resource=resource,
                         scope_name=scope_name,
+                        links=links,
+                        dropped_links=dropped_links,
                     )
                 )
     return spans, rejected
+
+
+def _links(span: Any, values: ValueDecoder) -> tuple[list[RawLink], int]:
+    """The first MAX_LINKS links with valid ids, and how many the span lost (sender's count included).
+
+    A link is worth keeping only when it can be followed, so ids of the wrong length
+    or all zero drop it; the count says that something was there.
+    """
+    links: list[RawLink] = []
+    for link in span.links:
+        if len(links) == MAX_LINKS:
+            break
+        trace_id, span_id = link.trace_id, link.span_id
+        if len(trace_id) == 16 and any(trace_id) and len(span_id) == 8 and any(span_id):
+            links.append(RawLink(trace_id.hex(), span_id.hex(), values._str(link.trace_state),
+                                 values.attributes(link.attributes)))
+    return links, span.dropped_links_count + len(span.links) - len(links)
 
 
 def decode_logs(request: ExportLogsServiceRequest, values: ValueDecoder) -> tuple[list[RawLog], Rejections]:

@@ -3,10 +3,11 @@
 Parsing with protobuf's C parser is cheap; walking the parsed message through the
 upb Python wrappers costs about a microsecond per attribute and is the ingest
 ceiling.  ``_fastotlp`` (an optional C extension) reads the wire format itself and
-builds the very ``RawSpan`` objects :func:`decode.decode_spans` builds.  When the
-extension is missing (no compiler at install time), or for the rare bodies whose
-meaning depends on protobuf's message merging, the upb path gives the answer, so
-callers always get the same result either way.
+builds the very ``RawSpan`` objects (events and links included) that
+:func:`decode.decode_spans` builds.  When the extension is missing (no compiler at
+install time), or for the rare bodies whose meaning depends on protobuf's message
+merging, the upb path gives the answer, so callers always get the same result
+either way.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from genlens.errors import BadRequest
 from genlens.pipeline.decode import (
     FUTURE_SLACK_NS,
     MAX_DURATION_NS,
+    MAX_LINKS,
     MIN_TIME_NS,
     PROTOBUF,
     Rejections,
@@ -29,7 +31,7 @@ from genlens.pipeline.decode import (
     decode_spans,
     parse_request,
 )
-from genlens.semconv.model import RawEvent, RawSpan
+from genlens.semconv.model import RawEvent, RawLink, RawSpan
 
 try:
     from genlens.pipeline import _fastotlp
@@ -57,7 +59,8 @@ def decode_trace_bytes(body: bytes, max_chars: int) -> tuple[list[RawSpan], Reje
             # No str is longer than sys.maxsize, so clamping keeps the meaning of a larger limit.
             limit = min(max_chars, sys.maxsize)
             result = _fastotlp.decode(body, limit, MIN_TIME_NS, now_ns + FUTURE_SLACK_NS, MAX_DURATION_NS,
-                                      RawSpan, _SPAN_SLOTS, RawEvent, _EVENT_SLOTS)
+                                      MAX_LINKS, RawSpan, _SPAN_SLOTS, RawEvent, _EVENT_SLOTS, RawLink,
+                                      _LINK_SLOTS)
         except _fastotlp.DecodeError as exc:
             raise BadRequest(f"body is not a valid protobuf ExportTraceServiceRequest: {exc}") from exc
         if result is not None:
@@ -91,6 +94,7 @@ def slot_fields(cls: type) -> tuple[str, ...] | None:
 
 _SPAN_SLOTS = slot_fields(RawSpan)
 _EVENT_SLOTS = slot_fields(RawEvent)
+_LINK_SLOTS = slot_fields(RawLink)
 
 
 def _rejections(refused: list[tuple[int, str, int, int]], now_ns: int) -> Rejections:

@@ -19,7 +19,7 @@ from genlens.semconv._content import span_content
 from genlens.semconv._convert import MAX_COUNT, as_count, as_float, as_str, jsonable
 from genlens.semconv.canonical import INVALID_USAGE
 from genlens.semconv.genlens_ctx import tenant_from_resource
-from genlens.semconv.model import ERROR_CLASSES, SPAN_KINDS, ContentRecord, RawSpan
+from genlens.semconv.model import ERROR_CLASSES, SPAN_KINDS, ContentRecord, RawLink, RawSpan
 from genlens.semconv.otel_events import split_span_events
 
 Got = dict[str, tuple[int, Any, str]]
@@ -307,7 +307,23 @@ def finish_row(raw: RawSpan, row: dict[str, Any], got: Got, params: dict[str, An
         else:
             row["error_class"] = "none"
 
+    if raw.links:
+        row["links"] = span_links(raw.links)
+    if raw.dropped_links:
+        rest[a.APP_LINKS_DROPPED] = raw.dropped_links
     row["usage_aggregated"] = aggregated or aggregated_usage
     if not content_slots and not fams and not records:
         return []
     return span_content(raw, row, got, content_slots, rest, fams, records)
+
+
+def span_links(links: list[RawLink]) -> list[dict[str, Any]]:
+    """The ``links`` column: hex ids, JSON-safe attributes, the W3C trace state only when one was sent."""
+    out = []
+    for link in links:
+        item: dict[str, Any] = {"trace_id": link.trace_id, "span_id": link.span_id,
+                                "attributes": jsonable(link.attributes)}
+        if link.trace_state:
+            item["trace_state"] = link.trace_state
+        out.append(item)
+    return out

@@ -125,6 +125,11 @@ EV_CHOICE = "gen_ai.choice"
 EV_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
 EV_EXCEPTION = "exception"
 
+# --- added by the server's normalizer ---------------------------------------------
+# Links a span had that its row does not carry: the sender's dropped_links_count plus the links
+# the decoder refused (ids that cannot be followed) or cut (over decode.MAX_LINKS).
+APP_LINKS_DROPPED = "app.llm.links.dropped"
+
 # --- added by the SDK -----------------------------------------------------------
 GEN_AI_WORKFLOW_NAME = "gen_ai.workflow.name"
 # A tool call the model asked for (a zero-length child of the LLM span), as

@@ -39,6 +39,16 @@ class RawEvent:
 
 
 @dataclass(slots=True)
+class RawLink:
+    """One span link whose ids are valid (the decoder drops the others and counts them)."""
+
+    trace_id: str  # 32 lowercase hex chars
+    span_id: str  # 16 lowercase hex chars
+    trace_state: str
+    attributes: dict[str, Any]
+
+
+@dataclass(slots=True)
 class RawSpan:
     """One decoded OTLP span. ``resource`` and ``scope_name`` are shared by all spans of a batch part."""
 
@@ -55,6 +65,8 @@ class RawSpan:
     events: list[RawEvent] = field(default_factory=list)
     resource: dict[str, Any] = field(default_factory=dict)
     scope_name: str = ""
+    links: list[RawLink] = field(default_factory=list)
+    dropped_links: int = 0  # the sender's dropped_links_count plus links refused or over the decoder's cap
 
 
 @dataclass(slots=True)
