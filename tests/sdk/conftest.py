@@ -10,7 +10,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import genlens
-from genlens.sdk import _safety, runtime
+from genlens.sdk import _safety, state
 from genlens.simulate import SimulatorConfig, run_simulator
 
 
@@ -42,8 +42,8 @@ class Telemetry:
 
     def metrics(self) -> dict[str, list[Any]]:
         """metric name → its data points (cumulative), after the queued call records are written."""
-        if runtime.RT.metrics is not None:
-            runtime.RT.metrics.drain()
+        if state.CURRENT.metrics is not None:
+            state.CURRENT.metrics.drain()
         data = self.reader.get_metrics_data()
         out: dict[str, list[Any]] = {}
         if data is None:

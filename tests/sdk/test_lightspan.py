@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, TraceIdRatioBased
 
 import genlens
-from genlens.sdk import _safety, runtime, setup
+from genlens.sdk import _safety, setup, state
 from genlens.sdk.lightspan import LightSpan
 from genlens.semconv import attrs
 from tests.sdk.test_openai import client
@@ -52,13 +52,13 @@ def _run(sim, *, own: bool, batch: bool = False) -> tuple[list, list]:
         if own:
             genlens.init(service_name="svc", span_exporter=exporter, metric_reader=reader, batch=batch,
                          set_global=False, strict=True, environ={})
-            assert runtime.RT.light is not None
+            assert state.CURRENT.light is not None
         else:
             provider = TracerProvider()
             provider.add_span_processor(SimpleSpanProcessor(exporter))
             genlens.init(service_name="svc", tracer_provider=provider, metric_reader=reader, set_global=False,
                          strict=True, environ={})
-            assert runtime.RT.light is None
+            assert state.CURRENT.light is None
         _calls(sim)
         assert genlens.force_flush(10)
         spans = sorted(exporter.get_finished_spans(), key=lambda s: s.start_time)
@@ -120,10 +120,10 @@ def test_llm_span_is_parent_and_current_inside_llm_call(tel):
 
 
 def test_a_processor_added_later_turns_light_spans_off_and_sees_whole_spans(sim, tel):
-    assert runtime.RT.light is not None
+    assert state.CURRENT.light is not None
     other = InMemorySpanExporter()
     setup._owned["tracer_provider"].add_span_processor(SimpleSpanProcessor(other))  # genlens's own provider
-    assert runtime.RT.light is None
+    assert state.CURRENT.light is None
     client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
     (span,) = other.get_finished_spans()
     assert span.attributes[attrs.GEN_AI_USAGE_INPUT_TOKENS] > 0
@@ -138,7 +138,7 @@ def test_unsampled_calls_export_nothing_but_still_count(sim, sampler, monkeypatc
     try:
         genlens.init(service_name="svc", span_exporter=exporter, metric_reader=reader, batch=True,
                      set_global=False, strict=True, environ={})
-        assert runtime.RT.light is not None and not runtime.RT.light.parent_only
+        assert state.CURRENT.light is not None and not state.CURRENT.light.parent_only
         for _ in range(3):
             client(sim).chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
         assert genlens.force_flush(10)
@@ -230,7 +230,7 @@ def test_a_full_span_queue_drops_spans_but_every_call_still_counts(sim):
         points = [p for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics
                   for m in sm.metrics if m.name == "app.llm.requests" for p in m.data.data_points]
         assert sum(p.value for p in points) == 12  # dropped spans still counted, off the callers' thread
-        assert runtime.RT.budgets.conversation_tokens("conv-full") > 0
+        assert state.CURRENT.budgets.conversation_tokens("conv-full") > 0
     finally:
         genlens.shutdown()
         _safety.set_strict(False)
@@ -301,7 +301,7 @@ def test_a_custom_id_generator_and_its_invalid_ids_are_respected(monkeypatch):
     try:
         genlens.init(service_name="svc", span_exporter=InMemorySpanExporter(), metric_reader=InMemoryMetricReader(),
                      batch=False, set_global=False, environ={})
-        span = runtime.RT.light.start("x")
+        span = state.CURRENT.light.start("x")
         context = span.get_span_context()
         assert (context.trace_id, context.span_id) == (0, 1)
         assert context.is_valid is False

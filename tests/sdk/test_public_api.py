@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 import genlens
 from genlens.errors import ConfigError
-from genlens.sdk import runtime
+from genlens.sdk import state
 from genlens.sdk.config import resolve_config
 
 PUBLIC = ["Prompt", "__version__", "agent", "context", "diagnostics", "feedback", "force_flush", "init", "llm_call", "prompt",
@@ -27,7 +27,7 @@ def test_all_is_pinned_and_sorted():
 
 
 def test_everything_is_a_noop_before_init():
-    assert not runtime.RT.active
+    assert not state.CURRENT.active
 
     @genlens.workflow
     def wf(x):
@@ -62,7 +62,7 @@ def test_init_is_idempotent_and_shutdown_restores(tel_factory):
         pass
     assert [s.name for s in tel.spans()] == ["one"]
     genlens.shutdown()
-    assert not runtime.RT.active
+    assert not state.CURRENT.active
     import openai.resources.chat.completions as oc
 
     assert not hasattr(oc.Completions.__dict__["create"], "__genlens_original__")
@@ -156,7 +156,7 @@ def test_config_errors_name_the_key(args, env, needle):
 
 def test_disabled_does_nothing():
     assert genlens.init(environ={"OTEL_SDK_DISABLED": "true"}) is False
-    assert not runtime.RT.active
+    assert not state.CURRENT.active
 
 
 def test_init_after_shutdown_does_not_join_its_own_retired_providers(monkeypatch):
@@ -177,6 +177,6 @@ def test_init_after_shutdown_does_not_join_its_own_retired_providers(monkeypatch
         genlens.init(service_name="second", endpoint="http://127.0.0.1:9", set_global=False, environ={}, strict=True)
         assert setup._owned["tracer_provider"] is not first_tp
         assert setup._owned["meter_provider"] is not first_mp
-        assert runtime.RT.light is not None  # its own, live pipeline
+        assert state.CURRENT.light is not None  # its own, live pipeline
     finally:
         genlens.shutdown(timeout_s=1)

@@ -16,7 +16,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from genlens.sdk import _safety, context, runtime
+from genlens.sdk import _safety, context, state
 from genlens.sdk.cost import Usage, price_usd
 from genlens.sdk.metrics import CallRecord
 from genlens.semconv import attrs
@@ -88,7 +88,7 @@ def classify_error(exc: BaseException) -> tuple[str, str, int | None]:
 class LLMCall:
     """One instrumented request: starts its span on creation, ends it exactly once.
 
-    When genlens's processor is the span's only audience (``runtime.light``), the
+    When genlens's processor is the span's only audience (``state.CURRENT.light``), the
     span is a :class:`~genlens.sdk.lightspan.LightSpan` and this call its
     finisher: the attributes, cost, budgets and metrics are worked out when the
     processor exports it, through :meth:`final_attributes`.  On a TracerProvider
@@ -100,7 +100,7 @@ class LLMCall:
                  "_wall_ns", "_content_snapshot", "_done")
 
     def __init__(self, req: Request, streaming: bool = False) -> None:
-        rt = runtime.RT
+        rt = state.CURRENT
         self.rt = rt
         self.req = req
         self.streaming = streaming

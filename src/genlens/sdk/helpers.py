@@ -16,14 +16,14 @@ from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, T
 
 from genlens.privacy.redact import redact
 from genlens.sdk import context as app_context
-from genlens.sdk import runtime
+from genlens.sdk import state
 from genlens.semconv import attrs
 
 MAX_TEXT = 4096
 
 
 def _labels() -> dict[str, str] | None:
-    m = runtime.RT.metrics
+    m = state.CURRENT.metrics
     if m is None:
         return None
     ctx = app_context.current()
@@ -42,7 +42,7 @@ def record_validation_error(error: BaseException | str | None = None, *, schema:
     span.set_attributes({attrs.APP_ERROR_CLASS: "validation", attrs.APP_VALIDATION_ERROR: True})
     labels = _labels()
     if labels is not None:
-        runtime.RT.metrics.validation_errors.add(1, labels)  # type: ignore[union-attr]
+        state.CURRENT.metrics.validation_errors.add(1, labels)  # type: ignore[union-attr]
 
 
 def record_guardrail_rejection(guardrail: str, reason: str | None = None, *, stage: str = "output") -> None:
@@ -54,7 +54,7 @@ def record_guardrail_rejection(guardrail: str, reason: str | None = None, *, sta
         event[attrs.APP_GUARDRAIL_REASON] = redact(str(reason)[:MAX_TEXT]).text
     span.add_event(attrs.EVENT_GUARDRAIL_REJECTION, event)
     span.set_attributes({attrs.APP_ERROR_CLASS: "guardrail", attrs.APP_GUARDRAIL_NAME: name})
-    m = runtime.RT.metrics
+    m = state.CURRENT.metrics
     labels = _labels()
     if m is not None and labels is not None:
         labels["guardrail"] = m.limiter.value("guardrail", name)
@@ -124,4 +124,4 @@ def feedback(
         values[attrs.APP_FEEDBACK_SIGNAL] = str(signal)[:128]
     values.update(app_context.current())
     parent = trace.set_span_in_context(NonRecordingSpan(target))
-    runtime.RT.tracer.start_span("feedback", context=parent, kind=SpanKind.INTERNAL, attributes=values).end()
+    state.CURRENT.tracer.start_span("feedback", context=parent, kind=SpanKind.INTERNAL, attributes=values).end()

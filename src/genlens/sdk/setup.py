@@ -26,7 +26,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from genlens import __version__
-from genlens.sdk import _safety, runtime, threads
+from genlens.sdk import _safety, state, threads
 from genlens.sdk.budgets import BudgetTracker
 from genlens.sdk.config import SdkConfig, resolve_config
 from genlens.sdk.export import BoundedBatchSpanProcessor, InlineSpanProcessor, ScopeFilterSpanProcessor
@@ -98,7 +98,7 @@ class OwnedTracerProvider(TracerProvider):
     def add_span_processor(self, span_processor: SpanProcessor) -> None:
         super().add_span_processor(span_processor)
         if self.sealed:
-            runtime.RT.light = None
+            state.CURRENT.light = None
 
 
 def _tracer_provider(config: SdkConfig, given: Any, exporter: SpanExporter | None, batch: bool,
@@ -136,8 +136,8 @@ def _meter_provider(config: SdkConfig, given: Any, reader: MetricReader | None, 
         from genlens.sdk.prometheus import PrometheusEndpoint
 
         def drain() -> None:
-            if runtime.RT.metrics is not None:
-                runtime.RT.metrics.drain()
+            if state.CURRENT.metrics is not None:
+                state.CURRENT.metrics.drain()
 
         endpoint = PrometheusEndpoint("127.0.0.1", config.prometheus_port, before_scrape=drain)
         _owned["prometheus"] = endpoint
@@ -186,7 +186,7 @@ def init(
     its ``GENLENS_*`` / ``OTEL_*`` environment variable, then to its default.
     """
     with _lock:
-        if runtime.RT.active:
+        if state.CURRENT.active:
             return False
         config = resolve_config({"service_name": service_name, **settings}, environ)
         if strict is not None:
@@ -195,12 +195,12 @@ def init(
             return False
         tp = _tracer_provider(config, tracer_provider, span_exporter, batch, set_global)
         mp = _meter_provider(config, meter_provider, metric_reader, set_global)
-        tracer = tp.get_tracer(runtime.SCOPE, __version__)
-        metrics = Metrics(mp.get_meter(runtime.SCOPE, __version__), config.max_label_values)
-        runtime.install(runtime.Runtime(
+        tracer = tp.get_tracer(state.SCOPE, __version__)
+        metrics = Metrics(mp.get_meter(state.SCOPE, __version__), config.max_label_values)
+        state.install(state.SdkState(
             tracer=tracer,
             metrics=metrics,
-            content=runtime.ContentPolicy(config.capture_content, config.content_sample_rate, config.redact,
+            content=state.ContentPolicy(config.capture_content, config.content_sample_rate, config.redact,
                                           config.max_content_chars),
             budgets=BudgetTracker(config.budgets),
             config=config,
@@ -224,7 +224,7 @@ def _light_spans(provider: Any, tracer: Any, metrics: Metrics) -> LightSpanFacto
             or not isinstance(processor, (BoundedBatchSpanProcessor, InlineSpanProcessor, ScopeFilterSpanProcessor)) \
             or not hasattr(tracer, "id_generator"):
         return None
-    return LightSpanFactory(tracer, processor, InstrumentationScope(runtime.SCOPE, __version__), metrics.defer)
+    return LightSpanFactory(tracer, processor, InstrumentationScope(state.SCOPE, __version__), metrics.defer)
 
 
 def shutdown(timeout_s: float = 5.0) -> None:
@@ -249,8 +249,8 @@ def shutdown(timeout_s: float = 5.0) -> None:
         elif processor is not None:
             processor.shutdown()
         del provider  # its only processor is ours, shut down above
-        old_metrics = runtime.RT.metrics
-        runtime.reset()
+        old_metrics = state.CURRENT.metrics
+        state.reset()
         if old_metrics is not None:
             old_metrics.close()
         _owned.pop("prometheus_skipped", None)
@@ -286,7 +286,7 @@ def diagnostics() -> dict[str, Any]:
         out.update(stats_of(batcher))
     if isinstance(processor, ScopeFilterSpanProcessor):
         out["native_spans_filtered"] = processor.filtered
-    m = runtime.RT.metrics
+    m = state.CURRENT.metrics
     out["label_overflow"] = m.limiter.overflowed if m is not None else 0
     out["prometheus_skipped"] = bool(_owned.get("prometheus_skipped"))
     out["dropped_metric_records"] = m.dropped if m is not None else 0
@@ -300,8 +300,8 @@ def force_flush(timeout_s: float = 5.0) -> bool:
     provider = _owned.get("tracer_provider")
     if provider is not None:  # first: finishing light LLM spans submits their metric records
         ok = provider.force_flush(int(timeout_s * 1000)) and ok
-    if runtime.RT.metrics is not None:
-        runtime.RT.metrics.drain()
+    if state.CURRENT.metrics is not None:
+        state.CURRENT.metrics.drain()
     mp = _owned.get("meter_provider")
     if mp is not None:
         ok = mp.force_flush(int(timeout_s * 1000)) and ok

@@ -18,7 +18,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from genlens.sdk import _safety, runtime
+from genlens.sdk import _safety, state
 from genlens.sdk import context as app_context
 from genlens.sdk.core import LLMCall, Request
 from genlens.sdk.readers import read_any_response, read_retrieval
@@ -41,7 +41,7 @@ class _Kind:
             span_attrs[self.name_attr] = name
         span_attrs.update(extra)
         title = f"{self.operation} {name}" if self.operation else name
-        return runtime.RT.tracer.start_span(title, kind=SpanKind.INTERNAL, attributes=span_attrs)
+        return state.CURRENT.tracer.start_span(title, kind=SpanKind.INTERNAL, attributes=span_attrs)
 
 
 WORKFLOW = _Kind("workflow", attrs.OP_INVOKE_WORKFLOW, attrs.GEN_AI_WORKFLOW_NAME)
@@ -58,7 +58,7 @@ def _fail(span: Span, exc: BaseException) -> None:
 
 
 def _content_on(span: Span) -> bool:
-    policy = runtime.RT.content
+    policy = state.CURRENT.content
     return policy.capture and policy.sampled(span.get_span_context())
 
 
@@ -78,7 +78,7 @@ class _ToolHooks(_Hooks):
         if isinstance(call_id, str):
             span.set_attribute(attrs.GEN_AI_TOOL_CALL_ID, call_id)
         if _content_on(span):
-            text, n = runtime.RT.content.encode({"args": list(args), "kwargs": kwargs})
+            text, n = state.CURRENT.content.encode({"args": list(args), "kwargs": kwargs})
             span.set_attributes({attrs.GEN_AI_TOOL_CALL_ARGUMENTS: text, attrs.APP_CONTENT_SAMPLED: True})
             if n:
                 span.set_attribute(attrs.APP_REDACTED, True)
@@ -86,7 +86,7 @@ class _ToolHooks(_Hooks):
 
     def after(self, span: Span, result: Any) -> None:
         if _content_on(span):
-            text, n = runtime.RT.content.encode(result)
+            text, n = state.CURRENT.content.encode(result)
             span.set_attribute(attrs.GEN_AI_TOOL_CALL_RESULT, text)
             if n:
                 span.set_attribute(attrs.APP_REDACTED, True)
@@ -96,7 +96,7 @@ class _RetrievalHooks(_Hooks):
     def before(self, span: Span, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         query = kwargs.get("query", args[0] if args and isinstance(args[0], str) else None)
         if isinstance(query, str) and _content_on(span):
-            span.set_attribute(attrs.GEN_AI_RETRIEVAL_QUERY_TEXT, runtime.RT.content.encode(query)[0])
+            span.set_attribute(attrs.GEN_AI_RETRIEVAL_QUERY_TEXT, state.CURRENT.content.encode(query)[0])
         return {}
 
     def after(self, span: Span, result: Any) -> None:
@@ -107,7 +107,7 @@ class _RetrievalHooks(_Hooks):
             if len(scores) == len(docs):
                 span.set_attribute(attrs.APP_RETRIEVAL_DOCUMENT_SCORES, [float(score) for score in scores])
             if _content_on(span):
-                encoded = runtime.RT.content.encode([{"id": i, "score": s} for i, s in docs])[0]
+                encoded = state.CURRENT.content.encode([{"id": i, "score": s} for i, s in docs])[0]
                 span.set_attribute(attrs.GEN_AI_RETRIEVAL_DOCUMENTS, encoded)
 
 

@@ -56,7 +56,10 @@ class ContentPolicy:
 
 
 @dataclass
-class Runtime:
+class SdkState:
+    """Everything a call into the SDK reads: replaced whole by ``init()``/``shutdown()``, never mutated piecemeal
+    except ``light`` (dropped when a foreign processor joins the provider)."""
+
     tracer: Tracer
     metrics: Metrics | None = None
     content: ContentPolicy = field(default_factory=ContentPolicy)
@@ -68,20 +71,20 @@ class Runtime:
     light: LightSpanFactory | None = None
 
 
-def _default() -> Runtime:
-    return Runtime(tracer=trace.get_tracer(SCOPE, __version__))
+def _default() -> SdkState:
+    return SdkState(tracer=trace.get_tracer(SCOPE, __version__))
 
 
-RT: Runtime = _default()
+CURRENT: SdkState = _default()
 
 
-def get() -> Runtime:
-    return RT
+def get() -> SdkState:
+    return CURRENT
 
 
-def install(runtime: Runtime) -> None:
-    global RT
-    RT = runtime
+def install(new: SdkState) -> None:
+    global CURRENT
+    CURRENT = new
 
 
 def reset() -> None:
