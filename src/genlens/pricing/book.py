@@ -32,7 +32,7 @@ from genlens.pricing.usage import (
     REASON_NO_MODEL,
     REASON_UNKNOWN_MODEL,
     Cost,
-    Usage,
+    UsageLike,
     as_int,
     check_usage,
     unknown,
@@ -151,14 +151,14 @@ class PriceBook:
 
     # -- pricing (hot path) --------------------------------------------------------------------
 
-    def cost(self, provider: str | None, model: str | None, usage: Usage, at_ns: int | None = None) -> Cost:
+    def cost(self, provider: str | None, model: str | None, usage: UsageLike, at_ns: int | None = None) -> Cost:
         """Cost of one call at ``at_ns`` (ns since the epoch; now when ``None``). Never raises on bad input."""
         cost, counted = self._price(provider, model, usage, at_ns)
         if counted is not None:
             self._count_unknown(*counted)
         return cost
 
-    def cost_first_known(self, provider: str | None, models: tuple[str | None, ...], usage: Usage,
+    def cost_first_known(self, provider: str | None, models: tuple[str | None, ...], usage: UsageLike,
                          at_ns: int | None = None) -> Cost:
         """Like :meth:`cost`, trying each model name in turn (e.g. response model, then request model).
 
@@ -195,7 +195,7 @@ class PriceBook:
             self._hot[(provider, model)] = (key, resolved)
         return key, resolved
 
-    def _price(self, provider: Any, model: Any, usage: Usage,
+    def _price(self, provider: Any, model: Any, usage: UsageLike,
                at_ns: Any) -> tuple[Cost, tuple[str | None, str | None] | None]:
         """The cost, and the ``(provider, model)`` to count as unknown when the model could not be priced."""
         checked = check_usage(usage)

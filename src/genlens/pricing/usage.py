@@ -12,7 +12,7 @@ import math
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from genlens.semconv.canonical import MAX_TOKENS
 
@@ -102,6 +102,21 @@ class Usage:
         return cls(prompt_tokens, completion_tokens, cached_tokens, None, reasoning_tokens)
 
 
+class UsageLike(Protocol):
+    """What the price book reads from a usage: :class:`Usage`, the SDK's light one, or any look-alike."""
+
+    @property
+    def input_tokens(self) -> Any: ...
+    @property
+    def output_tokens(self) -> Any: ...
+    @property
+    def cache_read_tokens(self) -> Any: ...
+    @property
+    def cache_write_tokens(self) -> Any: ...
+    @property
+    def reasoning_tokens(self) -> Any: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Cost:
     """The cost of one span and where it came from.
@@ -132,7 +147,7 @@ def refused_usage(refused: Mapping[str, Any]) -> Cost:
 _INT_OR_NONE = frozenset({int, type(None)})
 
 
-def check_usage(usage: Usage) -> tuple[int, int, int, int, int] | str:
+def check_usage(usage: UsageLike) -> tuple[int, int, int, int, int] | str:
     """Return ``(input, output, cache_read, cache_write, reasoning)`` as ints, or why it cannot be priced.
 
     Missing counts are zero, but a usage with neither input nor output is

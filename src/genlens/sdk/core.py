@@ -233,8 +233,8 @@ class LLMCall:
                 out[attrs.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cache_write_tokens
             if usage.reasoning_tokens:
                 out[attrs.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
-            model = (result.response_model if result is not None else None) or self.req.model
-            cost = price_usd(self.req.provider, model, usage, self._wall_ns)
+            response_model = result.response_model if result is not None else None
+            cost = price_usd(self.req.provider, (response_model, self.req.model), usage, self._wall_ns)
             if cost is not None:
                 out[attrs.APP_COST_USD] = cost
             tokens_total = usage.input_tokens + usage.output_tokens
