@@ -68,7 +68,7 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_every_setting_and_command_is_documented() -> None:
     readme = README.read_text()
     for setting in SETTINGS:
-        assert f"`{setting.env}`" in readme, f"{setting.env} missing from README"
+        assert f"`{setting.variables[0]}`" in readme, f"{setting.variables[0]} missing from README"
         assert setting.help, setting.name
     parser = build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices

@@ -1,73 +1,45 @@
-"""The one settings table of genlens.
+"""The one settings table of the genlens server.
 
-Every setting is declared once below with its environment variable, type,
-default and help text.  :func:`resolve` applies the precedence
-argument → ``GENLENS_*`` environment variable → config file → default, exactly
-once, in the composition root; nothing deeper in the code reads ``os.environ``.
+Every setting is declared once below (:class:`~genlens.config_table.Setting`:
+name, environment variable, type, default, help) and :func:`resolve` applies the
+precedence argument → ``GENLENS_*`` environment variable → config file → default,
+exactly once, in the composition root; nothing deeper in the code reads
+``os.environ``.  The SDK declares its own table with the same mechanism
+(:mod:`genlens.sdk.config`).
+
+The settings file is YAML: top-level settings plus the sections in
+:data:`SECTIONS`, each a table of declared keys (``budgets.tokens_per_call``,
+environment variable ``GENLENS_BUDGETS_TOKENS_PER_CALL``).  Sections whose
+features come later declare no keys yet.  Anything unknown — a setting, a
+section, a key inside a section — is an error naming it, so a typo never
+silently does nothing.
+
+Two settings moved into sections and keep their old flat names with the same
+meaning: ``prices`` (a file path, flag ``--prices``, ``GENLENS_PRICES``) is
+``prices.file``; ``cost_token_budgets`` (``GENLENS_COST_TOKEN_BUDGETS``) is
+``budgets.tokens_per_day``.  The cost-detector thresholds (``cost_*``) stay flat:
+they tune one job and belong to none of the sections.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+import re
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import platformdirs
-import yaml
-
+from genlens.config_table import Setting, name_counts, number, resolve_table, suggestion, word_list
 from genlens.errors import ConfigError
 
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError(f"not a boolean: {value!r}")
-
-
-def _port(value: Any) -> int:
-    port = int(value)
-    if not 0 <= port <= 65535:
-        raise ValueError(f"port out of range: {port}")
-    return port
-
-
-def _positive_int(value: Any) -> int:
-    number = int(value)
-    if number <= 0:
-        raise ValueError(f"must be > 0: {number}")
-    return number
-
-
-def _nonneg_int(value: Any) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError(f"must be >= 0: {number}")
-    return number
+if TYPE_CHECKING:
+    from genlens.pricing import PriceBook
 
 
 def _default_workers() -> int:
     return 1 if (os.cpu_count() or 1) >= 2 else 0
-
-
-def _positive_float(value: Any) -> float:
-    number = float(value)
-    if not number > 0:
-        raise ValueError(f"must be > 0: {number}")
-    return number
-
-
-def _non_negative_float(value: Any) -> float:
-    number = float(value)
-    if not number >= 0:
-        raise ValueError(f"must be >= 0: {number}")
-    return number
 
 
 def _bucket(value: Any) -> str:
@@ -75,16 +47,6 @@ def _bucket(value: Any) -> str:
     if text not in ("hour", "day"):
         raise ValueError("must be hour or day")
     return text
-
-
-def _budgets(value: Any) -> tuple[tuple[str, int], ...]:
-    """``"search=2000000,*=5000000"`` (or a mapping in the config file) → ((feature, tokens per day), …)."""
-    items = value.items() if isinstance(value, Mapping) else (
-        part.rsplit("=", 1) if "=" in part else (part, "") for part in str(value).split(",") if part.strip())
-    out = []
-    for name, tokens in items:
-        out.append((str(name).strip(), _positive_int(tokens)))
-    return tuple(out)
 
 
 def _lookback(value: Any) -> str:
@@ -99,69 +61,140 @@ def _lookback(value: Any) -> str:
 
 
 def _path(value: Any) -> Path:
+    if not isinstance(value, str | Path) or not str(value).strip():
+        raise ValueError("expected a path")
     return Path(str(value)).expanduser()
 
 
-def default_data_dir() -> Path:
-    """Per-user data directory (e.g. ``~/.local/share/genlens``)."""
-    return Path(platformdirs.user_data_dir("genlens"))
+def _log_level(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in ("debug", "info", "warning", "error", "critical"):
+        raise ValueError("must be debug, info, warning, error or critical")
+    return text
 
 
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    type: Callable[[Any], Any]
-    default: Any
-    help: str
+_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
-    @property
-    def env(self) -> str:
-        return "GENLENS_" + self.name.upper()
 
+def _specs(value: Any) -> tuple[str, ...]:
+    """``module:callable`` names (a list, or comma-separated text); importing them is the composition root's job."""
+    specs = word_list(value)
+    for spec in specs:
+        if not _SPEC.match(spec):
+            raise ValueError(f"{spec!r} is not 'module:callable' (e.g. mypackage.stages:redact)")
+    return specs
+
+
+def _price_entries(value: Any) -> tuple[dict[str, Any], ...]:
+    """Price-file entries written in the settings file; checked entry by entry when the price book loads."""
+    if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
+        raise ValueError("expected a list of price entries (model, input, output, …), as in a price file")
+    return tuple(dict(entry) for entry in value)
+
+
+# Sections of the settings file: name → what they hold.  A section with no keys below accepts none yet.
+SECTIONS: dict[str, str] = {
+    "prices": "Where prices come from besides the bundled library: a price file or entries written here.",
+    "budgets": "Token budgets: per call (flagged on the span as it is ingested) and per feature and day.",
+    "slos": "Service-level objectives (no keys yet: they come with the SLO engine).",
+    "alerts": "Alert rules and notifiers (no keys yet: they come with alerting).",
+    "sampling": "Content sampling per trace (no keys yet: it comes with tail sampling).",
+    "retention": "How long each tier is kept (no keys yet: it comes with the purge job).",
+    "privacy": "Redaction tiers of content (no keys yet: they come with server-side redaction).",
+    "auth": "API keys and roles (no keys yet: with none configured every tenant is readable on loopback).",
+}
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", str, "127.0.0.1", "Interface the HTTP server (OTLP/HTTP, REST, UI) binds to."),
-    Setting("port", _port, 4318, "HTTP port: OTLP/HTTP at /v1/*, REST at /api/v1, UI at /."),
-    Setting("grpc_port", _port, 4317, "OTLP/gRPC port; 0 disables the gRPC receiver."),
+    Setting("port", number(int, 0, 65535), 4318, "HTTP port: OTLP/HTTP at /v1/*, REST at /api/v1, UI at /."),
+    Setting("grpc_port", number(int, 0, 65535), 4317, "OTLP/gRPC port; 0 disables the gRPC receiver."),
     Setting("data", _path, None, "Directory holding the embedded DuckDB file (default: per-user data dir)."),
-    Setting("max_body_bytes", _positive_int, 32 * 1024 * 1024,
+    Setting("max_body_bytes", number(int, 1), 32 * 1024 * 1024,
             "Largest accepted OTLP request body in bytes, after decompression (413 above it)."),
-    Setting("max_attribute_chars", _positive_int, 65536,
+    Setting("max_attribute_chars", number(int, 1), 65536,
             "Longer string attribute values are truncated and marked with a '…[truncated N chars]' suffix."),
-    Setting("write_queue_spans", _positive_int, 200_000,
+    Setting("write_queue_spans", number(int, 1), 200_000,
             "Spans waiting for the single writer; above this new exports get 503 with Retry-After."),
-    Setting("write_batch_spans", _positive_int, 20_000,
+    Setting("write_batch_spans", number(int, 1), 20_000,
             "Most spans the writer commits in one transaction (queued exports are coalesced)."),
-    Setting("retry_after_s", _positive_float, 1.0, "Retry-After seconds sent with 429/503 answers."),
-    Setting("ingest_workers", _nonneg_int, _default_workers(),
-            "Processes that decode and normalize exports (0 = threads in the server process)."),
+    Setting("retry_after_s", number(float, above=0), 1.0, "Retry-After seconds sent with 429/503 answers."),
+    Setting("ingest_workers", number(int, 0, 64), _default_workers(),
+            "Processes that decode, normalize and run the stages of exports (0 = threads in the server process)."),
     Setting("default_tenant", str, "default", "Tenant for spans whose resource or attributes name none."),
-    Setting("log_level", str, "info", "Log level of the server (debug, info, warning, error)."),
-    Setting("prices", _path, None, "YAML/JSON price file whose entries override the bundled price library."),
-    Setting("cost_detect_interval_s", _non_negative_float, 3600.0,
+    Setting("log_level", _log_level, "info", "Log level of the server (debug, info, warning, error)."),
+    Setting("stages", _specs, (),
+            "Custom pipeline stages, 'module:callable' (env: comma-separated), run in order after the built-in "
+            "ones on every traces and logs export: each is called (batch, ctx) and returns the batch."),
+    Setting("observers", _specs, (),
+            "Observers after commit, 'module:callable' (env: comma-separated): each is called with every "
+            "committed batch once, after the commit, in the server process."),
+    Setting("prices.file", _path, None, "YAML/JSON price file whose entries override the bundled price library.",
+            env=("GENLENS_PRICES",), aliases=("prices",)),
+    Setting("prices.models", _price_entries, (),
+            "Price entries written in the settings file (the format of a price file's 'prices' list); "
+            "not together with prices.file."),
+    Setting("budgets.tokens_per_call", name_counts, (),
+            "Most tokens (input + output) one LLM call of a feature may use, 'feature=tokens,...' ('*' for any "
+            "feature); a call over it is stored with budget_exceeded (unless its SDK already decided)."),
+    Setting("budgets.tokens_per_day", name_counts, (),
+            "Daily token budgets per feature, 'feature=tokens,...' ('*' for any feature); a breach is a finding.",
+            aliases=("cost_token_budgets",)),
+    Setting("cost_detect_interval_s", number(float, 0), 3600.0,
             "Seconds between scheduled runs of the cost detectors in the server; 0 turns them off."),
     Setting("cost_detect_lookback", _lookback, "1d",
             "Range each scheduled detector run scans, ending now (baselines reach further back)."),
-    Setting("cost_regression_ratio", _positive_float, 1.5,
+    Setting("cost_regression_ratio", number(float, above=0), 1.5,
             "Prompt-cost regression: cost per call above this multiple of the same prompt template's other "
             "versions over the 7 days before."),
-    Setting("cost_regression_min_calls", _positive_int, 20,
+    Setting("cost_regression_min_calls", number(int, 1), 20,
             "Prompt-cost regression: fewest priced calls a (feature, prompt id, prompt sha) day and its baseline "
             "need."),
-    Setting("cost_cache_drop_pct", _positive_float, 20.0,
+    Setting("cost_cache_drop_pct", number(float, above=0), 20.0,
             "Cache-hit-rate drop (percent, week over week, per feature) that raises a finding."),
     Setting("cost_anomaly_bucket", _bucket, "day", "Spend-anomaly bucket per feature: hour or day."),
-    Setting("cost_anomaly_k", _positive_float, 5.0,
+    Setting("cost_anomaly_k", number(float, above=0), 5.0,
             "Spend anomaly: spend above median + k x 1.4826 x MAD of the previous 7 days of buckets."),
-    Setting("cost_token_budgets", _budgets, (),
-            "Daily token budgets per feature, 'feature=tokens,...' ('*' for any feature); a breach is a finding."),
-    Setting("cost_runaway_tokens", _positive_int, 1_000_000,
+    Setting("cost_runaway_tokens", number(int, 1), 1_000_000,
             "Runaway conversation: cumulative tokens at or above this raise a finding."),
-    Setting("cost_runaway_turns", _positive_int, 30,
+    Setting("cost_runaway_turns", number(int, 1), 30,
             "Runaway conversation: input tokens rising on each of this many last calls raise a finding."),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+_TOP_LEVEL: frozenset[str] = frozenset(
+    name for s in SETTINGS for name in (s.name, *s.aliases) if "." not in name
+)
+
+
+def default_data_dir() -> Path:
+    """Per-user data directory (e.g. ``~/.local/share/genlens``)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("genlens"))
+
+
+@dataclass(frozen=True)
+class PriceSettings:
+    """The ``prices`` section: overrides of the bundled price library."""
+
+    file: Path | None = None
+    models: tuple[dict[str, Any], ...] = ()
+
+    def load_book(self) -> PriceBook:
+        """The price book these settings describe (``ConfigError`` naming the flaw).  The server loads it once."""
+        from genlens.pricing import PriceBook
+
+        if self.models:
+            return PriceBook.from_data(list(self.models), source="settings prices.models")
+        return PriceBook.load(self.file)
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    """The ``budgets`` section: ((feature or '*', tokens), …) per call and per day."""
+
+    tokens_per_call: tuple[tuple[str, int], ...] = ()
+    tokens_per_day: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,7 +213,10 @@ class Settings:
     ingest_workers: int = field(default_factory=_default_workers)
     default_tenant: str = "default"
     log_level: str = "info"
-    prices: Path | None = None
+    stages: tuple[str, ...] = ()
+    observers: tuple[str, ...] = ()
+    prices: PriceSettings = field(default_factory=PriceSettings)
+    budgets: BudgetSettings = field(default_factory=BudgetSettings)
     cost_detect_interval_s: float = 3600.0
     cost_detect_lookback: str = "1d"
     cost_regression_ratio: float = 1.5
@@ -188,7 +224,6 @@ class Settings:
     cost_cache_drop_pct: float = 20.0
     cost_anomaly_bucket: str = "day"
     cost_anomaly_k: float = 5.0
-    cost_token_budgets: tuple[tuple[str, int], ...] = ()
     cost_runaway_tokens: int = 1_000_000
     cost_runaway_turns: int = 30
 
@@ -197,8 +232,13 @@ class Settings:
         return self.data / "genlens.duckdb"
 
 
+_SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings}
+
+
 def load_config_file(path: Path) -> dict[str, Any]:
-    """Read a YAML (or JSON, which is YAML) settings file into a flat mapping."""
+    """Read a YAML (or JSON, which is YAML) settings file into its top-level mapping."""
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -211,7 +251,42 @@ def load_config_file(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(loaded, dict):
         raise ConfigError(f"config file {str(path)!r} must hold a mapping of setting names to values")
-    return {str(k).replace("-", "_"): v for k, v in loaded.items()}
+    return loaded
+
+
+def _section_keys(section: str) -> str:
+    keys = [s.key for s in SETTINGS if s.section == section]
+    return f"known keys of {section!r}: {', '.join(keys)}" if keys else f"section {section!r} has no keys yet"
+
+
+def file_values(loaded: Mapping[Any, Any], label: str) -> dict[str, Any]:
+    """Flatten a settings file into ``name → raw value`` (``section.key`` for section members), strictly.
+
+    A top-level key is a setting, a former name of one, or a section (a
+    mapping); ``prices`` may also be a file path, as before it was a section.
+    """
+    out: dict[str, Any] = {}
+    for raw_key, value in loaded.items():
+        key = str(raw_key).replace("-", "_")
+        if key in SECTIONS and (isinstance(value, Mapping) or key not in _TOP_LEVEL):
+            if value is not None and not isinstance(value, Mapping):
+                raise ConfigError(f"section {key!r} in {label} must be a mapping of keys to values, "
+                                  f"not {type(value).__name__}")
+            for raw_inner, inner_value in (value or {}).items():
+                name = f"{key}.{str(raw_inner).replace('-', '_')}"
+                if name not in SETTINGS_BY_NAME:
+                    raise ConfigError(f"unknown key {name!r} in {label} ({_section_keys(key)})")
+                if inner_value is not None:  # an empty YAML value counts as not given
+                    out[name] = inner_value
+        elif key in _TOP_LEVEL:
+            if value is not None:
+                out[key] = value
+        elif isinstance(value, Mapping):
+            raise ConfigError(f"unknown section {key!r} in {label}{suggestion(key, SECTIONS)}"
+                              f" (sections: {', '.join(SECTIONS)})")
+        else:
+            raise ConfigError(f"unknown setting {key!r} in {label}{suggestion(key, _TOP_LEVEL | set(SECTIONS))}")
+    return out
 
 
 def resolve(
@@ -221,39 +296,64 @@ def resolve(
 ) -> Settings:
     """Resolve every setting: argument → environment → config file → default.
 
-    ``arguments`` values of ``None`` count as "not given".  Unknown keys in the
-    config file are an error, so a typo never silently does nothing.
+    ``arguments`` values of ``None`` count as "not given"; so do empty
+    environment variables.  Unknown names anywhere are an error.
     """
-    arguments = {k: v for k, v in (arguments or {}).items() if v is not None}
     environ = os.environ if environ is None else environ
     if config_file is None and environ.get("GENLENS_CONFIG"):
         config_file = Path(environ["GENLENS_CONFIG"])
-    from_file = load_config_file(config_file) if config_file else {}
-    unknown = sorted(set(from_file) - set(SETTINGS_BY_NAME) - _FILE_SECTIONS)
-    if unknown:
-        raise ConfigError(f"unknown setting(s) in {str(config_file)!r}: {', '.join(unknown)}")
-    unknown_args = sorted(set(arguments) - set(SETTINGS_BY_NAME))
-    if unknown_args:
-        raise ConfigError(f"unknown setting(s): {', '.join(unknown_args)}")
-    values: dict[str, Any] = {}
-    for setting in SETTINGS:
-        source: str
-        if setting.name in arguments:
-            raw, source = arguments[setting.name], "argument"
-        elif setting.env in environ:
-            raw, source = environ[setting.env], setting.env
-        elif setting.name in from_file:
-            raw, source = from_file[setting.name], f"config file {config_file}"
+    label = f"config file {str(config_file)!r}"
+    from_file = file_values(load_config_file(config_file), label) if config_file else {}
+    values = resolve_table(SETTINGS, arguments or {}, environ, from_file, label)
+    if values.get("prices.file") is not None and values.get("prices.models"):
+        raise ConfigError("settings 'prices.file' and 'prices.models' are both given: use one of them")
+    flat: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
+    for name, value in values.items():
+        setting = SETTINGS_BY_NAME[name]
+        if setting.section is None:
+            flat[name] = value
         else:
-            continue
-        try:
-            values[setting.name] = setting.type(raw)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"setting {setting.name!r} from {source}: bad value {raw!r} ({exc})") from exc
-    return Settings(**values)
+            sections.setdefault(setting.section, {})[setting.key] = value
+    for section, given in sections.items():
+        flat[section] = _SECTION_TYPES[section](**given)
+    return Settings(**flat)
 
 
-# Sections a config file may hold besides flat settings (owned by later components).
-_FILE_SECTIONS: frozenset[str] = frozenset({"budgets", "slos", "alerts"})
+def load_callable(spec: str, setting: str) -> Any:
+    """Import ``module:callable`` named by a setting (``stages``, ``observers``); ``ConfigError`` naming it.
 
-assert {f.name for f in fields(Settings)} == set(SETTINGS_BY_NAME), "settings table and Settings differ"
+    The object named is used as it is (a function, or any callable object).
+    """
+    module_name, _, attribute = spec.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - whatever the module raises on import is a configuration error
+        raise ConfigError(f"setting {setting!r}: {spec!r} cannot be imported ({type(exc).__name__}: {exc})") from exc
+    for part in attribute.split("."):
+        if not hasattr(obj, part):
+            raise ConfigError(f"setting {setting!r}: {spec!r}: module {module_name!r} has no {attribute!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ConfigError(f"setting {setting!r}: {spec!r} is a {type(obj).__name__}, not a callable")
+    return obj
+
+
+def _check_table() -> None:
+    """The table, the sections and the dataclasses describe the same settings, with the same defaults."""
+    defaults: dict[str, Any] = {}
+    for f in fields(Settings):
+        kind = _SECTION_TYPES.get(f.name)
+        if kind is None:
+            defaults[f.name] = f.default
+        else:
+            assert f.name in SECTIONS, f.name
+            defaults |= {f"{f.name}.{g.name}": g.default for g in fields(kind)}
+    assert set(defaults) == set(SETTINGS_BY_NAME), ("settings table and Settings differ",
+                                                    set(defaults) ^ set(SETTINGS_BY_NAME))
+    for name, default in defaults.items():
+        declared = SETTINGS_BY_NAME[name].default
+        assert default is MISSING or declared is None or default == declared, (name, default, declared)
+
+
+_check_table()

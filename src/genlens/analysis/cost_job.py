@@ -21,7 +21,7 @@ def thresholds_from(settings: Settings) -> Thresholds:
         cache_drop_pct=settings.cost_cache_drop_pct,
         anomaly_bucket=settings.cost_anomaly_bucket,
         anomaly_k=settings.cost_anomaly_k,
-        token_budgets=dict(settings.cost_token_budgets),
+        token_budgets=dict(settings.budgets.tokens_per_day),
         runaway_tokens=settings.cost_runaway_tokens,
         runaway_turns=settings.cost_runaway_turns,
     )
