@@ -1,11 +1,28 @@
 """The ingest pipeline, composed in one place.
 
-``receive → decode → normalize → enrich (cost) → write``.  Every transport
-(OTLP/HTTP, gRPC, file import) calls :class:`Ingestor`; it decodes a whole request
-once, runs the stages as plain functions over the batch, and hands the result to
-the single writer.  ``prepare_*`` is pure CPU work (no I/O), so receivers may run
-it in a worker thread; :meth:`Ingestor.submit` queues the batch and returns a
-future that completes only after the commit.
+``receive → decode → normalize → stages → write``.  Every transport (OTLP/HTTP,
+gRPC, file import) calls :class:`Ingestor`; it decodes a whole request once, runs
+the stages over the batch, and hands the result to the single writer.
+``prepare_*`` is pure CPU work (no I/O), so it runs in a worker process or a
+thread; :meth:`Ingestor.submit` queues the batch and returns a future that
+completes only after the commit.
+
+**One stage shape.**  A stage is a callable ``(batch, ctx) -> batch`` over a
+:class:`~genlens.store.base.WriteBatch` — the canonical span rows *and* their
+content rows (plus scores and logs) of one export — and a :class:`StageContext`
+saying what the export is.  It may edit rows in place or return another batch.
+The built-in stages (pricing, per-call budgets) come first, then the custom ones
+named by the ``stages`` setting (``module:callable``), in that order, in
+:func:`compose_stages`.  Worker processes get the *specs* and the price book and
+compose the same tuple themselves, so ``ingest_workers`` 0 and N run identical
+stages.
+
+**A stage that raises** fails its export, closed: nothing of the export is
+queued (no half-staged rows are stored and nothing is acknowledged), the
+receiver answers with :class:`StageError` (HTTP 500 / gRPC INVALID_ARGUMENT,
+naming the stage), the failure is logged and counted in
+:attr:`Ingestor.stage_errors`, and the server goes on.  Storing the batch without
+the stage instead would defeat stages that must not be skipped (redaction).
 """
 
 from __future__ import annotations
@@ -19,13 +36,13 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from genlens.errors import Overloaded
+from genlens.errors import GenlensError, Overloaded
 from genlens.pipeline import fastdecode
 from genlens.pipeline.decode import (
     PROTOBUF,
@@ -40,16 +57,35 @@ from genlens.pipeline.scores import feedback_row, is_feedback
 from genlens.semconv import attrs as A
 from genlens.semconv.model import ContentRecord, RawLog, RawSpan
 from genlens.semconv.normalize import content_from_logs, normalize_span
-from genlens.settings import Settings
+from genlens.settings import Settings, load_callable
 from genlens.store.base import Committed, WriteBatch
 from genlens.store.columnar import to_columnar
 from genlens.store.writer import Writer
+
+if TYPE_CHECKING:
+    from genlens.pricing import PriceBook
 
 log = logging.getLogger("genlens.ingest")
 
 PREPARE_THREADS = 2
 
-RowStage = Callable[[list[dict[str, Any]]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class StageContext:
+    """What a stage is told about the batch it is given."""
+
+    kind: str  # "traces" or "logs": the export the batch came from
+    default_tenant: str
+
+
+Stage = Callable[[WriteBatch, StageContext], WriteBatch]
+
+
+class StageError(GenlensError):
+    """A stage raised (or returned something other than a batch); the export is refused, nothing of it stored."""
+
+    status_code = 500
 
 
 @dataclass(slots=True)
@@ -69,10 +105,8 @@ def _content_row(record: ContentRecord, tenant: str, time_ns: int) -> dict[str, 
     }
 
 
-def spans_to_batch(
-    spans: list[RawSpan], default_tenant: str, row_stages: tuple[RowStage, ...], rejected: Rejections
-) -> WriteBatch:
-    """normalize → row stages (pricing …) for a list of raw spans."""
+def spans_to_batch(spans: list[RawSpan], default_tenant: str, rejected: Rejections) -> WriteBatch:
+    """Normalize a list of raw spans into span, content and score rows (the stages run after)."""
     batch = WriteBatch()
     rows = batch.spans
     content = batch.content
@@ -90,8 +124,6 @@ def spans_to_batch(
             row["content_sampled"] = True
             for record in records:
                 content.append(_content_row(record, row["tenant"], raw.start_ns))
-    for stage in row_stages:
-        stage(rows)
     return batch
 
 
@@ -125,16 +157,70 @@ def logs_to_batch(logs: list[RawLog], default_tenant: str) -> WriteBatch:
     return batch
 
 
-def default_row_stages(settings: Settings) -> tuple[RowStage, ...]:
-    """Enrichment stages over canonical rows, in order (pricing today)."""
-    from genlens.pricing import PriceBook, apply_costs
+def pricing_stage(book: PriceBook) -> Stage:
+    """Built-in stage: cost of every LLM and embedding span row from ``book`` (the server's one price book)."""
+    from genlens.pricing import apply_costs
 
-    book = PriceBook.load(settings.prices)
+    def pricing(batch: WriteBatch, ctx: StageContext) -> WriteBatch:
+        apply_costs(batch.spans, book)
+        return batch
 
-    def price(rows: list[dict[str, Any]]) -> None:
-        apply_costs(rows, book)
+    return pricing
 
-    return (price,)
+
+def budget_stage(tokens_per_call: tuple[tuple[str, int], ...]) -> Stage | None:
+    """Built-in stage: ``budget_exceeded`` on LLM calls of a feature with a per-call budget (``budgets`` section).
+
+    A feature's own budget wins over ``*``.  A span whose SDK already decided
+    (``app.llm.budget_exceeded`` set) keeps its verdict; otherwise the call is
+    over budget when its input + output tokens exceed the budget, and within it
+    otherwise.  ``None`` when no budget is configured.
+    """
+    if not tokens_per_call:
+        return None
+    limits = dict(tokens_per_call)
+    fallback = limits.get("*")
+
+    def budgets(batch: WriteBatch, ctx: StageContext) -> WriteBatch:
+        for row in batch.spans:
+            if row.get("kind") != "llm" or row.get("budget_exceeded") is not None:
+                continue
+            limit = limits.get(row.get("feature") or "", fallback)
+            if limit is None:
+                continue
+            used = (row.get("input_tokens") or 0) + (row.get("output_tokens") or 0)
+            row["budget_exceeded"] = used > limit
+        return batch
+
+    return budgets
+
+
+def compose_stages(settings: Settings, book: PriceBook) -> tuple[tuple[str, Stage], ...]:
+    """The stages of every export, named and in order: pricing, budgets, then ``settings.stages``.
+
+    Custom stages are imported here by spec (``ConfigError`` naming a spec that
+    does not load), in whichever process runs the stages.
+    """
+    stages: list[tuple[str, Stage]] = [("pricing", pricing_stage(book))]
+    budgets = budget_stage(settings.budgets.tokens_per_call)
+    if budgets is not None:
+        stages.append(("budgets", budgets))
+    stages.extend((spec, load_callable(spec, "stages")) for spec in settings.stages)
+    return tuple(stages)
+
+
+def run_stages(stages: tuple[tuple[str, Stage], ...], batch: WriteBatch, ctx: StageContext) -> WriteBatch:
+    """Run ``stages`` in order; a stage that raises or returns no batch is a :class:`StageError` naming it."""
+    for name, stage in stages:
+        try:
+            out = stage(batch, ctx)
+        except Exception as exc:  # noqa: BLE001 - any failure of a stage refuses its export, closed
+            log.error("stage %s failed on a %s export: %s: %s", name, ctx.kind, type(exc).__name__, exc)
+            raise StageError(f"stage {name!r} failed: {type(exc).__name__}: {exc}") from None
+        if not isinstance(out, WriteBatch):
+            raise StageError(f"stage {name!r} returned {type(out).__name__}, not the batch")
+        batch = out
+    return batch
 
 
 class Stages:
@@ -144,23 +230,26 @@ class Stages:
     the GIL then never makes it wait for the writer) or in a thread.
     """
 
-    def __init__(self, settings: Settings, row_stages: tuple[RowStage, ...] | None = None) -> None:
+    def __init__(self, settings: Settings, book: PriceBook) -> None:
         self.default_tenant = settings.default_tenant
         self.values = ValueDecoder(settings.max_attribute_chars)
-        self.row_stages = default_row_stages(settings) if row_stages is None else row_stages
+        self.stages = compose_stages(settings, book)
+        self._traces = StageContext("traces", settings.default_tenant)
+        self._logs = StageContext("logs", settings.default_tenant)
 
     def traces(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         if media == PROTOBUF:
             spans, rejected = fastdecode.decode_trace_bytes(body, self.values.max_chars)
         else:
             spans, rejected = decode_spans(parse_request(body, media, ExportTraceServiceRequest), self.values)
-        batch = spans_to_batch(spans, self.default_tenant, self.row_stages, rejected)
+        batch = run_stages(self.stages, spans_to_batch(spans, self.default_tenant, rejected), self._traces)
         accepted = len(batch.spans)
         return Prepared(to_columnar(batch), accepted, rejected, spans=accepted)
 
     def logs(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         logs, rejected = decode_logs(parse_request(body, media, ExportLogsServiceRequest), self.values)
-        return Prepared(to_columnar(logs_to_batch(logs, self.default_tenant)), len(logs), rejected)
+        batch = run_stages(self.stages, logs_to_batch(logs, self.default_tenant), self._logs)
+        return Prepared(to_columnar(batch), len(logs), rejected)
 
     def metrics(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         request = parse_request(body, media, ExportMetricsServiceRequest)
@@ -171,9 +260,10 @@ class Stages:
 _worker_stages: Stages | None = None
 
 
-def _init_worker(settings: Settings, parent_pid: int) -> None:
+def _init_worker(settings: Settings, book: PriceBook, parent_pid: int) -> None:
+    """Compose this worker's stages from the settings (custom stages by spec) and the server's price book."""
     global _worker_stages
-    _worker_stages = Stages(settings)
+    _worker_stages = Stages(settings, book)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="genlens-parent-watch", daemon=True).start()
 
 
@@ -203,29 +293,32 @@ class Ingestor:
     receives requests and the single writer inserts; a worker that dies is
     replaced and the export in flight answered 503, never acknowledged.
     ``workers == 0`` runs them on threads in this process (used by tests of the
-    stages and by tools that ingest in-process).
+    stages and by tools that ingest in-process).  Either way the stages are
+    :func:`compose_stages` of the settings and ``book``; the price book is loaded
+    once by the caller and sent to each worker as it starts.
     """
 
     KINDS = ("traces", "logs", "metrics")
 
-    def __init__(self, settings: Settings, writer: Writer, *, workers: int = 0,
-                 row_stages: tuple[RowStage, ...] | None = None) -> None:
+    def __init__(self, settings: Settings, writer: Writer, book: PriceBook, *, workers: int = 0) -> None:
         self.settings = settings
         self.writer = writer
+        self.book = book
         self.workers = workers
         self.spans_accepted = 0
         self.worker_restarts = 0
-        self._local: Stages | None = None
+        self.stage_errors = 0
+        # composed here in every mode: a custom stage that does not import fails the start, with its own message
+        self._local: Stages | None = Stages(settings, book)
         self._lock = threading.Lock()
-        self.pool: Executor = self._new_pool(row_stages)
+        self.pool: Executor = self._new_pool()
 
-    def _new_pool(self, row_stages: tuple[RowStage, ...] | None = None) -> Executor:
+    def _new_pool(self) -> Executor:
         if self.workers <= 0:
-            self._local = Stages(self.settings, row_stages)
             return ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="genlens-ingest")
-        default_row_stages(self.settings)  # a bad price file fails here, with its own message, not in a worker
+        self._local = None
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(self.settings, os.getpid()))
+                                   initializer=_init_worker, initargs=(self.settings, self.book, os.getpid()))
         pool.submit(int).result()  # start the workers now, so the first export does not wait for imports
         return pool
 
@@ -236,11 +329,19 @@ class Ingestor:
         pool = self.pool
         try:
             if self._local is not None:
-                return pool.submit(getattr(self._local, kind), body, media)
-            return pool.submit(_run_in_worker, kind, body, media)
+                future = pool.submit(getattr(self._local, kind), body, media)
+            else:
+                future = pool.submit(_run_in_worker, kind, body, media)
         except BrokenProcessPool:
             self._replace(pool)
             raise Overloaded("ingest worker restarted; retry") from None
+        future.add_done_callback(self._count_stage_error)
+        return future
+
+    def _count_stage_error(self, future: Future[Prepared]) -> None:
+        if not future.cancelled() and isinstance(future.exception(), StageError):
+            with self._lock:
+                self.stage_errors += 1
 
     def prepare(self, kind: str, body: bytes, media: str = PROTOBUF) -> Prepared:
         """Blocking form of :meth:`prepare_async` (gRPC handlers, tools)."""

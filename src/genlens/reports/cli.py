@@ -97,12 +97,11 @@ def run_report(args: argparse.Namespace) -> int:
     if args.server:
         data = _get(args, "GET", "/api/v1/cost/report", {"start": start, "end": end, "tenant": tenant})
     else:
-        from genlens.pricing import PriceBook
         from genlens.query.cost_views import report
 
         store, settings = _open_store(args)
         try:
-            data = report(store, PriceBook.load(settings.prices), CostQuery(tenant, start, end))
+            data = report(store, settings.prices.load_book(), CostQuery(tenant, start, end))
         finally:
             store.close()
     out = {"markdown": render.markdown, "json": render.as_json, "csv": render.as_csv}[args.format](data)

@@ -34,9 +34,10 @@ TIME_HELP = "ISO-8601, a duration ago (e.g. 7d) or epoch ns"
 
 
 def cost_router(store: Store, settings: Settings, writer: Writer, scopes: TenantScopes,
-                book: PriceBook | None = None) -> APIRouter:
+                book: PriceBook) -> APIRouter:
+    """The cost routes, pricing with ``book`` (the server's one price book, as ingest priced the spans)."""
     router = APIRouter(prefix="/api/v1", tags=["cost"])
-    prices = book if book is not None else PriceBook.load(settings.prices)
+    prices = book
     Scope = Annotated[TenantScope, Depends(scopes)]
 
     def base_query(

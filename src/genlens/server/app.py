@@ -1,8 +1,11 @@
 """The ASGI application: composition root of the HTTP side.
 
 ``create_app`` takes the few objects the server is made of (settings, store,
-writer, ingestor) and wires OTLP receivers, the REST API, health endpoints and
-one error handler that renders every :class:`GenlensError` as JSON.
+writer, ingestor, the one price book — all built by
+:func:`genlens.server.runtime.build`) and wires OTLP receivers, the REST API,
+the UI, health endpoints and one error handler that renders every
+:class:`GenlensError` as JSON.  The one resource it creates itself, the read
+pool shared by REST and UI, it shuts down with the app.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from starlette.responses import Response
 from genlens import __version__
 from genlens.errors import GenlensError, Overloaded
 from genlens.pipeline.ingest import Ingestor
+from genlens.pricing import PriceBook
 from genlens.server.api import JSONResponse, api_router
 from genlens.server.api_cost import cost_router
 from genlens.server.otlp_http import otlp_routes
@@ -31,7 +35,7 @@ from genlens.store.writer import Writer
 log = logging.getLogger("genlens.server")
 
 
-def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Ingestor) -> FastAPI:
+def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Ingestor, book: PriceBook) -> FastAPI:
     app = FastAPI(
         title="genlens",
         version=__version__,
@@ -39,21 +43,15 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
-    app.state.settings = settings
-    app.state.store = store
-    app.state.writer = writer
-    app.state.ingestor = ingestor
-    app.state.ready = True
-
     for route in otlp_routes(ingestor, settings.max_body_bytes):
         app.router.routes.append(route)
     reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="genlens-read")  # REST and UI reads overlap here
     app.router.on_shutdown.append(lambda: reads.shutdown(wait=False, cancel_futures=True))
     scopes = TenantScopes()  # no API keys configured: every tenant unless a request names one
     app.include_router(api_router(store, scopes, reads))
-    app.include_router(cost_router(store, settings, writer, scopes))
+    app.include_router(cost_router(store, settings, writer, scopes, book))
 
-    mount_ui(app, store, settings, scopes, reads)
+    mount_ui(app, store, settings, scopes, reads, book)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> Response:
@@ -62,7 +60,7 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     @app.get("/readyz", tags=["health"], summary="Readiness: the store is open and the write queue has room")
     async def readyz() -> Response:
         queued = writer.queued_items
-        ready = app.state.ready and queued < settings.write_queue_spans
+        ready = queued < settings.write_queue_spans
         body: dict[str, Any] = {
             "status": "ready" if ready else "not ready",
             "write_queue_items": queued,

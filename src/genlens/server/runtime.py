@@ -10,31 +10,43 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 import uvicorn
 
+from genlens.analysis.jobs import Job
 from genlens.pipeline.ingest import Ingestor
+from genlens.pricing import PriceBook
 from genlens.server.app import create_app
 from genlens.server.otlp_grpc import start_grpc
-from genlens.settings import Settings
+from genlens.settings import Settings, load_callable
 from genlens.store.duckdb import DuckDBStore
-from genlens.store.writer import Writer
+from genlens.store.writer import Observer, Writer
 
 log = logging.getLogger("genlens.server")
 
 
 @dataclass
 class Components:
+    """What the server is made of, built once by :func:`build`; :meth:`close` releases all of it, in order."""
+
     settings: Settings
     store: DuckDBStore
     writer: Writer
     ingestor: Ingestor
+    book: PriceBook  # the one price book: pricing stage, cost REST routes and UI pages
+    jobs: list[Job] = field(default_factory=list)  # started with the server, stopped before the writer drains
     grpc_server: grpc.Server | None = None
     grpc_port: int | None = None
 
+    def start_jobs(self) -> None:
+        for job in self.jobs:
+            job.start()
+
     def close(self) -> None:
+        for job in self.jobs:
+            job.stop()
         if self.grpc_server is not None:
             self.grpc_server.stop(grace=5).wait(10)
         self.ingestor.close()
@@ -42,30 +54,48 @@ class Components:
         self.store.close()
 
 
+def observers_of(settings: Settings) -> tuple[Observer, ...]:
+    """The observers named by ``settings.observers`` (``module:callable``), imported here, in the server process."""
+    return tuple(load_callable(spec, "observers") for spec in settings.observers)
+
+
+def jobs_of(settings: Settings, store: DuckDBStore, writer: Writer) -> list[Job]:
+    """The background jobs the settings turn on (the cost detectors unless their interval is 0)."""
+    jobs: list[Job] = []
+    if settings.cost_detect_interval_s > 0:
+        from genlens.analysis.cost_job import CostDetectorJob
+
+        jobs.append(CostDetectorJob(store, writer, settings))
+    return jobs
+
+
 def build(settings: Settings) -> Components:
+    """Compose the server: price book and custom stages/observers first (a bad one fails before any file opens)."""
+    book = settings.prices.load_book()
+    observers = observers_of(settings)
     store = DuckDBStore(settings.db_path)
     writer = Writer(store, max_queued=settings.write_queue_spans, max_batch=settings.write_batch_spans,
-                    retry_after_s=settings.retry_after_s)
-    ingestor = Ingestor(settings, writer, workers=settings.ingest_workers)
-    return Components(settings, store, writer, ingestor)
+                    retry_after_s=settings.retry_after_s, observers=observers)
+    try:
+        ingestor = Ingestor(settings, writer, book, workers=settings.ingest_workers)
+    except BaseException:
+        writer.close()
+        store.close()
+        raise
+    return Components(settings, store, writer, ingestor, book, jobs_of(settings, store, writer))
 
 
 def serve(settings: Settings) -> None:
-    """Run until SIGINT/SIGTERM, then drain the write queue and close the store."""
+    """Run until SIGINT/SIGTERM, then stop the jobs, drain the write queue and close the store."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parts = build(settings)
-    job = None
     try:
-        if settings.cost_detect_interval_s > 0:
-            from genlens.analysis.cost_job import CostDetectorJob
-
-            job = CostDetectorJob(parts.store, parts.writer, settings)
-            job.start()
+        parts.start_jobs()
         if settings.grpc_port:
             parts.grpc_server, parts.grpc_port = start_grpc(
                 parts.ingestor, settings.host, settings.grpc_port, settings.max_body_bytes
             )
-        app = create_app(settings, parts.store, parts.writer, parts.ingestor)
+        app = create_app(settings, parts.store, parts.writer, parts.ingestor, parts.book)
         log.info("genlens: data in %s", settings.db_path)
         log.info("genlens: OTLP/HTTP, REST API and UI on http://%s:%d", settings.host, settings.port)
         if parts.grpc_port:
@@ -75,8 +105,6 @@ def serve(settings: Settings) -> None:
         with _stop_signals_return():
             uvicorn.Server(config).run()
     finally:
-        if job is not None:
-            job.stop()
         log.info("genlens: shutting down, draining %d queued items", parts.writer.queued_items)
         parts.close()
         log.info("genlens: stopped")

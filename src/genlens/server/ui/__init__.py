@@ -63,7 +63,7 @@ def ui_router(pages: Pages) -> APIRouter:
 
 
 def mount_ui(app: FastAPI, store: Store, settings: Settings, scopes: TenantScopes, reads: Executor,
-             book: PriceBook | None = None) -> None:
+             book: PriceBook) -> None:
     """Add the UI's pages and static files to ``app``; routing errors outside the API answer with the error page.
 
     ``reads`` (owned by the caller) runs the independent reads of one page side by side.

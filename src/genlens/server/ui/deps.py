@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-import threading
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from starlette.requests import Request
@@ -33,15 +32,11 @@ class Pages:
     settings: Settings
     scopes: TenantScopes
     reads: Executor  # owned by the composition root, shared with the REST API
-    book: PriceBook | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    book: PriceBook  # loaded once by the composition root, shared with pricing and the REST API
 
     def prices(self) -> PriceBook:
-        """The price book passed in, else the settings' one, loaded on first use."""
-        with self._lock:
-            if self.book is None:
-                self.book = PriceBook.load(self.settings.prices)
-            return self.book
+        """The one price book of the server (never loaded here: a page must price as ingest did)."""
+        return self.book
 
     def guard(self, view: View) -> View:
         """Run ``view`` so that its errors render as a page; a ``scope`` parameter receives the request's scope.
