@@ -147,6 +147,9 @@ class Maintenance(Protocol):
     def counts(self) -> dict[str, int]:
         """Row counts per table (for health and tests)."""
 
+    def rebuild_summaries(self) -> None:
+        """Refill the derived tables (trace summaries, hourly rollups) from the stored spans, in one transaction."""
+
 
 class Store(TraceReader, AnalyticsReader, FindingsReader, Maintenance, BatchSink, Protocol):
     """Everything one backend implements."""

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from genlens.errors import StoreError
-from genlens.store import columnar, duckdb_cost, duckdb_ui
+from genlens.store import columnar, duckdb_cost, duckdb_summaries, duckdb_ui
 from genlens.store.base import Committed, WriteBatch
 from genlens.store.duckdb_search import search_sql
 from genlens.store.migrations import MIGRATIONS
@@ -84,10 +84,21 @@ class DuckDBStore:
                 con.register(view, arrow)
                 cols = ", ".join(f'"{c}"' for c in table.column_names)
                 con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {view}")
+                if table.name == "spans":  # the summaries commit with the spans they summarise
+                    for sql in duckdb_summaries.merge_statements(view):
+                        con.execute(sql)
                 con.unregister(view)
             if batch.findings:
                 committed.findings = _merge_findings(con, batch.findings)
         return committed
+
+    def rebuild_summaries(self) -> None:
+        """Refill the derived tables from spans (writer thread only): repairs them, and proves the merge is exact."""
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+        with self._transaction(f"rebuild of the summaries of {self.path}") as con:
+            for sql in duckdb_summaries.rebuild_statements():
+                con.execute(sql)
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
