@@ -2,6 +2,13 @@
 
 A sub-command module exposes ``register(subparsers)`` which adds its parser and
 sets ``func`` (taking the parsed ``argparse.Namespace``, returning an exit code).
+
+``genlens --help`` must stay cheap: importing a sub-command module pulls its
+package (the simulator's ASGI app, the price library, the server), so the top
+level help is built from ``_SUMMARIES`` alone and only the module of the
+command actually named on the command line is imported. A module listed in
+``_COMMAND_MODULES`` without a summary is imported eagerly, so adding one entry
+is enough to get a working command.
 """
 
 from __future__ import annotations
@@ -22,26 +29,52 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "genlens.demo.cli",
 )
 
+# command name → (module that registers it, one-line help shown by ``genlens --help``)
+_SUMMARIES: dict[str, tuple[str, str]] = {
+    "serve": ("genlens.server.cli", "run the genlens server (OTLP receivers, REST API, UI)"),
+    "simulate": ("genlens.simulate.cli", "Run a simulated OpenAI/Anthropic provider with fault injection."),
+    "prices": ("genlens.pricing.cli", "check a price file; price one call"),
+    "report": ("genlens.reports.cli", "reports over stored spans (genlens report cost)"),
+    "detect": ("genlens.reports.cli", "run detectors on demand (genlens detect cost)"),
+    "demo": ("genlens.demo.cli", "run genlens with an instrumented demo app against a simulated LLM provider"),
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The first positional token (the sub-command) if it is one of ``_SUMMARIES``."""
+    for token in argv:
+        if not token.startswith("-"):
+            return token if token in _SUMMARIES else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser, or with ``argv`` one where only the named command's module is imported."""
     parser = argparse.ArgumentParser(
         prog="genlens",
         description="Self-hosted, OpenTelemetry-native observability for LLM applications.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # component not built yet
-            raise
-        module.register(subparsers)
+    summarised = {module for module, _ in _SUMMARIES.values()}
+    if argv is None:
+        modules = list(_COMMAND_MODULES)
+    else:
+        command = _named_command(argv)
+        if command is not None:
+            modules = [_SUMMARIES[command][0]]
+        else:
+            # help or a bad command: placeholders carry the help text without importing anything
+            for name, (_, help_text) in _SUMMARIES.items():
+                subparsers.add_parser(name, help=help_text)
+            modules = [m for m in _COMMAND_MODULES if m not in summarised]
+    for module_name in modules:
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
