@@ -17,11 +17,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from genlens.semconv.canonical import ColumnType
 from genlens.store.duckdb import DuckDBStore
 from genlens.store.migrations import MIGRATIONS
 from genlens.store.queries import CostQuery, TraceQuery
-from genlens.store.schema import SQL_TYPES, TABLES
+from genlens.store.schema import SQL_TYPES, TABLES, StoreType
 
 FIXTURES = Path(__file__).parent / "fixtures"
 T0 = 1_764_000_000 * 10**9
@@ -57,7 +56,7 @@ def test_migrations_on_an_empty_file_build_every_registry_table(tmp_path: Path) 
     assert set(built) - {t.name for t in TABLES} == {"schema_migrations"}
 
 
-def _duck_type(kind: ColumnType) -> str:
+def _duck_type(kind: StoreType) -> str:
     return SQL_TYPES[kind]
 
 

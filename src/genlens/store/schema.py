@@ -11,19 +11,23 @@ column here does not add it to existing files — a new migration does, and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from genlens.semconv.canonical import COLUMNS, ColumnType
+from genlens.semconv.canonical import COLUMNS
 
-SQL_TYPES: dict[ColumnType, str] = {
+# The canonical span column types, plus a 128-bit integer for exact sums (costs in atto-dollars).
+StoreType = Literal["str", "int", "float", "bool", "str_list", "int_list", "float_list", "json", "int128"]
+
+SQL_TYPES: dict[StoreType, str] = {
     "str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "str_list": "VARCHAR[]",
-    "int_list": "BIGINT[]", "float_list": "DOUBLE[]", "json": "JSON",
+    "int_list": "BIGINT[]", "float_list": "DOUBLE[]", "json": "JSON", "int128": "HUGEINT",
 }
 
 
 @dataclass(frozen=True)
 class Table:
     name: str
-    columns: tuple[tuple[str, ColumnType], ...]
+    columns: tuple[tuple[str, StoreType], ...]
     batch_field: str | None = None  # the WriteBatch list whose rows go to this table, if any
 
     @property
@@ -96,7 +100,58 @@ SCORES = Table(
     "scores",
 )
 
-TABLES: tuple[Table, ...] = (SPANS, CONTENT, LOGS, METRIC_POINTS, FINDINGS, SCORES)
+# Derived tables, kept by the writer in the transaction of the spans they summarise (see
+# genlens.store.summaries) and rebuilt from spans by Maintenance.rebuild_summaries.  Key columns of
+# derived tables hold NULL as summaries.NULL_KEY, so that a unique index can merge on them.
+
+# One row per (tenant, trace) and one per trace across every tenant (tenant = summaries.ALL_KEY).
+# Each "earliest" value carries the (start_ns, span_id) of the span it came from, so merging two
+# partial summaries keeps the value of the earlier span whatever order the spans arrived in.
+TRACE_SUMMARIES = Table(
+    "trace_summaries",
+    (
+        ("tenant", "str"), ("trace_id", "str"),
+        ("start_ns", "int"), ("end_ns", "int"), ("duration_ns", "int"), ("last_start_ns", "int"),
+        ("span_count", "int"), ("llm_calls", "int"), ("errors", "int"),
+        ("input_tokens", "int"), ("output_tokens", "int"), ("total_tokens", "int"),
+        ("cost_atto", "int128"), ("priced_spans", "int"), ("unknown_cost_calls", "int"),
+        ("max_span_duration_ns", "int"),
+        ("root_name", "str"), ("root_start_ns", "int"), ("root_span_id", "str"),
+        ("first_name", "str"), ("first_start_ns", "int"), ("first_span_id", "str"),
+        ("service_name", "str"), ("service_start_ns", "int"), ("service_span_id", "str"),
+        ("first_tenant", "str"), ("tenant_start_ns", "int"), ("tenant_span_id", "str"),
+        ("services", "str_list"), ("features", "str_list"),
+    ),
+)
+
+# The dimensions of the hourly rollups: every cost filter and group key they can answer.
+ROLLUP_DIMENSIONS: tuple[str, ...] = (
+    "tenant", "service_name", "environment", "feature", "provider", "request_model", "response_model",
+    "prompt_id", "prompt_sha",
+)
+
+# Sums over llm/embedding calls per UTC hour and dimension values.
+COST_HOURLY = Table(
+    "cost_hourly",
+    (
+        ("hour_ns", "int"), *((d, "str") for d in ROLLUP_DIMENSIONS),
+        ("calls", "int"), ("unknown_cost_calls", "int"), ("cost_atto", "int128"),
+        ("input_tokens", "int"), ("output_tokens", "int"), ("cache_read_tokens", "int"),
+        ("cache_write_tokens", "int"), ("reasoning_tokens", "int"), ("errors", "int"),
+        # what pricing cache savings needs: cache-read tokens of calls that had some, and the first such call
+        ("cache_read_basis", "int"), ("cache_read_first_ns", "int"),
+    ),
+)
+
+# Latency sketch of the same calls: call counts per log-scale duration bucket (summaries.latency_bucket).
+LATENCY_HOURLY = Table(
+    "latency_hourly",
+    (("hour_ns", "int"), *((d, "str") for d in ROLLUP_DIMENSIONS), ("bucket", "int"), ("calls", "int")),
+)
+
+TABLES: tuple[Table, ...] = (
+    SPANS, CONTENT, LOGS, METRIC_POINTS, FINDINGS, SCORES, TRACE_SUMMARIES, COST_HOURLY, LATENCY_HOURLY,
+)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Tables fed by rows of a WriteBatch, in the order a commit inserts them.
 BATCH_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if t.batch_field is not None)
