@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from genlens.query.cost import from_filter, month_bounds
+from genlens.query.cost import from_filter
 from genlens.query.cost_views import month_to_date
 from genlens.store.base import Store
 from genlens.store.queries import SpanFilter
@@ -93,7 +93,7 @@ def build_overview(store: Store, f: SpanFilter, now_ns: int) -> Overview:
     bucket = bucket_ns_for(max(end_ns - start_ns, NS_PER_MINUTE))
     today0 = (now_ns // NS_PER_DAY) * NS_PER_DAY
     day0 = today0 - 7 * NS_PER_DAY
-    raw = store.overview_aggregates(f, bucket, day0, month_bounds(now_ns)[0])
+    raw = store.overview_aggregates(f, bucket, day0)
     month = month_to_date(store, from_filter(f, start_ns, end_ns), now_ns)
 
     daily, features = _daily(raw["daily"], day0, 8)

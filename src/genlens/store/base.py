@@ -96,7 +96,7 @@ class TraceReader(Protocol):
         """Feedback and other scores of a trace, oldest first."""
 
     def active_conversations(self, f: SpanFilter, limit: int, offset: int) -> list[dict[str, Any]]:
-        """Conversations active in the window, most recent first (limit + 1 rows)."""
+        """One row per (tenant, conversation) active in the window, most recent first (limit + 1 rows)."""
 
     def metric_points(self, tenant: str, name: str | None, limit: int) -> list[dict[str, Any]]:
         """Newest metric data points, optionally of one metric name."""
@@ -126,8 +126,7 @@ class AnalyticsReader(Protocol):
     def example_traces(self, query: CostQuery, n: int, by: str = "cost") -> list[str]:
         """Trace ids of the calls matching a query with the highest cost (or tokens, ``by="tokens"``)."""
 
-    def overview_aggregates(self, f: SpanFilter, bucket_ns: int, day0_ns: int,
-                            month0_ns: int) -> dict[str, list[dict[str, Any]]]:
+    def overview_aggregates(self, f: SpanFilter, bucket_ns: int, day0_ns: int) -> dict[str, list[dict[str, Any]]]:
         """Named result sets of the overview: KPIs, daily cost, per-feature latency, time buckets …"""
 
     def facet_values(self, tenant: str, since_ns: int) -> dict[str, list[str]]:

@@ -198,8 +198,8 @@ class DuckDBStore:
                  since_ns: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
         return self._query(*duckdb_cost.findings_sql(tenant, kind, feature, since_ns, limit))
 
-    def overview_aggregates(self, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: int) -> dict[str, list[dict[str, Any]]]:
-        return duckdb_ui.overview(self._query, f, bucket_ns, day0_ns, month0_ns)
+    def overview_aggregates(self, f: SpanFilter, bucket_ns: int, day0_ns: int) -> dict[str, list[dict[str, Any]]]:
+        return duckdb_ui.overview(self._query, f, bucket_ns, day0_ns)
 
     def facet_values(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
         return duckdb_ui.facets(self._query, tenant, since_ns)

@@ -30,7 +30,7 @@ def where(f: SpanFilter, *, window: bool = True) -> tuple[str, list[Any]]:
     w = span_filter(f, window=window)
     return w.sql, w.params
 
-def overview(q: Query, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: int) -> dict[str, list[dict[str, Any]]]:
+def overview(q: Query, f: SpanFilter, bucket_ns: int, day0_ns: int) -> dict[str, list[dict[str, Any]]]:
     """Named result sets for the dashboard; ``day0_ns`` is the first day of the daily series."""
     w, p = where(f)
     out: dict[str, list[dict[str, Any]]] = {}
@@ -48,7 +48,6 @@ def overview(q: Query, f: SpanFilter, bucket_ns: int, day0_ns: int, month0_ns: i
         SELECT (start_ns // {DAY_NS}) * {DAY_NS} AS day_ns, coalesce(feature, '(none)') AS feature,
                sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE kind = 'llm') AS llm_calls
         FROM spans WHERE {wd} AND start_ns >= ? GROUP BY ALL ORDER BY day_ns""", pd + [day0_ns])
-    out["month"] = q(f"SELECT sum(cost_usd) AS cost_usd FROM spans WHERE {wd} AND start_ns >= ?", pd + [month0_ns])
     out["by_feature"] = q(f"""
         SELECT coalesce(feature, '(none)') AS feature, count(*) AS calls,
                quantile_cont(ttft_s, [0.5, 0.95, 0.99]) AS ttft_q,
