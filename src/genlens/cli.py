@@ -27,6 +27,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "genlens.pricing.cli",
     "genlens.reports.cli",
     "genlens.demo.cli",
+    "genlens.store.cli",
 )
 
 # command name → (module that registers it, one-line help shown by ``genlens --help``)
@@ -37,6 +38,7 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
     "report": ("genlens.reports.cli", "reports over stored spans (genlens report cost)"),
     "detect": ("genlens.reports.cli", "run detectors on demand (genlens detect cost)"),
     "demo": ("genlens.demo.cli", "run genlens with an instrumented demo app against a simulated LLM provider"),
+    "store": ("genlens.store.cli", "maintenance of a data directory (genlens store rebuild)"),
 }
 
 

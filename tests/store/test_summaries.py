@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
+from genlens.cli import main
 from genlens.semconv.canonical import empty_row
 from genlens.store.base import WriteBatch
 from genlens.store.duckdb import DuckDBStore
@@ -122,3 +126,47 @@ def test_migration_5_fills_the_summaries_of_an_upgraded_schema_3_file(tmp_path: 
         assert _read(store) == migrated
     finally:
         store.close()
+
+
+def test_cli_rebuild_gives_the_rows_incremental_maintenance_gave(tmp_path: Path, capsys: Any) -> None:
+    store = DuckDBStore(tmp_path / "genlens.duckdb")
+    store.write(WriteBatch(spans=_spans(random.Random(7), 120)))
+    before = _read(store)
+    store._db.execute("DELETE FROM trace_summaries")  # damage, so the rebuild has something to repair
+    store.close()
+    assert main(["store", "rebuild", "--data", str(tmp_path)]) == 0
+    assert "rebuilt from 120 spans" in capsys.readouterr().out
+    store = DuckDBStore(tmp_path / "genlens.duckdb")
+    try:
+        assert _read(store) == before
+    finally:
+        store.close()
+
+
+def test_cli_rebuild_refuses_bad_data_directories(tmp_path: Path, capsys: Any) -> None:
+    assert main(["store", "rebuild", "--data", str(tmp_path / "missing")]) == 2
+    assert "no data directory" in capsys.readouterr().err
+    assert main(["store", "rebuild", "--data", str(tmp_path)]) == 2
+    assert "not a genlens data directory" in capsys.readouterr().err
+    other = duckdb.connect(str(tmp_path / "genlens.duckdb"))
+    other.execute("CREATE TABLE t (x INTEGER)")
+    other.close()
+    assert main(["store", "rebuild", "--data", str(tmp_path)]) == 2
+    assert "not a genlens database" in capsys.readouterr().err
+
+
+def test_cli_rebuild_refuses_a_file_another_process_holds(tmp_path: Path) -> None:
+    DuckDBStore(tmp_path / "genlens.duckdb").close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+         "time.sleep(60)", str(tmp_path / "genlens.duckdb")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        done = subprocess.run([sys.executable, "-m", "genlens", "store", "rebuild", "--data", str(tmp_path)],
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 2
+    assert "is a genlens server running on it" in done.stderr
+    assert "Traceback" not in done.stderr
