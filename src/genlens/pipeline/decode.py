@@ -20,6 +20,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from genlens.errors import BadRequest
 from genlens.pipeline.otlp_json import parse_json
+from genlens.privacy.redact import truncate
 from genlens.semconv.model import RawEvent, RawLink, RawLog, RawSpan
 
 MIN_TIME_NS = 946_684_800 * 10**9  # 2000-01-01: anything earlier is a clock bug, not data
@@ -72,9 +73,7 @@ class ValueDecoder:
         self.max_chars = max_chars
 
     def _str(self, text: str) -> str:
-        if len(text) > self.max_chars:
-            return f"{text[: self.max_chars]}…[truncated {len(text) - self.max_chars} chars]"
-        return text
+        return truncate(text, self.max_chars)
 
     def value(self, v: Any, depth: int = 0) -> Any:
         which = v.WhichOneof("value")

@@ -19,6 +19,17 @@ DEFAULT_MAX_CHARS = 65536
 TRUNCATION_MARK = "…[truncated {n} chars]"
 
 
+def truncate(text: str, max_chars: int) -> str:
+    """``text`` cut to ``max_chars``, marked with how many characters were dropped.
+
+    The one marker for the SDK (captured content) and the server (long OTLP
+    attribute values), so a cut value reads the same wherever it was cut.
+    """
+    if len(text) <= max_chars:
+        return text
+    return text[:max_chars] + TRUNCATION_MARK.format(n=len(text) - max_chars)
+
+
 def _luhn_ok(digits: str) -> bool:
     """True when ``digits`` passes the Luhn check used by payment card numbers."""
     total = 0
@@ -86,10 +97,8 @@ def redact(text: str, rules: Iterable[Rule] = RULES, max_chars: int = DEFAULT_MA
     """
     if not isinstance(text, str):
         text = str(text)
-    truncated = False
-    if len(text) > max_chars:
-        text = text[:max_chars] + TRUNCATION_MARK.format(n=len(text) - max_chars)
-        truncated = True
+    truncated = len(text) > max_chars
+    text = truncate(text, max_chars)
     count = 0
     for rule in rules:
         def _sub(match: re.Match[str], rule: Rule = rule) -> str:

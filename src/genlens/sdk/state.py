@@ -15,7 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanContext, Tracer
 
 from genlens import __version__
-from genlens.privacy.redact import redact_value
+from genlens.privacy.redact import redact_value, truncate
 from genlens.sdk.budgets import BudgetTracker
 from genlens.sdk.config import SdkConfig
 from genlens.sdk.lightspan import LightSpanFactory
@@ -50,9 +50,7 @@ class ContentPolicy:
         if self.redact:
             value, count = redact_value(value, max_chars=self.max_chars)
         text = orjson.dumps(value, default=str).decode()
-        if len(text) > self.max_chars:
-            text = text[: self.max_chars] + f"…[truncated {len(text) - self.max_chars} chars]"
-        return text, count
+        return truncate(text, self.max_chars), count
 
 
 @dataclass
