@@ -31,6 +31,7 @@ from genai_prices import data_snapshot, types
 from genlens.pricing.overrides import date_to_ns
 from genlens.pricing.rates import PER_MILLION, Rates
 from genlens.pricing.usage import REASON_UNKNOWN_MODEL, REASON_UNKNOWN_PROVIDER
+from genlens.timeparse import NS_PER_DAY, NS_PER_SECOND
 
 LIBRARY_LABEL = f"genai-prices {genai_prices.__version__}"
 
@@ -59,9 +60,8 @@ PROVIDER_ALIASES: dict[str, str] = {
 }
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NS_PER_DAY = 86_400 * 1_000_000_000
 # Latest instant a datetime can hold; later span timestamps are invalid.
-MAX_AT_NS = int((datetime(9999, 12, 30, tzinfo=UTC) - _EPOCH).total_seconds()) * 1_000_000_000
+MAX_AT_NS = int((datetime(9999, 12, 30, tzinfo=UTC) - _EPOCH).total_seconds()) * NS_PER_SECOND
 
 
 def canonical_provider(name: str | None) -> str | None:
@@ -82,7 +82,7 @@ def ns_to_datetime(at_ns: int) -> datetime:
 def _tod_ns(value: time) -> int:
     if value.tzinfo is not None:
         value = datetime.combine(date(1970, 1, 1), value).astimezone(UTC).timetz()
-    return ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000_000 + value.microsecond * 1000
+    return ((value.hour * 60 + value.minute) * 60 + value.second) * NS_PER_SECOND + value.microsecond * 1000
 
 
 def _flatten(price: Any, input_tokens: int) -> types.ModelPrice:
@@ -138,7 +138,7 @@ class LibraryModel:
         """
         return (
             bisect_right(self.date_bounds, at_ns) if self.date_bounds else 0,
-            bisect_right(self.tod_bounds, at_ns % _NS_PER_DAY) if self.tod_bounds else 0,
+            bisect_right(self.tod_bounds, at_ns % NS_PER_DAY) if self.tod_bounds else 0,
             bisect_left(self.tier_starts, input_tokens) if self.tier_starts else 0,
         )
 

@@ -20,6 +20,7 @@ import yaml
 
 from genlens.errors import ConfigError
 from genlens.pricing.rates import Rates, per_million
+from genlens.timeparse import NS_PER_SECOND
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_ENTRIES = 100_000
@@ -31,7 +32,6 @@ _ENTRY_KEYS = frozenset({"model", "provider", "aliases", "input", "output", "cac
 _PRICE_KEYS = ("input", "output", "cache_read", "cache_write")
 _REQUIRED = ("model", "input", "output")
 _DATE_SUFFIX = re.compile(r"(?:[-@](?:20\d\d-\d\d-\d\d|20\d{6}))$")
-NS_PER_DAY = 86_400 * 1_000_000_000
 
 
 class _Loader(yaml.SafeLoader):
@@ -55,7 +55,7 @@ def strip_date_suffix(model: str) -> str:
 
 def date_to_ns(day: date) -> int:
     """UTC midnight of ``day`` in ns since the epoch: prices change at the start of a UTC day."""
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000_000
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * NS_PER_SECOND
 
 
 @dataclass(frozen=True, slots=True)
