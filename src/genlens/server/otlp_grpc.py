@@ -8,53 +8,39 @@ write queue answers UNAVAILABLE, which OTLP exporters retry with backoff.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from concurrent import futures
-from typing import TypeAlias
 
 import grpc
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
-from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_pb
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
 
 from genlens.errors import GenlensError, Overloaded, StoreError
-from genlens.pipeline.ingest import Ingestor, Prepared
+from genlens.pipeline.ingest import Ingestor
+from genlens.server.otlp_reply import SIGNALS, ExportResponse, export_response
 
 log = logging.getLogger("genlens.otlp.grpc")
 
-_Response: TypeAlias = (
-    trace_pb.ExportTraceServiceResponse | logs_pb.ExportLogsServiceResponse | metrics_pb.ExportMetricsServiceResponse
-)
-
-# service name → (kind of export, response type, partial-success field)
-_SERVICES: dict[str, tuple[str, type[_Response], str]] = {
-    "opentelemetry.proto.collector.trace.v1.TraceService":
-        ("traces", trace_pb.ExportTraceServiceResponse, "rejected_spans"),
-    "opentelemetry.proto.collector.logs.v1.LogsService":
-        ("logs", logs_pb.ExportLogsServiceResponse, "rejected_log_records"),
-    "opentelemetry.proto.collector.metrics.v1.MetricsService":
-        ("metrics", metrics_pb.ExportMetricsServiceResponse, "rejected_data_points"),
+# gRPC service name → the OTLP signal it carries
+_SERVICES: dict[str, str] = {
+    "opentelemetry.proto.collector.trace.v1.TraceService": "traces",
+    "opentelemetry.proto.collector.logs.v1.LogsService": "logs",
+    "opentelemetry.proto.collector.metrics.v1.MetricsService": "metrics",
 }
 
 
 def _export_handler(
-    prepare: Callable[[bytes], Prepared], ingestor: Ingestor, response_type: type[_Response], field: str
-) -> Callable[[bytes, grpc.ServicerContext], _Response]:
-    def export(body: bytes, context: grpc.ServicerContext) -> _Response:
+    ingestor: Ingestor, signal: str
+) -> Callable[[bytes, grpc.ServicerContext], ExportResponse]:
+    def export(body: bytes, context: grpc.ServicerContext) -> ExportResponse:
         try:
-            prepared = prepare(body)
+            prepared = ingestor.prepare(signal, body)
             ingestor.submit(prepared).result()
         except (Overloaded, StoreError) as exc:
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
-        except GenlensError as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        response = response_type()
-        if prepared.rejected.count:
-            setattr(response.partial_success, field, prepared.rejected.count)
-            response.partial_success.error_message = prepared.rejected.message
-        return response
+        except GenlensError as exc:  # the sender's fault (a malformed export), or ours (a stage that failed)
+            code = grpc.StatusCode.INTERNAL if exc.status_code >= 500 else grpc.StatusCode.INVALID_ARGUMENT
+            context.abort(code, str(exc))
+        return export_response(signal, prepared.rejected)
 
     return export
 
@@ -70,10 +56,11 @@ def start_grpc(ingestor: Ingestor, host: str, port: int, max_message_bytes: int)
         maximum_concurrent_rpcs=64,
     )
     handlers = []
-    for service, (kind, response_type, field) in _SERVICES.items():
-        export = _export_handler(functools.partial(ingestor.prepare, kind), ingestor, response_type, field)
-        handler: grpc.RpcMethodHandler[bytes, _Response] = grpc.unary_unary_rpc_method_handler(
-            export, request_deserializer=None, response_serializer=response_type.SerializeToString
+    for service, signal in _SERVICES.items():
+        response_type = SIGNALS[signal][0]
+        handler: grpc.RpcMethodHandler[bytes, ExportResponse] = grpc.unary_unary_rpc_method_handler(
+            _export_handler(ingestor, signal), request_deserializer=None,
+            response_serializer=response_type.SerializeToString,
         )
         handlers.append(grpc.method_handlers_generic_handler(service, {"Export": handler}))
     server.add_generic_rpc_handlers(tuple(handlers))

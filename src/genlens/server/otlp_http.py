@@ -18,9 +18,6 @@ from concurrent.futures.process import BrokenProcessPool
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
-from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2 as metrics_pb
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -35,6 +32,7 @@ from genlens.errors import (
 )
 from genlens.pipeline.decode import JSON, PROTOBUF
 from genlens.pipeline.ingest import Ingestor
+from genlens.server.otlp_reply import SIGNALS, export_response
 
 log = logging.getLogger("genlens.otlp")
 
@@ -100,8 +98,7 @@ def error_response(exc: GenlensError, media: str) -> Response:
 def _receiver(
     ingestor: Ingestor,
     limit: int,
-    response_type: type,
-    kind: str,
+    signal: str,
 ) -> Callable[[Request], Awaitable[Response]]:
     async def receive(request: Request) -> Response:
         media = JSON if "json" in request.headers.get("content-type", "") else PROTOBUF
@@ -109,7 +106,7 @@ def _receiver(
             media = _media_type(request)
             body = await read_body(request, limit)
             try:
-                prepared = await asyncio.wrap_future(ingestor.prepare_async(kind, body, media))
+                prepared = await asyncio.wrap_future(ingestor.prepare_async(signal, body, media))
             except BrokenProcessPool:
                 raise ingestor.worker_died() from None
             future = ingestor.submit(prepared)
@@ -121,14 +118,7 @@ def _receiver(
             if exc.status_code >= 500:
                 log.warning("export refused: %s", exc)
             return error_response(exc, media)
-        response = response_type()
-        if prepared.rejected.count:
-            response.partial_success.SetInParent()
-            field = "rejected_spans" if response_type is trace_pb.ExportTraceServiceResponse else (
-                "rejected_log_records" if response_type is logs_pb.ExportLogsServiceResponse else "rejected_data_points"
-            )
-            setattr(response.partial_success, field, prepared.rejected.count)
-            response.partial_success.error_message = prepared.rejected.message
+        response = export_response(signal, prepared.rejected)
         return Response(encode(response, media), media_type=media)
 
     return receive
@@ -136,10 +126,5 @@ def _receiver(
 
 def otlp_routes(ingestor: Ingestor, limit: int) -> list[Route]:
     return [
-        Route("/v1/traces", _receiver(ingestor, limit, trace_pb.ExportTraceServiceResponse,
-                                      "traces"), methods=["POST"]),
-        Route("/v1/logs", _receiver(ingestor, limit, logs_pb.ExportLogsServiceResponse,
-                                    "logs"), methods=["POST"]),
-        Route("/v1/metrics", _receiver(ingestor, limit, metrics_pb.ExportMetricsServiceResponse,
-                                       "metrics"), methods=["POST"]),
+        Route(f"/v1/{signal}", _receiver(ingestor, limit, signal), methods=["POST"]) for signal in SIGNALS
     ]
