@@ -118,6 +118,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("write_batch_spans", number(int, 1), 20_000,
             "Most spans the writer commits in one transaction (queued exports are coalesced)."),
     Setting("retry_after_s", number(float, above=0), 1.0, "Retry-After seconds sent with 429/503 answers."),
+    Setting("summary_compact_interval_s", number(float, 0), 60.0,
+            "Seconds between foldings of the partial rows of the trace summaries and hourly rollups (answers "
+            "stay the same, reads get cheaper); 0 turns it off."),
     Setting("ingest_workers", number(int, 0, 64), _default_workers(),
             "Processes that decode, normalize and run the stages of exports (0 = threads in the server process)."),
     Setting("default_tenant", str, "default", "Tenant for spans whose resource or attributes name none."),
@@ -210,6 +213,7 @@ class Settings:
     write_queue_spans: int = 200_000
     write_batch_spans: int = 20_000
     retry_after_s: float = 1.0
+    summary_compact_interval_s: float = 60.0
     ingest_workers: int = field(default_factory=_default_workers)
     default_tenant: str = "default"
     log_level: str = "info"

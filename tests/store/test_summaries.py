@@ -17,6 +17,8 @@ from genlens.cli import main
 from genlens.semconv.canonical import empty_row
 from genlens.store.base import WriteBatch
 from genlens.store.duckdb import DuckDBStore
+from genlens.store.duckdb_summaries import fold_sql
+from genlens.store.schema import ROLLUP_DIMENSIONS
 from genlens.store.summaries import ALL_KEY, NULL_KEY, atto_of
 from genlens.timeparse import NS_PER_HOUR
 
@@ -83,7 +85,8 @@ def _expected_cost(spans: list[dict[str, Any]]) -> dict[tuple[Any, ...], tuple[i
 
 def _read(store: DuckDBStore) -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[Any, ...], tuple[int, int, int]]]:
     cols = list(next(iter(_expected_summaries(_spans(random.Random(0), 1)).values())))
-    rows = store._query(f"SELECT tenant, trace_id, {', '.join(cols)} FROM trace_summaries", [])
+    rows = [r for across in (False, True)
+            for r in store._query(f"SELECT tenant, trace_id, {', '.join(cols)} FROM ({fold_sql(across_tenants=across)})", [])]
     summaries = {(r.pop("tenant"), r.pop("trace_id")): r for r in rows}
     cost = store._query(
         "SELECT hour_ns, tenant, feature, request_model, sum(calls) AS c, sum(unknown_cost_calls) AS u, "
@@ -108,8 +111,42 @@ def test_batches_in_any_order_merge_to_the_scan_of_all_spans_and_rebuild_agrees(
         summaries, cost = _read(store)
         assert summaries == _expected_summaries(spans)
         assert cost == _expected_cost(spans)
+        partial_rows = store.counts()
+        assert partial_rows["trace_summaries"] > len(summaries) // 2, "the batches left partial rows to fold"
         store.rebuild_summaries()
         assert _read(store) == (summaries, cost)
+        for table in ("trace_summaries", "cost_hourly", "latency_hourly"):
+            assert store.counts()[table] == _keys(store, table), f"a rebuild writes one {table} row per key"
+    finally:
+        store.close()
+
+
+def _keys(store: DuckDBStore, table: str) -> int:
+    keys = {"trace_summaries": "tenant, trace_id", "cost_hourly": "hour_ns, " + ", ".join(ROLLUP_DIMENSIONS),
+            "latency_hourly": "hour_ns, bucket, " + ", ".join(ROLLUP_DIMENSIONS)}[table]
+    return int(store._query(f"SELECT count(*) AS n FROM (SELECT DISTINCT {keys} FROM {table})", [])[0]["n"])
+
+
+@pytest.mark.parametrize("since", [None, T0 + 2 * NS_PER_HOUR])
+def test_compaction_folds_partial_rows_and_keeps_every_answer(tmp_path: Path, since: int | None) -> None:
+    rng = random.Random(11)
+    spans = _spans(rng, 400)
+    store = DuckDBStore(tmp_path / "s.duckdb")
+    try:
+        for i in range(0, len(spans), 7):
+            store.write(WriteBatch(spans=spans[i:i + 7]))
+        before = _read(store)
+        rows_before = store.counts()
+        removed = store.compact_summaries(since)
+        assert _read(store) == before
+        assert removed["trace_summaries"] > 0 and removed["cost_hourly"] > 0, "there were partial rows to fold"
+        for table in ("trace_summaries", "cost_hourly", "latency_hourly"):
+            assert store.counts()[table] == rows_before[table] - removed[table]
+            if since is None:
+                assert store.counts()[table] == _keys(store, table), f"{table}: one row per key after a full fold"
+        assert store.compact_summaries(since) == {t: 0 for t in removed}, "a second compaction finds nothing"
+        store.write(WriteBatch(spans=_spans(random.Random(12), 50)))  # partials after a compaction still fold
+        assert _read(store)[0] != before[0]
     finally:
         store.close()
 

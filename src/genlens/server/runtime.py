@@ -60,8 +60,12 @@ def observers_of(settings: Settings) -> tuple[Observer, ...]:
 
 
 def jobs_of(settings: Settings, store: DuckDBStore, writer: Writer) -> list[Job]:
-    """The background jobs the settings turn on (the cost detectors unless their interval is 0)."""
+    """The background jobs the settings turn on (each unless its interval is 0)."""
     jobs: list[Job] = []
+    if settings.summary_compact_interval_s > 0:
+        from genlens.server.maintenance import CompactionJob
+
+        jobs.append(CompactionJob(writer, settings.summary_compact_interval_s))
     if settings.cost_detect_interval_s > 0:
         from genlens.analysis.cost_job import CostDetectorJob
 

@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from genlens.store.queries import CostQuery, SpanFilter, TraceQuery
+from genlens.store.schema import DERIVED_TABLES
+
+_DERIVED_NAMES = frozenset(t.name for t in DERIVED_TABLES)
 
 __all__ = [
     "AnalyticsReader", "BatchSink", "Committed", "FindingsReader", "Maintenance", "Store", "TraceReader",
@@ -43,7 +46,9 @@ class WriteBatch:
     def __len__(self) -> int:
         pending = (len(self.spans) + len(self.content) + len(self.logs) + len(self.metrics) + len(self.scores)
                    + len(self.findings))
-        arrow_rows: int = sum(t.num_rows for tables in self.arrow.values() for t in tables)
+        # derived partial rows ride along with their spans and are not counted against queue limits
+        arrow_rows: int = sum(t.num_rows for name, tables in self.arrow.items() if name not in _DERIVED_NAMES
+                              for t in tables)
         return pending + arrow_rows
 
     def extend(self, other: WriteBatch) -> None:
@@ -148,6 +153,10 @@ class Maintenance(Protocol):
 
     def rebuild_summaries(self) -> None:
         """Refill the derived tables (trace summaries, hourly rollups) from the stored spans, in one transaction."""
+
+    def compact_summaries(self, since_ns: int | None = None) -> dict[str, int]:
+        """Fold the partial rows of each key of the derived tables into one (rows from ``since_ns`` on, or all);
+        returns the rows removed per table.  Answers do not change; reads get cheaper."""
 
 
 class Store(TraceReader, AnalyticsReader, FindingsReader, Maintenance, BatchSink, Protocol):

@@ -14,16 +14,25 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from genlens.store import partials
 from genlens.store.base import WriteBatch
-from genlens.store.schema import BATCH_TABLES, Table
+from genlens.store.schema import (
+    BATCH_TABLES,
+    COST_HOURLY,
+    DERIVED_TABLES,
+    LATENCY_HOURLY,
+    SPANS,
+    TRACE_SUMMARIES,
+    Table,
+)
 
 ARROW_TYPES = {
     "str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
     "str_list": pa.list_(pa.string()), "int_list": pa.list_(pa.int64()),
-    "float_list": pa.list_(pa.float64()), "json": pa.string(),
+    "float_list": pa.list_(pa.float64()), "json": pa.string(), "int128": pa.decimal128(38, 0),
 }
 
-_SCHEMAS = {t.name: pa.schema([(n, ARROW_TYPES[k]) for n, k in t.columns]) for t in BATCH_TABLES}
+_SCHEMAS = {t.name: pa.schema([(n, ARROW_TYPES[k]) for n, k in t.columns]) for t in BATCH_TABLES + DERIVED_TABLES}
 _INT64 = (-(2**63), 2**63 - 1)
 _LIST_KINDS = frozenset({"str_list", "int_list", "float_list"})
 
@@ -78,26 +87,51 @@ def to_arrow(table: Table, rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=_SCHEMAS[table.name])
 
 
+def derived_of(spans: pa.Table) -> list[tuple[Table, pa.Table]]:
+    """The partial rows of the derived tables for these stored spans (:mod:`genlens.store.partials`).
+
+    They are computed from the Arrow spans, so they see each value exactly as the
+    store will hold it (a misfit already NULL).
+    """
+    columns = spans.select(list(partials.SOURCE_COLUMNS)).to_pydict()
+    rows = [dict(zip(partials.SOURCE_COLUMNS, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    cost, latency = partials.rollup_partials(rows)
+    derived = ((TRACE_SUMMARIES, partials.trace_partials(rows)), (COST_HOURLY, cost), (LATENCY_HOURLY, latency))
+    return [(table, to_arrow(table, found)) for table, found in derived if found]
+
+
+def _convert(table: Table, rows: list[dict[str, Any]], into: dict[str, list[Any]]) -> None:
+    arrow = to_arrow(table, rows)
+    into.setdefault(table.name, []).append(arrow)
+    if table is SPANS:
+        for derived, part in derived_of(arrow):
+            into.setdefault(derived.name, []).append(part)
+
+
 def to_columnar(batch: WriteBatch) -> WriteBatch:
-    """Move every row list of ``batch`` into Arrow tables (``batch.arrow``); returns the batch."""
+    """Move every row list of ``batch`` into Arrow tables (``batch.arrow``), spans with their derived
+    partial rows; returns the batch."""
     for table in BATCH_TABLES:
         assert table.batch_field is not None
         rows = getattr(batch, table.batch_field)
         if rows:
-            batch.arrow.setdefault(table.name, []).append(to_arrow(table, rows))
+            _convert(table, rows, batch.arrow)
             setattr(batch, table.batch_field, [])
     return batch
 
 
 def tables_of(batch: WriteBatch) -> list[tuple[Table, pa.Table]]:
-    """One Arrow table per target table: converted parts concatenated, rows still pending converted now."""
-    out: list[tuple[Table, pa.Table]] = []
+    """One Arrow table per target table, in insert order: converted parts concatenated, rows still
+    pending converted now (spans with their derived partials)."""
+    converted = {name: list(parts) for name, parts in batch.arrow.items()}
     for table in BATCH_TABLES:
         assert table.batch_field is not None
-        parts = list(batch.arrow.get(table.name, ()))
         rows = getattr(batch, table.batch_field)
         if rows:
-            parts.append(to_arrow(table, rows))
+            _convert(table, rows, converted)
+    out: list[tuple[Table, pa.Table]] = []
+    for table in BATCH_TABLES + DERIVED_TABLES:
+        parts = converted.get(table.name)
         if parts:
             out.append((table, parts[0] if len(parts) == 1 else pa.concat_tables(parts)))
     return out

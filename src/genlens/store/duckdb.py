@@ -84,9 +84,6 @@ class DuckDBStore:
                 con.register(view, arrow)
                 cols = ", ".join(f'"{c}"' for c in table.column_names)
                 con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {view}")
-                if table.name == "spans":  # the summaries commit with the spans they summarise
-                    for sql in duckdb_summaries.merge_statements(view):
-                        con.execute(sql)
                 con.unregister(view)
             if batch.findings:
                 committed.findings = _merge_findings(con, batch.findings)
@@ -99,6 +96,24 @@ class DuckDBStore:
         with self._transaction(f"rebuild of the summaries of {self.path}") as con:
             for sql in duckdb_summaries.rebuild_statements():
                 con.execute(sql)
+
+    def compact_summaries(self, since_ns: int | None = None) -> dict[str, int]:
+        """Fold each key's partial rows into one (writer thread only; see duckdb_summaries.compact_statements)."""
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+        removed: dict[str, int] = {}
+        with self._transaction(f"compaction of the summaries of {self.path}") as con:
+            for table, sql in duckdb_summaries.compact_statements(since_ns):
+                result = con.execute(sql)
+                if sql.startswith("DELETE"):
+                    row = result.fetchone()
+                    removed[table] = int(row[0]) if row else 0
+                elif sql.startswith("INSERT"):
+                    row = result.fetchone()
+                    removed[table] -= int(row[0]) if row else 0
+            con.execute("DROP TABLE IF EXISTS _dup")
+            con.execute("DROP TABLE IF EXISTS _fold")
+        return removed
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,17 +1,24 @@
-"""DuckDB SQL that keeps the derived tables: merged on every write, rebuilt from spans on demand.
+"""DuckDB SQL over the derived tables: rebuilt from spans, folded for reads, compacted in place.
 
-On a write the batch's spans are registered as a relation; each derived table
-gets one ``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`` from it, which
-aggregates the batch and merges the result into the stored rows through the
-table's unique index — the stored spans of a trace are never read again.  A
-rebuild runs the same aggregates over the whole ``spans`` table instead
-(:func:`rebuild_statements`).  What each column means is in
-:mod:`genlens.store.summaries` and :mod:`genlens.store.schema`.
+A write appends the partial rows the ingest stage computed
+(:mod:`genlens.store.partials`); nothing here runs on the write path.  A
+rebuild computes the same rows from the whole ``spans`` table, one per key
+(:func:`rebuild_statements`); :func:`fold_sql` folds a trace's partial
+summaries into one for readers; :func:`compact_statements` folds them in the
+table.  What each column means is in :mod:`genlens.store.summaries` and
+:mod:`genlens.store.schema`.
 """
 
 from __future__ import annotations
 
-from genlens.store.schema import COST_HOURLY, LATENCY_HOURLY, ROLLUP_DIMENSIONS, TRACE_SUMMARIES, Table
+from genlens.store.schema import (
+    COST_HOURLY,
+    DERIVED_TABLES,
+    LATENCY_HOURLY,
+    ROLLUP_DIMENSIONS,
+    TRACE_SUMMARIES,
+    Table,
+)
 from genlens.store.summaries import ALL_KEY, LN_GAMMA, MAX_SPAN_USD, NULL_KEY
 from genlens.timeparse import NS_PER_HOUR
 
@@ -71,20 +78,26 @@ def _summary_select(tenant_key: str, group: str) -> str:
     return f"SELECT {cols} FROM {{source}} WHERE trace_id IS NOT NULL GROUP BY {group}"
 
 
-def _summary_merge() -> str:
+def fold_sql(where: str = "TRUE", *, across_tenants: bool = False) -> str:
+    """SELECT folding the partial trace summaries matching ``where`` into one row per (tenant, trace) —
+    or per trace, tenant ALL_KEY, when ``across_tenants`` (the all-tenant scope)."""
     t = TRACE_SUMMARIES.name
-    sets = [f"{c} = {t}.{c} + excluded.{c}" for c in _SUMMED]
-    sets += [f"start_ns = least({t}.start_ns, excluded.start_ns)",
-             f"end_ns = greatest({t}.end_ns, excluded.end_ns)",
-             f"duration_ns = greatest({t}.end_ns, excluded.end_ns) - least({t}.start_ns, excluded.start_ns)",
-             f"last_start_ns = greatest({t}.last_start_ns, excluded.last_start_ns)",
-             f"max_span_duration_ns = greatest({t}.max_span_duration_ns, excluded.max_span_duration_ns)"]
+    exprs = {c: f"sum({c})" for c in _SUMMED}
+    exprs.update(
+        tenant=ALL if across_tenants else "tenant", trace_id="trace_id",
+        start_ns="min(start_ns)", end_ns="max(end_ns)", duration_ns="max(end_ns) - min(start_ns)",
+        last_start_ns="max(last_start_ns)", max_span_duration_ns="max(max_span_duration_ns)",
+        services="list_sort(list_distinct(flatten(list(services) FILTER (WHERE services IS NOT NULL))))",
+        features="list_sort(list_distinct(flatten(list(features) FILTER (WHERE features IS NOT NULL))))",
+    )
     for value, start, span, _, _ in _EARLIEST:
-        wins = (f"(excluded.{start} IS NOT NULL AND ({t}.{start} IS NULL OR excluded.{start} < {t}.{start} OR "
-                f"(excluded.{start} = {t}.{start} AND excluded.{span} < {t}.{span})))")
-        sets += [f"{c} = CASE WHEN {wins} THEN excluded.{c} ELSE {t}.{c} END" for c in (value, start, span)]
-    sets += [f"{c} = list_sort(list_distinct(list_concat({t}.{c}, excluded.{c})))" for c in ("services", "features")]
-    return f"ON CONFLICT (tenant, trace_id) DO UPDATE SET {', '.join(sets)}"
+        f = f"FILTER (WHERE {start} IS NOT NULL)"
+        exprs[value] = f"arg_min({value}, ({start}, {span})) {f}"
+        exprs[start] = f"min({start})"
+        exprs[span] = f"arg_min({span}, ({start}, {span})) {f}"
+    cols = ", ".join(f"{exprs[c]} AS {c}" for c in TRACE_SUMMARIES.column_names)
+    group = "trace_id" if across_tenants else "tenant, trace_id"
+    return f"SELECT {cols} FROM {t} WHERE {where} GROUP BY {group}"
 
 
 # -- hourly rollups ------------------------------------------------------------------------------------------
@@ -113,41 +126,57 @@ def _latency_select() -> str:
             f"WHERE {_CALLS} AND duration_ns IS NOT NULL GROUP BY hour_ns, {_DIMS}, bucket")
 
 
-def _rollup_merge(table: Table, keys: tuple[str, ...]) -> str:
-    measures = [c for c in table.column_names if c not in keys]
-    sets = [f"{c} = least({table.name}.{c}, excluded.{c})" if c == "cache_read_first_ns"
-            else f"{c} = {table.name}.{c} + excluded.{c}" for c in measures]
-    return f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(sets)}"
-
-
 _COST_KEYS = ("hour_ns", *ROLLUP_DIMENSIONS)
 _LATENCY_KEYS = (*_COST_KEYS, "bucket")
 
-# (table, SELECT over {source}, merge clause) — in the order a write applies them
-_DERIVED: tuple[tuple[Table, str, str], ...] = (
-    (TRACE_SUMMARIES, _summary_select(key("tenant"), "tenant, trace_id"), _summary_merge()),
-    (TRACE_SUMMARIES, _summary_select(ALL, "trace_id"), _summary_merge()),
-    (COST_HOURLY, _cost_select(), _rollup_merge(COST_HOURLY, _COST_KEYS)),
-    (LATENCY_HOURLY, _latency_select(), _rollup_merge(LATENCY_HOURLY, _LATENCY_KEYS)),
-)
-DERIVED_TABLES: tuple[Table, ...] = (TRACE_SUMMARIES, COST_HOURLY, LATENCY_HOURLY)
 
-# Unique indexes the merges resolve conflicts on (declared by migration 5).
-INDEXES: dict[str, tuple[str, ...]] = {
-    TRACE_SUMMARIES.name: ("tenant", "trace_id"), COST_HOURLY.name: _COST_KEYS, LATENCY_HOURLY.name: _LATENCY_KEYS,
-}
+def _rollup_fold(table: Table, keys: tuple[str, ...], where: str) -> str:
+    """SELECT folding the partial rows of a rollup matching ``where`` into one row per key."""
+    measures = [f"min({c}) AS {c}" if c == "cache_read_first_ns" else f"sum({c}) AS {c}"
+                for c in table.column_names if c not in keys]
+    return f"SELECT {', '.join(keys)}, {', '.join(measures)} FROM {table.name} WHERE {where} GROUP BY ALL"
+
+
+# (table, SELECT of its rows from the spans of {source}) — what a rebuild inserts, one row per key
+_DERIVED: tuple[tuple[Table, str], ...] = (
+    (TRACE_SUMMARIES, _summary_select(key("tenant"), "tenant, trace_id")),
+    (COST_HOURLY, _cost_select()),
+    (LATENCY_HOURLY, _latency_select()),
+)
+# (table, its key columns, the column that bounds a compaction in time)
+_KEYS: tuple[tuple[Table, tuple[str, ...], str], ...] = (
+    (TRACE_SUMMARIES, ("tenant", "trace_id"), "last_start_ns"),
+    (COST_HOURLY, _COST_KEYS, "hour_ns"),
+    (LATENCY_HOURLY, _LATENCY_KEYS, "hour_ns"),
+)
 
 
 def _insert(table: Table, select: str) -> str:
     return f"INSERT INTO {table.name} ({', '.join(table.column_names)}) {select}"
 
 
-def merge_statements(source: str) -> list[str]:
-    """Statements that fold the spans of relation ``source`` into every derived table."""
-    return [f"{_insert(table, select.format(source=source))} {merge}" for table, select, merge in _DERIVED]
-
-
 def rebuild_statements() -> list[str]:
     """Statements that empty every derived table and fill it again from all stored spans (one transaction)."""
     deletes = [f"DELETE FROM {table.name}" for table in DERIVED_TABLES]
-    return deletes + [_insert(table, select.format(source="spans")) for table, select, _ in _DERIVED]
+    return deletes + [_insert(table, select.format(source="spans")) for table, select in _DERIVED]
+
+
+def compact_statements(since_ns: int | None) -> list[tuple[str, str]]:
+    """(table, statement) pairs folding, in each derived table, the rows from ``since_ns`` on (or all) of
+    every key that has more than one: folded rows go to a temporary table, the originals are deleted,
+    the folds inserted.  Folding any subset of a key's partial rows keeps every answer the same."""
+    out: list[tuple[str, str]] = []
+    for table, keys, clock in _KEYS:
+        name = table.name
+        window = f"{name}.{clock} >= {int(since_ns)}" if since_ns is not None else "TRUE"
+        dup = f"SELECT {', '.join(keys)} FROM {name} WHERE {window} GROUP BY ALL HAVING count(*) > 1"
+        # key columns hold no NULL (NULL_KEY stands for it), so plain equality matches a key
+        where = f"{window} AND EXISTS (SELECT 1 FROM _dup WHERE {' AND '.join(f'_dup.{k} = {name}.{k}' for k in keys)})"
+        fold = fold_sql(where) if table is TRACE_SUMMARIES else _rollup_fold(table, keys, where)
+        out += [
+            (name, f"CREATE OR REPLACE TEMP TABLE _dup AS {dup}"),
+            (name, f"CREATE OR REPLACE TEMP TABLE _fold AS {fold}"),
+            (name, f"DELETE FROM {name} WHERE {where}"),
+            (name, _insert(table, "SELECT * FROM _fold")),
+        ]
+    return out

@@ -155,3 +155,5 @@ TABLES: tuple[Table, ...] = (
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Tables fed by rows of a WriteBatch, in the order a commit inserts them.
 BATCH_TABLES: tuple[Table, ...] = tuple(t for t in TABLES if t.batch_field is not None)
+# Tables of partial rows derived from the spans of a batch, inserted after them in the same transaction.
+DERIVED_TABLES: tuple[Table, ...] = (TRACE_SUMMARIES, COST_HOURLY, LATENCY_HOURLY)
