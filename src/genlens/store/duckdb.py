@@ -17,9 +17,8 @@ from typing import Any
 import duckdb
 
 from genlens.errors import StoreError
-from genlens.store import columnar, duckdb_cost, duckdb_summaries, duckdb_ui
+from genlens.store import columnar, duckdb_cost, duckdb_search, duckdb_summaries, duckdb_ui
 from genlens.store.base import Committed, WriteBatch
-from genlens.store.duckdb_search import search_sql
 from genlens.store.migrations import MIGRATIONS
 from genlens.store.queries import CostQuery, SpanFilter, TraceQuery
 from genlens.store.schema import TABLES
@@ -183,8 +182,7 @@ class DuckDBStore:
         return {t.name: int(self._query(f"SELECT count(*) AS n FROM {t.name}", [])[0]["n"]) for t in TABLES}
 
     def search_traces(self, query: TraceQuery) -> list[dict[str, Any]]:
-        sql, params = search_sql(query)
-        return self._query(sql, params)
+        return duckdb_search.search(self._query, query)
 
     # -- cost aggregations and findings (SQL in duckdb_cost.py) ----------------
     def cost_groups(self, query: CostQuery) -> list[dict[str, Any]]:
