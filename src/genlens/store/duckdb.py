@@ -23,6 +23,7 @@ from genlens.store.migrations import MIGRATIONS
 from genlens.store.queries import CostQuery, SpanFilter, TraceQuery
 from genlens.store.schema import TABLES
 from genlens.store.sql_filters import Where
+from genlens.store.summaries import usd
 
 CHECKPOINT_THRESHOLD = "64MB"
 
@@ -186,7 +187,11 @@ class DuckDBStore:
 
     # -- cost aggregations and findings (SQL in duckdb_cost.py) ----------------
     def cost_groups(self, query: CostQuery) -> list[dict[str, Any]]:
-        return self._query(*duckdb_cost.groups_sql(query))
+        rows = self._query(*duckdb_cost.groups_sql(query))
+        for row in rows:
+            cost = row.pop("cost_atto")
+            row["cost_usd"] = None if cost is None else usd(int(cost))
+        return rows
 
     def cache_savings_basis(self, query: CostQuery) -> list[dict[str, Any]]:
         return self._query(*duckdb_cost.savings_basis_sql(query))

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from genlens.store.queries import ALL_TENANTS, FILTER_COLUMNS, GROUP_KEYS, CostQuery
+from genlens.store.duckdb_summaries import atto
+from genlens.store.queries import ALL_TENANTS, FILTER_COLUMNS, GROUP_KEYS, TOKEN_FIELDS, CostQuery
 from genlens.store.schema import FINDINGS
 from genlens.store.sql_filters import Where
+from genlens.store.summaries import rollup_answers, whole_hours
 from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR
 
 GROUP_EXPR: dict[str, str] = {
@@ -55,17 +57,62 @@ def _keys(keys: tuple[str, ...]) -> tuple[str, str]:
     return select, group
 
 
+# Exact sums for cost groups: costs as atto-dollar integers (summaries.atto_of), NULL when no call was priced.
+EXACT_SUMS = ("calls", "unknown_cost_calls", "cost_atto", *TOKEN_FIELDS)
+_SPAN_PARTS = {
+    "calls": "1", "unknown_cost_calls": "CAST(cost_usd IS NULL AS BIGINT)",
+    "cost_atto": f"coalesce({atto('cost_usd')}, 0)", **{c: f"coalesce({c}, 0)" for c in TOKEN_FIELDS},
+}
+_NUL = "chr(0)"
+ROLLUP_EXPR: dict[str, str] = {
+    "hour": "hour_ns",
+    "day": f"(hour_ns // {NS_PER_DAY}) * {NS_PER_DAY}",
+    "model": f"coalesce(nullif(response_model, {_NUL}), nullif(request_model, {_NUL}))",
+    **{k: f"nullif({k}, {_NUL})" for k in ("feature", "tenant", "provider", "prompt_id", "prompt_sha")},
+}
+
+
+def _rollup_where(q: CostQuery, hours: tuple[int, int]) -> Where:
+    w = Where(q.tenant).add("hour_ns >= ? AND hour_ns < ?", *hours)
+    return w.equals((FILTER_COLUMNS[name], value) for name, value in q.filters).model(q.model)
+
+
 def groups_sql(q: CostQuery) -> tuple[str, list[Any]]:
-    """One row per group, most expensive first (limit + 1 rows so the caller can tell it was cut)."""
+    """One row per group, most expensive first (limit + 1 rows so the caller can tell it was cut).
+
+    Rows carry ``cost_atto`` (exact, NULL when no call of the group was priced).
+    When the hourly rollup holds every key and filter of ``q``, the whole hours
+    of the range are read from it and only the spans of the partial hours at its
+    edges from ``spans`` (:func:`genlens.store.summaries.rollup_answers`).
+    """
     cond, params = where(q)
+    hours = whole_hours(q.start_ns, q.end_ns, NS_PER_HOUR) if rollup_answers(q) else None
+    if hours is None:
+        parts = ", ".join(f"{_SPAN_PARTS[c]} AS {c}" for c in EXACT_SUMS)
+        keys = ", ".join(f"{GROUP_EXPR[k]} AS {k}" for k in q.group_by)
+        source = f"SELECT {keys + ', ' if keys else ''}{parts} FROM spans WHERE {cond}"
+        source_params = params
+    else:
+        rw = _rollup_where(q, hours)
+        rollup_keys = ", ".join(f"{ROLLUP_EXPR[k]} AS {k}" for k in q.group_by)
+        span_keys = ", ".join(f"{GROUP_EXPR[k]} AS {k}" for k in q.group_by)
+        measures = ", ".join(EXACT_SUMS)
+        parts = ", ".join(f"{_SPAN_PARTS[c]} AS {c}" for c in EXACT_SUMS)
+        source = (f"SELECT {rollup_keys + ', ' if rollup_keys else ''}{measures} FROM cost_hourly WHERE {rw.sql} "
+                  f"UNION ALL SELECT {span_keys + ', ' if span_keys else ''}{parts} FROM spans "
+                  f"WHERE {cond} AND NOT (start_ns >= ? AND start_ns < ?)")
+        source_params = rw.params + params + list(hours)
+    sums = ("coalesce(sum(calls), 0) AS calls, coalesce(sum(unknown_cost_calls), 0) AS unknown_cost_calls, "
+            "CASE WHEN sum(calls) > sum(unknown_cost_calls) THEN sum(cost_atto) END AS cost_atto, "
+            + ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in TOKEN_FIELDS))
     if not q.group_by:
-        return f"SELECT {SUMS} FROM spans WHERE {cond}", params
-    select, group = _keys(q.group_by)
-    order = "cost_usd DESC NULLS LAST, calls DESC, " + ", ".join(f"{k} NULLS LAST" for k in q.group_by)
+        return f"SELECT {sums} FROM ({source})", source_params
+    group = ", ".join(q.group_by)
+    order = "cost_atto DESC NULLS LAST, calls DESC, " + ", ".join(f"{k} NULLS LAST" for k in q.group_by)
     if set(q.group_by) & {"hour", "day"}:
         order = ", ".join(f"{k} NULLS LAST" for k in q.group_by)
-    sql = f"SELECT {select}, {SUMS} FROM spans WHERE {cond} GROUP BY {group} ORDER BY {order} LIMIT ?"
-    return sql, params + [q.limit + 1]
+    sql = f"SELECT {group}, {sums} FROM ({source}) GROUP BY {group} ORDER BY {order} LIMIT ?"
+    return sql, source_params + [q.limit + 1]
 
 
 def savings_basis_sql(q: CostQuery) -> tuple[str, list[Any]]:
