@@ -97,7 +97,7 @@ def chunk(rng: np.random.Generator, first: int, n: int, t0: int, t1: int) -> pa.
 
 def fill(root: Path, n_spans: int, days: int) -> Path:
     db = root / "genlens.duckdb"
-    marker = root / f"filled-{n_spans}"
+    marker = root / f"filled-{n_spans}-summarised"
     if marker.exists():
         return db
     root.mkdir(parents=True, exist_ok=True)
@@ -121,6 +121,11 @@ def fill(root: Path, n_spans: int, days: int) -> Path:
         print(f"  {first + n:,} spans written ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     con.execute("CHECKPOINT")
     con.close()
+    t1 = time.perf_counter()
+    store = DuckDBStore(db)  # the spans went around the writer: derive the summaries as `genlens store rebuild` does
+    store.rebuild_summaries()
+    store.close()
+    print(f"  summaries rebuilt ({time.perf_counter() - t1:.0f} s)", file=sys.stderr)
     marker.write_text("ok\n")
     assert set(SPANS.column_names) >= set(table.column_names)
     return db

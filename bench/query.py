@@ -1,12 +1,14 @@
 """Trace-by-id and trace-search latency over HTTP with 1,000,000 spans stored.
 
-The data set (realistic agent traces from bench/workload.py, plus one trace of
-20,000 spans) is written once through the real ingest pipeline into
-``.bench/query-1m`` and reused.  A ``genlens serve`` process then answers this
+The data set (realistic agent traces from bench/workload.py over 7 days, plus one
+trace of 20,000 spans) is written once through the real ingest pipeline into
+``.bench/query-1000000`` and reused.  Traces arrive in time order, as in
+production; ``--shuffled`` stores them in random time order instead (the worst
+case for DuckDB's time-range pruning), in ``.bench/query-1000000-shuffled``.  A ``genlens serve`` process then answers this
 process's requests; reported are medians (p50) and p95 of repeated requests, with
 ``/healthz`` latency in the same run as the baseline.
 
-    python bench/query.py [--spans 1000000] [--requests 200]
+    python bench/query.py [--spans 1000000] [--requests 200] [--shuffled]
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def big_trace(n: int) -> tuple[bytes, str]:
     return export_request(spans[:n]).SerializeToString(), trace_id.hex()
 
 
-def fill(data: Path, n_spans: int) -> str:
+def fill(data: Path, n_spans: int, in_time_order: bool = True) -> str:
     """Write the data set through the ingest pipeline (no HTTP), return the big trace's id."""
     marker = data / f"filled-{n_spans}"
     if marker.exists():
@@ -54,7 +56,9 @@ def fill(data: Path, n_spans: int) -> str:
     ingestor: Ingestor = parts.ingestor
 
     t0 = time.perf_counter()
-    payloads = batches((n_spans - 20_000) // 512, seed=11, spread_ns=7 * 86400 * 10**9, tenant=TENANT)
+    # in time order, as spans reach a server in production (so a trace's spans share few row groups)
+    payloads = batches((n_spans - 20_000) // 512, seed=11, spread_ns=7 * 86400 * 10**9, tenant=TENANT,
+                       in_time_order=in_time_order)
     for i, body in enumerate(payloads):
         prepared = ingestor.prepare("traces", body)
         parts.store.write(prepared.batch)
@@ -84,9 +88,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--shuffled", action="store_true",
+                        help="traces stored in random time order (a worst case for time-range pruning)")
     args = parser.parse_args()
-    data = ROOT / f"query-{args.spans}"
-    big_id = fill(data, args.spans)
+    data = ROOT / f"query-{args.spans}{'-shuffled' if args.shuffled else ''}"
+    big_id = fill(data, args.spans, in_time_order=not args.shuffled)
     server = start_server(data, extra_env={"GENLENS_LOG_LEVEL": "warning"})
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:

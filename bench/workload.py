@@ -133,18 +133,25 @@ def export_request(spans: list[dict[str, Any]], service: str = "support-bot") ->
 
 
 def batches(n_batches: int, batch_size: int = 512, seed: int = 7, start_ns: int | None = None,
-            spread_ns: int = 3600 * 10**9, tenant: str | None = None) -> list[bytes]:
+            spread_ns: int = 3600 * 10**9, tenant: str | None = None, in_time_order: bool = False) -> list[bytes]:
     """Serialized OTLP requests of ``batch_size`` spans each (whole traces, cut at the batch edge).
 
     ``tenant`` puts every span in one tenant (the single-tenant deployment, where a
-    query scans every span); by default traces spread over 50 tenants.
+    query scans every span); by default traces spread over 50 tenants.  Traces
+    start at random times in the spread, or, with ``in_time_order``, at random
+    but increasing times, as exporters send them in production.
     """
     r = random.Random(seed)
     start_ns = start_ns or time.time_ns() - spread_ns
     out: list[bytes] = []
     pending: list[dict[str, Any]] = []
+    # about 13 spans a trace: the step that spreads the traces of n_batches over spread_ns
+    step = max(1, spread_ns * 13 // max(1, n_batches * batch_size))
+    at = start_ns
     while len(out) < n_batches:
-        new = trace_spans(r, start_ns + r.randint(0, spread_ns))
+        if in_time_order:
+            at = min(at + r.randint(0, 2 * step), start_ns + spread_ns)
+        new = trace_spans(r, at if in_time_order else start_ns + r.randint(0, spread_ns))
         if tenant is not None:
             for span in new:
                 span["attributes"]["app.llm.tenant.id"] = tenant

@@ -109,3 +109,18 @@ def test_rebuild_summaries_keeps_search_answers(store: Store) -> None:
     before = store.search_traces(TraceQuery(tenant=ALL_TENANTS, limit=100))
     store.rebuild_summaries()
     assert store.search_traces(TraceQuery(tenant=ALL_TENANTS, limit=100)) == before
+
+
+def test_a_trace_reads_every_span_even_one_its_summary_cannot_place(store: Store) -> None:
+    """Spans are read in the time range of the trace's summary; a span without a start time is outside any
+    range, and the summary's span count makes the read fall back to the whole table."""
+    odd = _span("acme", 99, 9001, T0, None)
+    late = _span("acme", 99, 9002, T0 + 5 * 10**9, 9001)
+    odd["start_ns"] = None
+    store.write(WriteBatch(spans=[odd]))
+    store.write(WriteBatch(spans=[late]))
+    trace_id = f"{99:032x}"
+    for tenant in ("acme", ALL_TENANTS):
+        assert {s["span_id"] for s in store.trace_spans(tenant, trace_id)} == {odd["span_id"], late["span_id"]}
+        assert len(store.trace_skeleton(tenant, trace_id)) == 2
+    assert store.trace_spans("globex", trace_id) == []

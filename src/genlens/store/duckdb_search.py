@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from genlens.store.duckdb_summaries import fold_sql
+from genlens.store import partials
 from genlens.store.queries import ALL_TENANTS, TraceQuery
 from genlens.store.sql_filters import Where, span_filter
 from genlens.store.summaries import scope_key, summary_filter, usd
@@ -90,6 +90,26 @@ def _partial_test(w: Where, q: TraceQuery, name: str | None) -> Where:
     return w
 
 
+def _verified(run: Query, q: TraceQuery, key: str, name: str | None) -> list[str]:
+    """Traces with a partial row straddling an edge of the window that has a span in it matching ``q``."""
+    if q.start_ns is None and q.end_ns is None:
+        return []
+    straddling = _partial_test(_window(_scope(q, key), q, inside=False), q, name)
+    edges = [c for c, v in (("start_ns < ?", q.start_ns), ("last_start_ns >= ?", q.end_ns)) if v is not None]
+    straddling.add(f"({' OR '.join(edges)})", *(v for v in (q.start_ns, q.end_ns) if v is not None))
+    rows = run(f"SELECT DISTINCT trace_id, start_ns, last_start_ns FROM trace_summaries WHERE {straddling.sql}",
+               straddling.params)
+    if not rows:
+        return []
+    # check their spans, only in the range where those spans can start
+    lo = max(q.start_ns, min(r["start_ns"] for r in rows)) if q.start_ns is not None else None
+    hi = min(q.end_ns, max(r["last_start_ns"] for r in rows) + 1) if q.end_ns is not None else None
+    w = span_where(q).window(lo, hi)
+    ids = sorted({r["trace_id"] for r in rows})
+    w.add(f"trace_id IN ({', '.join('?' for _ in ids)})", *ids)
+    return [r["trace_id"] for r in run(f"SELECT DISTINCT trace_id FROM spans WHERE {w.sql}", w.params)]
+
+
 def _matching(run: Query, q: TraceQuery, key: str) -> tuple[str, list[Any]]:
     """SQL (and parameters) of the ids of the matching traces (step 1)."""
     name, answerable = summary_filter(q)
@@ -97,22 +117,7 @@ def _matching(run: Query, q: TraceQuery, key: str) -> tuple[str, list[Any]]:
         w = span_where(q)
         return f"SELECT DISTINCT trace_id FROM spans WHERE {w.sql}", w.params
     inside = _partial_test(_window(_scope(q, key), q, inside=True), q, name)
-    straddling = _partial_test(_window(_scope(q, key), q, inside=False), q, name)
-    if q.start_ns is not None or q.end_ns is not None:
-        edges = [c for c, v in (("start_ns < ?", q.start_ns), ("last_start_ns >= ?", q.end_ns)) if v is not None]
-        straddling.add(f"({' OR '.join(edges)})", *(v for v in (q.start_ns, q.end_ns) if v is not None))
-        rows = run(f"SELECT DISTINCT trace_id, start_ns, last_start_ns FROM trace_summaries WHERE {straddling.sql}",
-                   straddling.params)
-    else:
-        rows = []
-    verified: list[str] = []
-    if rows:  # check the straddling rows' spans, only in the range where those spans can start
-        lo = max(q.start_ns, min(r["start_ns"] for r in rows)) if q.start_ns is not None else None
-        hi = min(q.end_ns, max(r["last_start_ns"] for r in rows) + 1) if q.end_ns is not None else None
-        w = span_where(q).window(lo, hi)
-        ids = sorted({r["trace_id"] for r in rows})
-        w.add(f"trace_id IN ({', '.join('?' for _ in ids)})", *ids)
-        verified = [r["trace_id"] for r in run(f"SELECT DISTINCT trace_id FROM spans WHERE {w.sql}", w.params)]
+    verified = _verified(run, q, key, name)
     sql = f"SELECT trace_id FROM trace_summaries WHERE {inside.sql}"
     params = list(inside.params)
     if verified:
@@ -121,12 +126,86 @@ def _matching(run: Query, q: TraceQuery, key: str) -> tuple[str, list[Any]]:
     return sql, params
 
 
+def _partial_rows(run: Query, q: TraceQuery, key: str, ids: list[str], columns: str = "*") -> list[dict[str, Any]]:
+    """Every partial row of the scope of these traces (an index lookup on trace_id)."""
+    w = _scope(q, key)
+    w.add(f"trace_id IN ({', '.join('?' for _ in ids)})", *ids)
+    return run(f"SELECT {columns} FROM trace_summaries WHERE {w.sql}", w.params)
+
+
+def _folded(run: Query, q: TraceQuery, key: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The folded summary of each of these traces, folded in Python from their few partial rows."""
+    by_trace: dict[str, list[dict[str, Any]]] = {}
+    for row in _partial_rows(run, q, key, ids):
+        by_trace.setdefault(row["trace_id"], []).append(row)
+    return {trace_id: partials.fold(rows) for trace_id, rows in by_trace.items()}
+
+
+def _newest_first(run: Query, q: TraceQuery, key: str) -> list[dict[str, Any]] | None:
+    """The first page of an unfiltered newest-first search without aggregating the window, or None.
+
+    Partial rows overlapping the window are read newest first, K at a time.
+    Every trace that matches has such a row, and a trace not yet seen starts
+    before the oldest row read (the frontier), so once ``limit + 1`` matching
+    traces seen start at or after the frontier (their starts and rows are
+    folded from all their partial rows, looked up by trace id), they are the
+    first page.  A seen trace with no partial row inside the window matches
+    only if its spans say so, checked for the few that would make the page.
+    None when that takes too many rounds; the caller then aggregates.
+    """
+    overlap = _window(_scope(q, key), q, inside=False)
+    want = q.limit + 1
+    k = want + max(8, want // 4)  # a few more rows than traces: most traces have one row once compacted
+    for _ in range(4):
+        head = run(f"SELECT trace_id, start_ns FROM trace_summaries WHERE {overlap.sql} "
+                   "ORDER BY start_ns DESC LIMIT ?", [*overlap.params, k])
+        exhausted = len(head) < k
+        frontier = head[-1]["start_ns"] if head else None
+        by_trace: dict[str, list[dict[str, Any]]] = {}
+        for row in _partial_rows(run, q, key, sorted({r["trace_id"] for r in head})) if head else []:
+            by_trace.setdefault(row["trace_id"], []).append(row)
+        folded = {t: partials.fold(rows) for t, rows in by_trace.items()}
+        ranked = sorted((f["start_ns"], t) for t, f in folded.items()
+                        if f["start_ns"] is not None and (exhausted or f["start_ns"] >= frontier))
+        ranked.reverse()
+        unsure = [t for _, t in ranked[:want] if not any(_inside(r, q) for r in by_trace[t])]
+        if unsure:  # matched only if a span of theirs lies in the window
+            found = set(_with_spans_in_window(run, q, unsure, folded))
+            ranked = [(s, t) for s, t in ranked if t not in unsure or t in found]
+        if len(ranked) >= want or exhausted:
+            return [_row(folded[t], float(folded[t]["cost_atto"] or 0) / 1e18, q.tenant == ALL_TENANTS)
+                    for _, t in ranked[:want]]
+        k *= 4
+    return None
+
+
+def _inside(row: dict[str, Any], q: TraceQuery) -> bool:
+    """Whether every span of a partial row starts in the window."""
+    if row["start_ns"] is None:
+        return False
+    return ((q.start_ns is None or row["start_ns"] >= q.start_ns)
+            and (q.end_ns is None or row["last_start_ns"] < q.end_ns))
+
+
+def _with_spans_in_window(run: Query, q: TraceQuery, ids: list[str], folded: dict[str, dict[str, Any]]) -> list[str]:
+    """Which of these traces have a span in the window matching ``q`` (read in the range their spans start)."""
+    earliest: int = min(folded[t]["start_ns"] for t in ids)
+    w = span_where(q).window(earliest if q.start_ns is None else max(q.start_ns, earliest), None)
+    w.add(f"trace_id IN ({', '.join('?' for _ in ids)})", *ids)
+    return [r["trace_id"] for r in run(f"SELECT DISTINCT trace_id FROM spans WHERE {w.sql}", w.params)]
+
+
 def search(run: Query, q: TraceQuery) -> list[dict[str, Any]]:
     """One summary row per matching trace, sorted and keyset-paged (limit + 1 rows)."""
     key = scope_key(q.tenant)
     if key is None:
         return []
     across = q.tenant == ALL_TENANTS
+    name, answerable = summary_filter(q)
+    if answerable and name is None and q.sort == "time" and q.descending and q.after is None:
+        first = _newest_first(run, q, key)
+        if first is not None:
+            return first
     matching, params = _matching(run, q, key)
     scope = _scope(q, key)
     sort_col = SORT_KEYS[q.sort]
@@ -145,9 +224,7 @@ SELECT trace_id, cost_key FROM agg {page} ORDER BY {sort_col} {order}, trace_id 
     keys = run(keys_sql, params + scope.params + page_params + [q.limit + 1])
     if not keys:
         return []
-    ids = [r["trace_id"] for r in keys]
-    where = scope.add(f"trace_id IN ({', '.join('?' for _ in ids)})", *ids)
-    folded = {r["trace_id"]: r for r in run(fold_sql(where.sql, across_tenants=across), where.params)}
+    folded = _folded(run, q, key, [r["trace_id"] for r in keys])
     return [_row(folded[k["trace_id"]], k["cost_key"], across) for k in keys]
 
 

@@ -112,13 +112,6 @@ def span_tenant(q: Query, trace_id: str, span_id: str) -> str | None:
     return rows[0]["tenant"] if rows else None
 
 
-def trace_skeleton(q: Query, tenant: str, trace_id: str) -> list[dict[str, Any]]:
-    """A trace's spans; with ALL_TENANTS every span of the trace, whatever tenant each one carries."""
-    cols = ", ".join(SKELETON_COLUMNS)
-    scope, params = ("", []) if tenant == ALL_TENANTS else (" AND tenant = ?", [tenant])
-    return q(f"SELECT {cols} FROM spans WHERE trace_id = ?{scope} ORDER BY start_ns, span_id", [trace_id, *params])
-
-
 def conversations(q: Query, f: SpanFilter, limit: int, offset: int) -> list[dict[str, Any]]:
     """One row per (tenant, conversation) active in the window, most recently active first (limit + 1 rows)."""
     w, p = where(f)

@@ -88,4 +88,8 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         "DROP INDEX IF EXISTS latency_hourly_key",
         "DELETE FROM trace_summaries WHERE tenant = chr(0) || '*'",
     )),
+    (7, (
+        # trace-id lookups of the summaries (a trace by id, a search page's rows); appends keep it cheap
+        "CREATE INDEX IF NOT EXISTS trace_summaries_trace ON trace_summaries (trace_id)",
+    )),
 )

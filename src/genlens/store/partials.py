@@ -167,3 +167,37 @@ def rollup_partials(spans: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
     cost_rows = [{**dict(zip(names, k, strict=True)), **v} for k, v in cost.items()]
     latency_rows = [{**dict(zip((*names, "bucket"), k, strict=True)), "calls": n} for k, n in latency.items()]
     return cost_rows, latency_rows
+
+
+_SUMMED = ("span_count", "llm_calls", "errors", "input_tokens", "output_tokens", "total_tokens", "cost_atto",
+           "priced_spans", "unknown_cost_calls")
+
+
+def _least(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _greatest(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def fold(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """One trace summary from its partial rows, as ``duckdb_summaries.fold_sql`` folds them (for the few rows
+    of a page, where a fold in SQL would cost a scan)."""
+    out = dict(rows[0])
+    for r in rows[1:]:
+        for column in _SUMMED:
+            out[column] = (out[column] or 0) + (r[column] or 0)
+        out["start_ns"] = _least(out["start_ns"], r["start_ns"])
+        out["end_ns"] = _greatest(out["end_ns"], r["end_ns"])
+        out["last_start_ns"] = _greatest(out["last_start_ns"], r["last_start_ns"])
+        out["max_span_duration_ns"] = _greatest(out["max_span_duration_ns"], r["max_span_duration_ns"])
+        for value, start, span, _, _ in EARLIEST:
+            if r[start] is not None and (out[start] is None or _order(r[start], r[span]) < _order(out[start], out[span])):
+                out[value], out[start], out[span] = r[value], r[start], r[span]
+        for column in ("services", "features"):
+            merged = set(out[column] or ()) | set(r[column] or ())
+            out[column] = sorted(merged) if merged else None
+    out["duration_ns"] = (None if out["start_ns"] is None or out["end_ns"] is None
+                          else out["end_ns"] - out["start_ns"])
+    return out
