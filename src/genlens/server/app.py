@@ -25,6 +25,7 @@ from genlens.pipeline.ingest import Ingestor
 from genlens.pricing import PriceBook
 from genlens.server.api import JSONResponse, api_router
 from genlens.server.api_cost import cost_router
+from genlens.server.docs import mount_docs
 from genlens.server.otlp_http import otlp_routes
 from genlens.server.scope import TenantScopes
 from genlens.server.ui import mount_ui
@@ -40,9 +41,11 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
         title="genlens",
         version=__version__,
         description="OpenTelemetry-native observability for LLM applications: OTLP in, traces out.",
-        docs_url="/docs",
+        docs_url=None,  # served from installed assets instead of a CDN (server/docs.py)
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
+    mount_docs(app)
     for route in otlp_routes(ingestor, settings.max_body_bytes):
         app.router.routes.append(route)
     reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="genlens-read")  # REST and UI reads overlap here
