@@ -51,7 +51,8 @@ def new_span_id() -> bytes:
 
 
 def span_request(spans: list[dict[str, Any]], resource: Mapping[str, Any] | None = None) -> ExportTraceServiceRequest:
-    """Each span dict: trace_id, span_id (bytes), parent (bytes|None), name, start, end (ns), attributes, status."""
+    """Each span dict: trace_id, span_id (bytes), parent (bytes|None), name, start, end (ns), attributes, status,
+    events, links ([{trace_id, span_id (bytes), attributes}])."""
     request = ExportTraceServiceRequest()
     rs = request.resource_spans.add()
     rs.resource.attributes.extend(key_values(resource or {"service.name": "test-svc"}))
@@ -75,6 +76,11 @@ def span_request(spans: list[dict[str, Any]], resource: Mapping[str, Any] | None
             e.name = event["name"]
             e.time_unix_nano = event.get("time", s["start"])
             e.attributes.extend(key_values(event.get("attributes", {})))
+        for link in s.get("links", ()):
+            item = span.links.add()
+            item.trace_id = link["trace_id"]
+            item.span_id = link["span_id"]
+            item.attributes.extend(key_values(link.get("attributes", {})))
     return request
 
 

@@ -140,3 +140,13 @@ def test_user_text_and_running_totals_with_hostile_shapes() -> None:
                                  {"total_tokens": 5, "cost_usd": 0.25}])
     assert [t["cumulative_tokens"] for t in turns] == [10, 10, 15]
     assert [t["cumulative_cost_usd"] for t in turns] == [None, 0.5, 0.75]
+
+
+def test_span_links_of_any_shape_are_listed_and_only_real_ids_become_anchors() -> None:
+    from genlens.query.span_view import _links
+
+    good = {"trace_id": "a" * 32, "span_id": "b" * 16, "attributes": {"k": "<script>x</script>"}}
+    links = _links([good, {"trace_id": "../../etc", "span_id": "x"}, "not a link", {"trace_id": None}, 7])
+    assert [link.href for link in links] == [f"/traces/{'a' * 32}?span={'b' * 16}", None, None]
+    assert "<script>" in links[0].attributes  # raw here; the template escapes it
+    assert _links("not a list") == [] and _links(None) == []

@@ -14,13 +14,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from genlens.errors import BadRequest
 from genlens.query import trace_views
 from genlens.query.paging import SORT_COLUMNS, check_hex_id, decode_cursor
+from genlens.query.span_view import SpanPanel, span_panel
 from genlens.query.waterfall import COLUMNS, Waterfall
 from genlens.semconv.model import ERROR_CLASSES, SPAN_KINDS
 from genlens.server.scope import TenantScope
 from genlens.server.ui.deps import Pages
 from genlens.server.ui.params import RANGES, Filters, text_param
 from genlens.server.ui.render import ENV, page, tenant_qs, wants_json
-from genlens.server.ui.spanpanel import SpanPanel, span_panel
 from genlens.store.queries import TraceQuery
 from genlens.timeparse import parse_duration
 

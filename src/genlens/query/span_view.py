@@ -1,4 +1,6 @@
-"""The span panel's context: a span's skeleton, its content as a chat, tool I/O and documents.
+"""One span as the UI's span panel shows it: facts, its content as a chat, tool I/O, documents, links.
+
+Built here, below the web layer, like every other answer a page shows.
 
 Messages arrive in the OTel parts shape (``{"role", "parts": [...]}``); anything
 else that was stored (a bare string, a foreign shape) is still shown, as JSON,
@@ -14,8 +16,9 @@ from typing import Any
 import orjson
 
 from genlens.errors import NotFound
+from genlens.query.paging import HEX
 from genlens.query.traces import decode_row, merge_content
-from genlens.store.base import Store
+from genlens.store.base import TraceReader
 
 MAX_TEXT = 20_000
 MAX_MESSAGES = 200
@@ -93,6 +96,31 @@ class SpanPanel:
     attributes: str = "{}"
     events: str | None = None
     truncated_messages: int = 0
+    links: list[SpanLink] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SpanLink:
+    """A span link: the span it points at (in this trace or another) and the link's attributes."""
+
+    trace_id: str
+    span_id: str
+    attributes: str  # pretty JSON, "" when the link has none
+    href: str | None  # the linked span in its trace; None when the ids are not ones a page can open
+
+
+def _links(raw: Any) -> list[SpanLink]:
+    out = []
+    for link in raw if isinstance(raw, list) else []:
+        if not isinstance(link, dict):
+            continue
+        trace_id, span_id = str(link.get("trace_id") or ""), str(link.get("span_id") or "")
+        openable = len(trace_id) == 32 and len(span_id) == 16 and set(trace_id + span_id) <= HEX
+        attributes = link.get("attributes")
+        out.append(SpanLink(trace_id=clip(trace_id), span_id=clip(span_id),
+                            attributes=pretty(attributes) if attributes else "",
+                            href=f"/traces/{trace_id}?span={span_id}" if openable else None))
+    return out
 
 
 def _part(raw: Any) -> ChatPart:
@@ -142,7 +170,7 @@ def _documents(raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def span_panel(store: Store, tenant: str, trace_id: str, span_id: str) -> SpanPanel:
+def span_panel(store: TraceReader, tenant: str, trace_id: str, span_id: str) -> SpanPanel:
     row = store.span(tenant, span_id)
     if row is None or row.get("trace_id") != trace_id:
         raise NotFound(f"span {span_id} not found in trace {trace_id}")
@@ -172,4 +200,5 @@ def span_panel(store: Store, tenant: str, trace_id: str, span_id: str) -> SpanPa
         other_content={k: pretty(v) for k, v in content.items()},
         attributes=pretty(s.get("attributes") or {}),
         events=pretty(s["events"]) if s.get("events") else None,
+        links=_links(s.get("links")),
     )
