@@ -4,9 +4,11 @@ The expected answers are computed in Python from the input rows, never by asking
 written in several batches through the real write path (``store.write``). To add a backend, add its name to
 ``params`` of the ``store`` fixture and a branch that opens a fresh one in ``tmp_path`` (a one-line change).
 
-This is the first slice: trace reads (spans, span, span tenant, content, scores), trace search with tenant
-scope and paging, counts, schema version and the summary rebuild. Analytics, findings, logs, metric points and
-deletes are still to be covered.
+This module: trace reads (spans, skeleton, span, span tenant, content, scores), trace search with tenant scope
+and paging, counts, schema version and the summary rebuild. ``test_contract_readers.py`` covers the other trace
+readers, every analytics reader and the findings reader; ``test_search.py``, ``test_cost_groups.py`` and
+``test_summaries.py`` check search, cost groups and the summary tables (incremental = rebuild, compaction)
+against independent oracles. Deletes (retention, erasure) come with the privacy work.
 """
 
 from __future__ import annotations
