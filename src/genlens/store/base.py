@@ -8,7 +8,7 @@ cost SQL and a job never sees the write path:
 * :class:`AnalyticsReader` — sums over spans (cost, cache, users, conversations,
   dashboard aggregates, filter facets);
 * :class:`FindingsReader` — stored findings of the analysis jobs;
-* :class:`Maintenance` — row counts, schema version, rebuilding derived tables;
+* :class:`Maintenance` — row counts, schema version, rebuilding and compacting derived tables, erasing traces;
 * :class:`BatchSink` — ``write(batch)``, called only by the single writer
   (:mod:`genlens.store.writer`), which is the one path for every write.
 """
@@ -153,6 +153,10 @@ class Maintenance(Protocol):
 
     def rebuild_summaries(self) -> None:
         """Refill the derived tables (trace summaries, hourly rollups) from the stored spans, in one transaction."""
+
+    def delete_traces(self, tenant: str, trace_ids: list[str]) -> dict[str, int]:
+        """Erase whole traces with everything derived from them, in one transaction (through the writer:
+        ``Writer.run``); returns the rows deleted per table."""
 
     def compact_summaries(self, since_ns: int | None = None) -> dict[str, int]:
         """Fold the partial rows of each key of the derived tables into one (rows from ``since_ns`` on, or all);

@@ -115,6 +115,38 @@ class DuckDBStore:
             con.execute("DROP TABLE IF EXISTS _fold")
         return removed
 
+    def delete_traces(self, tenant: str, trace_ids: list[str]) -> dict[str, int]:
+        """Erase whole traces (writer thread only): their spans, content, scores and logs, their summary rows,
+        and their share of the hourly rollups, which are derived again from the spans left in the hours they
+        touched.  One transaction; returns the rows deleted per table."""
+        if self.read_only:
+            raise StoreError("the store is open read-only")
+        removed: dict[str, int] = {}
+        if not trace_ids:
+            return removed
+        key = scope_key(tenant)
+        if key is None:
+            return removed
+        ids = sorted(set(trace_ids))
+        scope = Where(tenant).add("trace_id IN (SELECT unnest(?::VARCHAR[]))", ids)
+        with self._transaction(f"erasure of {len(ids)} traces in {self.path}") as con:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _touched AS {duckdb_summaries.touched_hours_sql(scope.sql)}",
+                        scope.params)
+            for table in ("spans", "span_content", "scores", "logs"):
+                row = con.execute(f"DELETE FROM {table} WHERE {scope.sql}", scope.params).fetchone()
+                removed[table] = int(row[0]) if row else 0
+            summaries = Where(ALL_TENANTS).add("trace_id IN (SELECT unnest(?::VARCHAR[]))", ids)
+            if tenant != ALL_TENANTS:
+                summaries.add("tenant = ?", key)
+            row = con.execute(f"DELETE FROM trace_summaries WHERE {summaries.sql}", summaries.params).fetchone()
+            removed["trace_summaries"] = int(row[0]) if row else 0
+            for table, sql in duckdb_summaries.rederive_statements("_touched"):
+                result = con.execute(sql).fetchone()
+                if sql.startswith("DELETE"):
+                    removed[table] = int(result[0]) if result else 0
+            con.execute("DROP TABLE IF EXISTS _touched")
+        return removed
+
     @contextmanager
     def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """BEGIN … COMMIT on the write connection, under the lock; any failure rolls back as StoreError."""

@@ -155,6 +155,28 @@ def _insert(table: Table, select: str) -> str:
     return f"INSERT INTO {table.name} ({', '.join(table.column_names)}) {select}"
 
 
+def touched_hours_sql(span_where: str) -> str:
+    """SELECT the (tenant key, hour) pairs of the calls among the spans matching ``span_where``: the rollup
+    rows a change to those spans makes stale."""
+    return (f"SELECT DISTINCT {key('tenant')} AS tenant, {_HOUR} AS hour_ns FROM spans "
+            f"WHERE {span_where} AND {_CALLS}")
+
+
+def rederive_statements(touched: str) -> list[tuple[str, str]]:
+    """(table, statement) pairs that replace the rollup rows of the (tenant, hour) pairs in table ``touched``
+    by rows derived again from the spans stored now (after an erasure)."""
+    out: list[tuple[str, str]] = []
+    match = f"EXISTS (SELECT 1 FROM {touched} x WHERE x.tenant = {{t}}.tenant AND x.hour_ns = {{t}}.hour_ns)"
+    spans = (f"(SELECT * FROM spans s WHERE EXISTS (SELECT 1 FROM {touched} x WHERE x.tenant = {key('s.tenant')} "
+             f"AND x.hour_ns = s.start_ns // {NS_PER_HOUR} * {NS_PER_HOUR}))")
+    for table, select in _DERIVED:
+        if table is TRACE_SUMMARIES:
+            continue
+        out.append((table.name, f"DELETE FROM {table.name} WHERE {match.format(t=table.name)}"))
+        out.append((table.name, _insert(table, select.format(source=spans))))
+    return out
+
+
 def rebuild_statements() -> list[str]:
     """Statements that empty every derived table and fill it again from all stored spans (one transaction)."""
     deletes = [f"DELETE FROM {table.name}" for table in DERIVED_TABLES]
