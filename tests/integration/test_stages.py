@@ -20,7 +20,7 @@ STAGE = textwrap.dedent('''
         seen = {(c["trace_id"], c["span_id"]) for c in batch.content}
         for row in batch.spans:
             row["attributes"] = dict(row.get("attributes") or {})
-            row["attributes"]["stage.kind"] = ctx.kind
+            row["attributes"]["stage.signal"] = ctx.signal
             row["attributes"]["stage.saw_content"] = (row["trace_id"], row["span_id"]) in seen
         return batch
 ''')
@@ -51,7 +51,7 @@ def test_custom_stage_edits_spans_and_sees_content(tmp_path: Path, workers: str)
         spans = {s["span_id"]: s for s in got.json()["spans"]}
         rich = spans[format(with_content.get_span_context().span_id, "016x")]["attributes"]
         bare = spans[format(plain.get_span_context().span_id, "016x")]["attributes"]
-        assert rich["stage.kind"] == "traces" and bare["stage.kind"] == "traces"
+        assert rich["stage.signal"] == "traces" and bare["stage.signal"] == "traces"
         assert rich["stage.saw_content"] is True
         assert bare["stage.saw_content"] is False
     finally:

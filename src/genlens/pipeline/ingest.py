@@ -75,7 +75,7 @@ PREPARE_THREADS = 2
 class StageContext:
     """What a stage is told about the batch it is given."""
 
-    kind: str  # "traces" or "logs": the export the batch came from
+    signal: str  # the OTLP signal of the export the batch came from: "traces" or "logs" (a span's kind is a column)
     default_tenant: str
 
 
@@ -215,7 +215,7 @@ def run_stages(stages: tuple[tuple[str, Stage], ...], batch: WriteBatch, ctx: St
         try:
             out = stage(batch, ctx)
         except Exception as exc:  # noqa: BLE001 - any failure of a stage refuses its export, closed
-            log.error("stage %s failed on a %s export: %s: %s", name, ctx.kind, type(exc).__name__, exc)
+            log.error("stage %s failed on a %s export: %s: %s", name, ctx.signal, type(exc).__name__, exc)
             raise StageError(f"stage {name!r} failed: {type(exc).__name__}: {exc}") from None
         if not isinstance(out, WriteBatch):
             raise StageError(f"stage {name!r} returned {type(out).__name__}, not the batch")
@@ -280,9 +280,9 @@ def _exit_with_parent(parent_pid: int, interval_s: float = 1.0) -> None:
             os._exit(0)
 
 
-def _run_in_worker(kind: str, body: bytes, media: str) -> Prepared:
+def _run_in_worker(signal: str, body: bytes, media: str) -> Prepared:
     assert _worker_stages is not None, "worker not initialised"
-    return getattr(_worker_stages, kind)(body, media)  # type: ignore[no-any-return]
+    return getattr(_worker_stages, signal)(body, media)  # type: ignore[no-any-return]
 
 
 class Ingestor:
@@ -298,7 +298,7 @@ class Ingestor:
     once by the caller and sent to each worker as it starts.
     """
 
-    KINDS = ("traces", "logs", "metrics")
+    SIGNALS = ("traces", "logs", "metrics")  # the OTLP signals an export can carry
 
     def __init__(self, settings: Settings, writer: Writer, book: PriceBook, *, workers: int = 0) -> None:
         self.settings = settings
@@ -322,16 +322,16 @@ class Ingestor:
         pool.submit(int).result()  # start the workers now, so the first export does not wait for imports
         return pool
 
-    def prepare_async(self, kind: str, body: bytes, media: str = PROTOBUF) -> Future[Prepared]:
-        """Run the stages of one export of ``kind`` (traces, logs, metrics) off the caller's thread."""
-        if kind not in self.KINDS:
-            raise ValueError(kind)
+    def prepare_async(self, signal: str, body: bytes, media: str = PROTOBUF) -> Future[Prepared]:
+        """Run the stages of one export of an OTLP ``signal`` (traces, logs, metrics) off the caller's thread."""
+        if signal not in self.SIGNALS:
+            raise ValueError(signal)
         pool = self.pool
         try:
             if self._local is not None:
-                future = pool.submit(getattr(self._local, kind), body, media)
+                future = pool.submit(getattr(self._local, signal), body, media)
             else:
-                future = pool.submit(_run_in_worker, kind, body, media)
+                future = pool.submit(_run_in_worker, signal, body, media)
         except BrokenProcessPool:
             self._replace(pool)
             raise Overloaded("ingest worker restarted; retry") from None
@@ -343,9 +343,9 @@ class Ingestor:
             with self._lock:
                 self.stage_errors += 1
 
-    def prepare(self, kind: str, body: bytes, media: str = PROTOBUF) -> Prepared:
+    def prepare(self, signal: str, body: bytes, media: str = PROTOBUF) -> Prepared:
         """Blocking form of :meth:`prepare_async` (gRPC handlers, tools)."""
-        return self.result(self.prepare_async(kind, body, media))
+        return self.result(self.prepare_async(signal, body, media))
 
     def result(self, future: Future[Prepared]) -> Prepared:
         try:
