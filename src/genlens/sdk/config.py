@@ -1,8 +1,10 @@
 """SDK configuration: ``init()`` arguments → ``GENLENS_*`` → standard ``OTEL_*`` → defaults.
 
 This is the SDK's composition root, so it is the one place that reads the
-environment; everything below receives an :class:`SdkConfig`.  Errors name the
-key and the bad value.
+environment; everything below receives an :class:`SdkConfig`.  The settings are
+declared in :data:`SETTINGS`, a table of :class:`genlens.config_table.Setting`
+resolved like the server's (one precedence, errors that name the key, where it
+came from and the bad value).
 """
 
 from __future__ import annotations
@@ -10,12 +12,22 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from genlens.errors import ConfigError
+from genlens.config_table import (
+    BadEntry,
+    Parser,
+    Setting,
+    boolean,
+    name_counts,
+    number,
+    resolve_table,
+    word_list,
+)
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4318"
+INSTRUMENTABLE = ("openai", "anthropic")
 
 
 @dataclass(frozen=True)
@@ -39,7 +51,7 @@ class SdkConfig:
     export_timeout_s: float = 5.0
     metric_interval_s: float = 15.0
     prometheus_port: int | None = None
-    instrument: tuple[str, ...] = ("openai", "anthropic")
+    instrument: tuple[str, ...] = INSTRUMENTABLE
     disabled: bool = False
     include_usage_in_streams: bool = True
     max_label_values: int = 200
@@ -47,144 +59,123 @@ class SdkConfig:
     keep_native_spans: bool = False
 
 
-def _bool(key: str, raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in {"1", "true", "yes", "on", "span_only", "span_and_event", "event_only"}:
+# -- value types ---------------------------------------------------------------------------------------------
+
+
+def _url(value: Any) -> str:
+    url = str(value).strip()
+    if not url.startswith(("http://", "https://")) or len(url) > 2048:
+        raise ValueError("expected an http(s) URL")
+    return url
+
+
+def _base_url(value: Any) -> str:
+    return _url(value).rstrip("/")
+
+
+def _capture(value: Any) -> bool:
+    """A boolean, or one of the OTel GenAI capture modes (any mode but no_content records content)."""
+    text = str(value).strip().lower()
+    if text in {"span_only", "span_and_event", "event_only"}:
         return True
-    if text in {"0", "false", "no", "off", "", "no_content"}:
+    if text == "no_content":
         return False
-    raise ConfigError(f"setting {key!r}: bad value {raw!r} (expected a boolean)")
+    return boolean(value)
 
 
-def _number(key: str, raw: Any, kind: type, low: float, high: float) -> Any:
-    try:
-        value = kind(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"setting {key!r}: bad value {raw!r} ({exc})") from exc
-    if not low <= value <= high:
-        raise ConfigError(f"setting {key!r}: bad value {raw!r} (must be within {low}..{high})")
-    return value
+def _milliseconds(low_s: float, high_s: float) -> Parser:
+    """The OTel variables of a duration are in milliseconds; the setting is in seconds."""
+    parse = number(float, low_s * 1000, high_s * 1000)
+    return lambda value: parse(value) / 1000
 
 
-def _budgets(key: str, raw: Any) -> dict[str, int]:
-    """Budgets as a mapping, JSON text, or ``feature=tokens,feature=tokens``."""
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text.startswith("{"):
-            try:
-                raw = json.loads(text)
-            except ValueError as exc:
-                raise ConfigError(f"setting {key!r}: bad value {raw!r} ({exc})") from exc
-        else:
-            pairs = [p for p in text.split(",") if p.strip()]
-            try:
-                raw = {k.strip(): v.strip() for k, v in (p.split("=", 1) for p in pairs)}
-            except ValueError as exc:
-                raise ConfigError(f"setting {key!r}: bad value {raw!r} (use feature=tokens,…)") from exc
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"setting {key!r}: bad value {raw!r} (expected feature → tokens)")
-    return {str(k): _number(f"{key}.{k}", v, int, 1, 10**15) for k, v in raw.items()}
+def _budgets(value: Any) -> dict[str, int]:
+    """Token budgets per feature: a mapping, JSON text, or ``feature=tokens,feature=tokens``."""
+    if isinstance(value, str) and value.strip().startswith("{"):
+        value = json.loads(value)
+    return dict(name_counts(value))
 
 
-def _headers(key: str, raw: Any) -> dict[str, str]:
-    if isinstance(raw, Mapping):
-        return {str(k): str(v) for k, v in raw.items()}
+def _headers(value: Any) -> dict[str, str]:
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
     out: dict[str, str] = {}
-    for part in str(raw).split(","):
-        if not part.strip():
-            continue
+    for part in (p for p in str(value).split(",") if p.strip()):
         if "=" not in part:
-            raise ConfigError(f"setting {key!r}: bad value {raw!r} (use key=value,…)")
-        k, v = part.split("=", 1)
-        out[k.strip()] = v.strip()
+            raise ValueError("use key=value,…")
+        key, text = part.split("=", 1)
+        out[key.strip()] = text.strip()
     return out
+
+
+def _instrument(value: Any) -> tuple[str, ...]:
+    names = word_list(value)
+    for name in names:
+        if name not in INSTRUMENTABLE:
+            raise BadEntry(name, name, f"known: {', '.join(INSTRUMENTABLE)}")
+    return names
+
+
+def _default(name: str) -> Any:
+    found = next(f for f in fields(SdkConfig) if f.name == name)
+    if found.default is not MISSING:
+        return found.default
+    assert found.default_factory is not MISSING
+    return found.default_factory()
+
+
+def _s(name: str, parse: Parser, help: str, env: tuple[str, ...] | None = None,
+       env_types: tuple[tuple[str, Parser], ...] = ()) -> Setting:
+    return Setting(name, parse, _default(name), help, env=env, env_types=env_types)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    _s("service_name", str, "service.name of every span and metric.", ("GENLENS_SERVICE_NAME", "OTEL_SERVICE_NAME")),
+    _s("service_version", str, "service.version."),
+    _s("environment", str, "deployment.environment.name."),
+    _s("endpoint", _base_url, "OTLP/HTTP base URL; /v1/traces and /v1/metrics are appended.",
+       ("GENLENS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")),
+    _s("traces_endpoint", _url, "Full URL for spans, used as given.", ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",)),
+    _s("metrics_endpoint", _url, "Full URL for metrics, used as given.", ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",)),
+    _s("headers", _headers, "key=value,… sent with every export.", ("GENLENS_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")),
+    _s("capture_content", _capture, "Record messages, tool arguments and results.",
+       ("GENLENS_CAPTURE_CONTENT", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")),
+    _s("content_sample_rate", number(float, 0.0, 1.0), "Share of traces whose content is recorded."),
+    _s("redact", boolean, "Mask personal data and secrets in content before export."),
+    _s("max_content_chars", number(int, 64, 10**8), "Longer content values are cut."),
+    _s("budgets", _budgets, "Per-feature token budgets."),
+    _s("max_queue_size", number(int, 1, 10**7), "Spans waiting for export.",
+       ("GENLENS_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_QUEUE_SIZE")),
+    _s("max_export_batch_size", number(int, 1, 10**6), "Spans per export request.",
+       ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE",)),
+    _s("schedule_delay_s", number(float, 0.001, 3600), "Longest wait before queued spans are exported.",
+       ("GENLENS_SCHEDULE_DELAY_S", "OTEL_BSP_SCHEDULE_DELAY"),
+       (("OTEL_BSP_SCHEDULE_DELAY", _milliseconds(0.001, 3600)),)),
+    _s("export_timeout_s", number(float, 0.01, 600), "Timeout of one export request.",
+       ("GENLENS_EXPORT_TIMEOUT_S", "OTEL_EXPORTER_OTLP_TIMEOUT"),
+       (("OTEL_EXPORTER_OTLP_TIMEOUT", _milliseconds(0.01, 600)),)),
+    _s("metric_interval_s", number(float, 0.01, 86400), "Metric export interval.",
+       ("GENLENS_METRIC_INTERVAL_S", "OTEL_METRIC_EXPORT_INTERVAL"),
+       (("OTEL_METRIC_EXPORT_INTERVAL", _milliseconds(0.01, 86400)),)),
+    _s("prometheus_port", number(int, 0, 65535), "Also serve the metrics on this port."),
+    _s("instrument", _instrument, "Provider SDKs to instrument."),
+    _s("disabled", boolean, "init() does nothing.", ("GENLENS_DISABLED", "OTEL_SDK_DISABLED")),
+    _s("include_usage_in_streams", boolean, "Ask OpenAI streams for their final usage chunk."),
+    _s("max_label_values", number(int, 1, 100_000), "Distinct values per metric label."),
+    _s("propagate_threads", boolean, "Carry the trace context into executor jobs and new threads."),
+    _s("keep_native_spans", boolean, "Keep a provider SDK's own spans beside genlens's."),
+)
+assert {s.name for s in SETTINGS} == {f.name for f in fields(SdkConfig)}, "every SdkConfig field is declared once"
 
 
 def resolve_config(arguments: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> SdkConfig:
     """Resolve the SDK settings once; ``None`` arguments count as not given."""
-    env = os.environ if environ is None else environ
-    args = {k: v for k, v in arguments.items() if v is not None}
-    unknown = sorted(set(args) - set(SdkConfig.__dataclass_fields__))
-    if unknown:
-        raise ConfigError(f"unknown init() argument(s): {', '.join(unknown)}")
-
-    def pick(name: str, *env_keys: str) -> tuple[str, Any] | None:
-        if name in args:
-            return name, args[name]
-        for env_key in env_keys:
-            if env.get(env_key, "") != "":
-                return env_key, env[env_key]
-        return None
-
-    values: dict[str, Any] = {}
-    if (got := pick("service_name", "GENLENS_SERVICE_NAME", "OTEL_SERVICE_NAME")):
-        values["service_name"] = str(got[1])
-    if (got := pick("service_version", "GENLENS_SERVICE_VERSION")):
-        values["service_version"] = str(got[1])
-    if (got := pick("environment", "GENLENS_ENVIRONMENT")):
-        values["environment"] = str(got[1])
-    for name, env_keys in (("endpoint", ("GENLENS_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")),
-                           ("traces_endpoint", ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",)),
-                           ("metrics_endpoint", ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",))):
-        if (got := pick(name, *env_keys)):
-            url = str(got[1]).strip()
-            if not url.startswith(("http://", "https://")) or len(url) > 2048:
-                raise ConfigError(f"setting {got[0]!r}: bad value {got[1]!r} (expected an http(s) URL)")
-            values[name] = url.rstrip("/") if name == "endpoint" else url
-    for name in ("traces_endpoint", "metrics_endpoint"):  # an endpoint argument beats the environment's
-        if "endpoint" in args and name not in args:
-            values.pop(name, None)
-    if (got := pick("headers", "GENLENS_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")):
-        values["headers"] = _headers(got[0], got[1])
-    if (got := pick("capture_content", "GENLENS_CAPTURE_CONTENT",
-                    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")):
-        values["capture_content"] = _bool(got[0], got[1])
-    if (got := pick("content_sample_rate", "GENLENS_CONTENT_SAMPLE_RATE")):
-        values["content_sample_rate"] = _number(got[0], got[1], float, 0.0, 1.0)
-    if (got := pick("redact", "GENLENS_REDACT")):
-        values["redact"] = _bool(got[0], got[1])
-    if (got := pick("max_content_chars", "GENLENS_MAX_CONTENT_CHARS")):
-        values["max_content_chars"] = _number(got[0], got[1], int, 64, 10**8)
-    if (got := pick("budgets", "GENLENS_BUDGETS")):
-        values["budgets"] = _budgets(got[0], got[1])
-    if (got := pick("max_queue_size", "GENLENS_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_QUEUE_SIZE")):
-        values["max_queue_size"] = _number(got[0], got[1], int, 1, 10**7)
-    if (got := pick("max_export_batch_size", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE")):
-        values["max_export_batch_size"] = _number(got[0], got[1], int, 1, 10**6)
-    # the OTEL_* variants of these are in milliseconds, as the OTel specification has them
-    for name, own, otel, low, high in (("schedule_delay_s", "GENLENS_SCHEDULE_DELAY_S", "OTEL_BSP_SCHEDULE_DELAY",
-                                        0.001, 3600),
-                                       ("export_timeout_s", "GENLENS_EXPORT_TIMEOUT_S", "OTEL_EXPORTER_OTLP_TIMEOUT",
-                                        0.01, 600),
-                                       ("metric_interval_s", "GENLENS_METRIC_INTERVAL_S", "OTEL_METRIC_EXPORT_INTERVAL",
-                                        0.01, 86400)):
-        if (got := pick(name, own, otel)):
-            if got[0] == otel:
-                values[name] = _number(got[0], got[1], float, low * 1000, high * 1000) / 1000
-            else:
-                values[name] = _number(got[0], got[1], float, low, high)
-    if (got := pick("prometheus_port", "GENLENS_PROMETHEUS_PORT")):
-        values["prometheus_port"] = _number(got[0], got[1], int, 0, 65535)
-    if (got := pick("instrument", "GENLENS_INSTRUMENT")):
-        raw = got[1]
-        items = raw.split(",") if isinstance(raw, str) else list(raw)
-        names = tuple(str(i).strip() for i in items if str(i).strip())
-        bad = [n for n in names if n not in {"openai", "anthropic"}]
-        if bad:
-            raise ConfigError(f"setting {got[0]!r}: bad value {raw!r} (known: openai, anthropic)")
-        values["instrument"] = names
-    if (got := pick("disabled", "GENLENS_DISABLED", "OTEL_SDK_DISABLED")):
-        values["disabled"] = _bool(got[0], got[1])
-    if (got := pick("include_usage_in_streams", "GENLENS_INCLUDE_USAGE_IN_STREAMS")):
-        values["include_usage_in_streams"] = _bool(got[0], got[1])
-    if (got := pick("max_label_values", "GENLENS_MAX_LABEL_VALUES")):
-        values["max_label_values"] = _number(got[0], got[1], int, 1, 100_000)
-    if (got := pick("propagate_threads", "GENLENS_PROPAGATE_THREADS")):
-        values["propagate_threads"] = _bool(got[0], got[1])
-    if (got := pick("keep_native_spans", "GENLENS_KEEP_NATIVE_SPANS")):
-        values["keep_native_spans"] = _bool(got[0], got[1])
-    if values.get("max_export_batch_size", 512) > values.get("max_queue_size", 2048):
-        values["max_export_batch_size"] = values.get("max_queue_size", 2048)
+    values = resolve_table(SETTINGS, arguments, os.environ if environ is None else environ)
+    if arguments.get("endpoint") is not None:  # an endpoint given to init() beats the environment's per-signal ones
+        for name in ("traces_endpoint", "metrics_endpoint"):
+            if arguments.get(name) is None:
+                values.pop(name, None)
+    queue = values.get("max_queue_size", _default("max_queue_size"))
+    if values.get("max_export_batch_size", _default("max_export_batch_size")) > queue:
+        values["max_export_batch_size"] = queue
     return SdkConfig(**values)
