@@ -39,7 +39,10 @@ from genlens.pipeline import fastdecode
 from genlens.pipeline.decode import MAX_LINKS, MIN_TIME_NS, ValueDecoder, decode_spans
 from genlens.pipeline.fastdecode import AVAILABLE, decode_trace_bytes, decode_upb
 
-native = pytest.mark.skipif(not AVAILABLE, reason="native decoder not built")
+
+def test_the_native_decoder_is_built() -> None:
+    """The extension is optional for a user without a compiler, never for the tests: they compare it with upb."""
+    assert AVAILABLE, "the native decoder is not built: run scripts/setup.sh test"
 # GENLENS_FUZZ_SCALE=20 runs a twenty times longer campaign (the default keeps the suite fast).
 SCALE = float(os.environ.get("GENLENS_FUZZ_SCALE", "1"))
 FUZZ = settings(max_examples=int(1500 * SCALE), derandomize=SCALE == 1, deadline=None,
@@ -306,14 +309,12 @@ def requests(draw: Any) -> ExportTraceServiceRequest:
 max_chars_values = st.sampled_from([0, 1, 3, 8, 64, 10_000])
 
 
-@native
 @RANDOM_REQUESTS
 @given(requests(), max_chars_values)
 def test_random_requests_decode_like_upb(request: ExportTraceServiceRequest, max_chars: int) -> None:
     check(request.SerializeToString(), max_chars)
 
 
-@native
 @RANDOM_REQUESTS
 @given(requests(), max_chars_values, st.integers(0, 2**32))
 def test_fields_in_any_order_with_unknown_fields_and_duplicates(request: ExportTraceServiceRequest,
@@ -341,14 +342,12 @@ def _sample_body(seed: int) -> bytes:
     return encode(request, r) if r.random() < 0.5 else request.SerializeToString()
 
 
-@native
 @FUZZ
 @given(st.binary(max_size=300))
 def test_random_bytes_never_crash(body: bytes) -> None:
     check(body, expect_native=False)
 
 
-@native
 @FUZZ
 @given(st.integers(0, 2**32), st.lists(st.integers(0, 10**6), min_size=1, max_size=4))
 def test_bit_flips_of_valid_bodies(seed: int, positions: list[int]) -> None:
@@ -358,7 +357,6 @@ def test_bit_flips_of_valid_bodies(seed: int, positions: list[int]) -> None:
     check(bytes(body), 16, expect_native=False)
 
 
-@native
 @FUZZ
 @given(st.integers(0, 2**32), st.integers(0, 10**6))
 def test_truncations_of_valid_bodies(seed: int, cut: int) -> None:
@@ -366,7 +364,6 @@ def test_truncations_of_valid_bodies(seed: int, cut: int) -> None:
     check(body[: cut % (len(body) + 1)], 16, expect_native=False)
 
 
-@native
 def test_seeded_mutation_sweep() -> None:
     """Thousands more mutations (flips, byte overwrites, splices, cuts), deterministically seeded."""
     r = random.Random(1234)
@@ -411,7 +408,6 @@ def nested_value(levels: int) -> AnyValue:
     return value
 
 
-@native
 def test_workload_batches_match_upb_exactly() -> None:
     for body in batches(3):
         ref = check(body, 32768)
@@ -457,7 +453,6 @@ def nested_bytes(arrays: int, groups: int = 0) -> bytes:
     return value
 
 
-@native
 @pytest.mark.parametrize("depth", [97, 98, 99, 100, 101, 102, 150])
 def test_upb_depth_limit_is_matched(depth: int) -> None:
     # request > resource_spans > scope_spans > span > key_value > any_value: the value is 5 levels down
@@ -468,7 +463,6 @@ def test_upb_depth_limit_is_matched(depth: int) -> None:
         check(body)
 
 
-@native
 def test_deeply_nested_groups_are_bounded() -> None:
     for n in (10, 96, 97, 98, 99, 100, 5000):
         body = with_span_bytes(tag(30, 3) * n + tag(30, 4) * n)
@@ -591,7 +585,6 @@ def test_scope_and_resource_may_follow_their_spans_and_repeat() -> None:
     assert ref[0][0].resource == {"service.name": "a", "host": "h"}
 
 
-@native
 def test_spans_of_one_resource_share_its_dict() -> None:
     request = ExportTraceServiceRequest.FromString(batches(1, batch_size=6)[0])
     extra = ResourceSpans()
@@ -602,7 +595,6 @@ def test_spans_of_one_resource_share_its_dict() -> None:
     assert spans[0].resource == spans[6].resource
 
 
-@native
 @pytest.mark.parametrize("case", ["value twice", "array twice", "kvlist twice", "array in array twice"])
 def test_merged_values_fall_back_to_upb(case: str) -> None:
     merges = {
@@ -669,7 +661,6 @@ def test_negative_max_chars_takes_the_reference_path() -> None:
     assert spans[0].name == decode_upb(body, -2)[0][0].name == "abcd…[truncated 8 chars]"
 
 
-@native
 def test_direct_slot_construction_equals_the_dataclass_init() -> None:
     assert fastdecode.slot_fields(fastdecode.RawSpan) is not None
     from dataclasses import dataclass
@@ -685,7 +676,6 @@ def test_direct_slot_construction_equals_the_dataclass_init() -> None:
     assert fastdecode.slot_fields(dict) is None
 
 
-@native
 def test_no_references_leak_on_any_path() -> None:
     """Valid, refused and fallen-back bodies, over and over: the heap must not grow with the count."""
     bodies = [batches(1, batch_size=8)[0], _sample_body(1), with_span_bytes(ld(9, ld(2, ld(1, b"\xff"))))]
@@ -729,7 +719,6 @@ def field_paths(desc: Any, seen: tuple[str, ...] = ()) -> list[list[FieldDescrip
     return out
 
 
-@native
 def test_every_string_field_of_the_schema_is_checked_and_no_bytes_field_is() -> None:
     paths = field_paths(ExportTraceServiceRequest.DESCRIPTOR)
     assert len(paths) > 60

@@ -12,13 +12,12 @@ import time
 from typing import Any
 
 import orjson
-import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from genlens.pipeline.decode import JSON, MAX_LINKS, ValueDecoder, decode_spans, parse_request
-from genlens.pipeline.fastdecode import AVAILABLE, decode_trace_bytes, decode_upb
+from genlens.pipeline.fastdecode import decode_trace_bytes, decode_upb
 from genlens.semconv import attrs as a
 from genlens.semconv.normalize import normalize_span
 
@@ -74,7 +73,6 @@ def _json_request(request: ExportTraceServiceRequest) -> dict[str, Any]:
     }]}]}]}
 
 
-@pytest.mark.skipif(not AVAILABLE, reason="native decoder not built")
 def test_links_decode_alike_and_bad_ids_are_dropped_with_a_count() -> None:
     span = base_span(dropped_links_count=4)
     span.links.add(trace_id=b"\x0a" * 16, span_id=b"\x0b" * 8, trace_state="vendor=1",
@@ -92,7 +90,6 @@ def test_links_decode_alike_and_bad_ids_are_dropped_with_a_count() -> None:
     assert ([(k.trace_id, k.span_id, k.trace_state) for k in raw.links], raw.dropped_links) == expected(span)
 
 
-@pytest.mark.skipif(not AVAILABLE, reason="native decoder not built")
 def test_links_over_the_cap_are_counted_not_kept() -> None:
     span = base_span()
     for i in range(MAX_LINKS + 75):

@@ -34,7 +34,7 @@ def test_redaction_and_the_sdk_cut_with_the_same_marker() -> None:
 @pytest.mark.parametrize("decoder", ["upb", "native"])
 def test_both_otlp_decoders_cut_with_the_same_marker(decoder: str) -> None:
     if decoder == "native" and not fastdecode.AVAILABLE:
-        pytest.skip("native decoder not built")
+        pytest.fail("the native decoder is not built: run scripts/setup.sh test")
     assert ValueDecoder(10).value(AnyValue(string_value=TEXT)) == CUT
     now = time.time_ns()
     span = Span(trace_id=b"\x01" * 16, span_id=b"\x02" * 8, name="op", start_time_unix_nano=now - 10**9,

@@ -86,7 +86,7 @@ CONVENTION = {"openai-v2-default": "otel", "openai-v2-experimental": "otel", "op
 @pytest.mark.parametrize("mode", MODES)
 def test_real_output_normalizes_to_the_same_call(captured, mode):
     if mode not in captured:
-        pytest.skip(f"{NEEDS[mode]} is not installed")
+        pytest.fail(f"{NEEDS[mode]} is not installed (a test dependency: run scripts/setup.sh test)")
     assert len(captured[mode]["spans"]) == 1
     row, content = _normalize(captured[mode])
     assert {k: row[k] for k in CANONICAL} == CANONICAL
@@ -105,13 +105,13 @@ def test_real_output_normalizes_to_the_same_call(captured, mode):
 def test_modes_agree_on_tokens(captured):
     rows = {m: _normalize(c)[0] for m, c in captured.items() if m in MODES}
     if len(rows) < 2:
-        pytest.skip("fewer than two instrumentations installed")
+        pytest.fail("fewer than two instrumentations installed (a test dependency: run scripts/setup.sh test)")
     assert len({(r["input_tokens"], r["output_tokens"], r["total_tokens"]) for r in rows.values()}) == 1
 
 
 def test_openinference_tokens_match_the_raw_response(captured):
     if "openinference" not in captured:
-        pytest.skip("openinference-instrumentation-openai is not installed")
+        pytest.fail("openinference-instrumentation-openai is not installed (a test dependency: run scripts/setup.sh test)")
     row, content = _normalize(captured["openinference"])
     usage = content["output_value"]["usage"]  # the provider's own response body, recorded as output.value
     assert (row["input_tokens"], row["output_tokens"], row["total_tokens"]) == (
@@ -122,7 +122,7 @@ def test_openinference_tokens_match_the_raw_response(captured):
 
 def test_default_mode_content_comes_from_logs(captured):
     if "openai-v2-default" not in captured:
-        pytest.skip("opentelemetry-instrumentation-openai-v2 is not installed")
+        pytest.fail("opentelemetry-instrumentation-openai-v2 is not installed (a test dependency: run scripts/setup.sh test)")
     cap = captured["openai-v2-default"]
     assert cap["logs"] and not any(k.startswith("gen_ai.input") for k in cap["spans"][0]["attributes"])
 
@@ -132,7 +132,7 @@ def test_real_anthropic_cache_tokens(captured, mode):
     """Anthropic reports cache tokens beside input; the canonical input holds the whole prompt both
     when the first call writes the cache and when the second reads it."""
     if mode not in captured:
-        pytest.skip(f"{NEEDS[mode]} is not installed")
+        pytest.fail(f"{NEEDS[mode]} is not installed (a test dependency: run scripts/setup.sh test)")
     assert len(captured[mode]["spans"]) == 2
     (write, c1), (read, c2) = _normalize(captured[mode], 0), _normalize(captured[mode], 1)
     for row in (write, read):

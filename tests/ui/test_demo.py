@@ -20,15 +20,8 @@ from tests.conftest import LiveServer, free_port, start_server
 pytestmark = pytest.mark.timeout(300)
 
 
-def _has_demo() -> bool:
-    probe = subprocess.run([sys.executable, "-m", "genlens", "demo", "--help"], capture_output=True, timeout=60)
-    return probe.returncode == 0
-
-
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    if not _has_demo():
-        pytest.skip("this build has no `genlens demo` command")
     data: Path = tmp_path_factory.mktemp("genlens-demo")
     run = subprocess.run([sys.executable, "-m", "genlens", "demo", "--duration", "0", "--backfill", "6h", "--seed", "7",
                           "--data", str(data), "--port", str(free_port())], capture_output=True, text=True, timeout=240)
