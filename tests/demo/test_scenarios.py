@@ -28,7 +28,8 @@ NS = 1_000_000_000
 
 
 CONCURRENT = 3  # runs at once (each is a demo, a server and a simulator process)
-REQUESTS = 70  # about this many backfilled requests per run, whatever the time of day
+REQUESTS = 140  # about this many backfilled requests per run, whatever the time of day (enough that each
+# incident window holds several of the calls its check counts)
 
 
 def _rate() -> str:
