@@ -56,3 +56,11 @@ def test_numbers_refuse_nan_and_infinity() -> None:
         for bad in (math.nan, math.inf, "nan", "inf"):
             with pytest.raises(ConfigError, match=name):
                 resolve_config({name: bad}, {})
+
+
+def test_instrument_takes_text_or_any_collection_of_known_names() -> None:
+    assert resolve_config({"instrument": {"openai"}}, {}).instrument == ("openai",)
+    assert resolve_config({"instrument": "anthropic, openai"}, {}).instrument == ("anthropic", "openai")
+    assert resolve_config({}, {"GENLENS_INSTRUMENT": "openai"}).instrument == ("openai",)
+    with pytest.raises(ConfigError, match="instrument"):
+        resolve_config({"instrument": {"cohere"}}, {})

@@ -207,3 +207,18 @@ def test_cli_rebuild_refuses_a_file_another_process_holds(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert "is a genlens server running on it" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_python_and_sql_count_a_cost_in_the_same_atto_dollars() -> None:
+    """Partial rows are computed in Python and rebuilt in SQL: both round half away from zero, also where
+    ``x + 0.5`` would itself round up (just below one half)."""
+    rng = random.Random(17)
+    values = [4.9999999999999994e-19, -4.9999999999999994e-19, 5e-19, -5e-19, 1.5e-18, 2.5e-18, 0.1 + 0.2, 1e-6 / 3]
+    values += [(k + 0.5) * 1e-18 for k in range(-40, 40)]
+    values += [rng.random() * 10 ** rng.randint(-20, 5) * rng.choice([1, -1]) for _ in range(3000)]
+    con = duckdb.connect()
+    try:
+        sql = [con.execute("SELECT CAST(round(? * CAST(1e18 AS DOUBLE)) AS HUGEINT)", [v]).fetchone() for v in values]
+    finally:
+        con.close()
+    assert [atto_of(v) for v in values] == [int(row[0]) for row in sql if row is not None]

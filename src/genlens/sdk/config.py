@@ -109,7 +109,8 @@ def _headers(value: Any) -> dict[str, str]:
 
 
 def _instrument(value: Any) -> tuple[str, ...]:
-    names = word_list(value)
+    """Comma-separated text, or any collection of names (a list, tuple or set)."""
+    names = word_list(value if isinstance(value, str | list | tuple) else sorted(map(str, value)))
     for name in names:
         if name not in INSTRUMENTABLE:
             raise BadEntry(name, name, f"known: {', '.join(INSTRUMENTABLE)}")

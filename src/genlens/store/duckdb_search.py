@@ -144,31 +144,34 @@ def _folded(run: Query, q: TraceQuery, key: str, ids: list[str]) -> dict[str, di
 def _newest_first(run: Query, q: TraceQuery, key: str) -> list[dict[str, Any]] | None:
     """The first page of an unfiltered newest-first search without aggregating the window, or None.
 
-    Partial rows overlapping the window are read newest first, K at a time.
-    Every trace that matches has such a row, and a trace not yet seen starts
-    before the oldest row read (the frontier), so once ``limit + 1`` matching
-    traces seen start at or after the frontier (their starts and rows are
-    folded from all their partial rows, looked up by trace id), they are the
-    first page.  A seen trace with no partial row inside the window matches
-    only if its spans say so, checked for the few that would make the page.
-    None when that takes too many rounds; the caller then aggregates.
+    Partial rows overlapping the window are read newest first (by start, then
+    trace id), K at a time.  Every trace that matches has such a row, and a
+    trace not yet seen sorts below the last row read (the frontier): its rows
+    all do, and its start is at most theirs.  So once ``limit + 1`` matching
+    traces seen sort at or above the frontier (their starts and rows folded
+    from all their partial rows, looked up by trace id), they are the first
+    page.  A seen trace with no partial row inside the window matches only if
+    its spans say so; those are checked together.  None when that takes too
+    many rounds; the caller then aggregates.
     """
     overlap = _window(_scope(q, key), q, inside=False)
     want = q.limit + 1
     k = want + max(8, want // 4)  # a few more rows than traces: most traces have one row once compacted
     for _ in range(4):
         head = run(f"SELECT trace_id, start_ns FROM trace_summaries WHERE {overlap.sql} "
-                   "ORDER BY start_ns DESC LIMIT ?", [*overlap.params, k])
+                   "ORDER BY start_ns DESC, trace_id DESC LIMIT ?", [*overlap.params, k])
+        if not head:
+            return []
         exhausted = len(head) < k
-        frontier = head[-1]["start_ns"] if head else None
+        frontier = (head[-1]["start_ns"], head[-1]["trace_id"])
         by_trace: dict[str, list[dict[str, Any]]] = {}
-        for row in _partial_rows(run, q, key, sorted({r["trace_id"] for r in head})) if head else []:
+        for row in _partial_rows(run, q, key, sorted({r["trace_id"] for r in head})):
             by_trace.setdefault(row["trace_id"], []).append(row)
         folded = {t: partials.fold(rows) for t, rows in by_trace.items()}
-        ranked = sorted((f["start_ns"], t) for t, f in folded.items()
-                        if f["start_ns"] is not None and (exhausted or f["start_ns"] >= frontier))
-        ranked.reverse()
-        unsure = [t for _, t in ranked[:want] if not any(_inside(r, q) for r in by_trace[t])]
+        ranked = sorted(((f["start_ns"], t) for t, f in folded.items()
+                         if f["start_ns"] is not None and (exhausted or (f["start_ns"], t) >= frontier)),
+                        reverse=True)
+        unsure = [t for _, t in ranked if not any(_inside(r, q) for r in by_trace[t])]
         if unsure:  # matched only if a span of theirs lies in the window
             found = set(_with_spans_in_window(run, q, unsure, folded))
             ranked = [(s, t) for s, t in ranked if t not in unsure or t in found]
@@ -202,7 +205,10 @@ def search(run: Query, q: TraceQuery) -> list[dict[str, Any]]:
         return []
     across = q.tenant == ALL_TENANTS
     name, answerable = summary_filter(q)
-    if answerable and name is None and q.sort == "time" and q.descending and q.after is None:
+    # (only with a window start: without one, spans without a start time match too, and only the
+    # aggregate below sees them)
+    if answerable and name is None and q.sort == "time" and q.descending and q.after is None \
+            and q.start_ns is not None:
         first = _newest_first(run, q, key)
         if first is not None:
             return first
@@ -225,7 +231,8 @@ SELECT trace_id, cost_key FROM agg {page} ORDER BY {sort_col} {order}, trace_id 
     if not keys:
         return []
     folded = _folded(run, q, key, [r["trace_id"] for r in keys])
-    return [_row(folded[k["trace_id"]], k["cost_key"], across) for k in keys]
+    # a trace erased between the two reads (each runs on its own snapshot) is left out
+    return [_row(folded[k["trace_id"]], k["cost_key"], across) for k in keys if k["trace_id"] in folded]
 
 
 def _row(s: dict[str, Any], cost_key: float, across: bool) -> dict[str, Any]:

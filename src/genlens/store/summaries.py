@@ -64,8 +64,11 @@ def atto_of(cost_usd: float) -> int:
     if not math.isfinite(cost_usd) or abs(cost_usd) >= MAX_SPAN_USD:
         return 0
     scaled = cost_usd * 1e18
-    whole = math.floor(abs(scaled) + 0.5) if abs(scaled) < 2**52 else abs(scaled)
-    return int(math.copysign(whole, scaled))
+    size = abs(scaled)
+    if size < 2**52:  # round half away from zero, as SQL's round() does (size + 0.5 could itself round up)
+        whole = math.floor(size)
+        size = whole + (size - whole >= 0.5)
+    return int(math.copysign(size, scaled))
 
 
 def scope_key(tenant: str) -> str | None:
