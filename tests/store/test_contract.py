@@ -2,7 +2,7 @@
 
 The expected answers are computed in Python from the input rows, never by asking the store. The spans are
 written in several batches through the real write path (``store.write``). To add a backend, add its name to
-``params`` of the ``store`` fixture and a branch that opens a fresh one in ``tmp_path`` (a one-line change).
+``BACKENDS`` in ``tests/store/conftest.py`` and a branch to its ``open_store``.
 
 This module: trace reads (spans, skeleton, span, span tenant, content, scores), trace search with tenant scope
 and paging, counts, schema version and the summary rebuild. ``test_contract_readers.py`` covers the other trace
@@ -21,8 +21,9 @@ import pytest
 
 from genlens.semconv.canonical import empty_row
 from genlens.store.base import Store, WriteBatch
-from genlens.store.duckdb import MIGRATIONS, DuckDBStore
+from genlens.store.duckdb import MIGRATIONS
 from genlens.store.queries import ALL_TENANTS, TraceQuery
+from tests.store.conftest import open_store
 
 T0 = 1_764_000_000 * 10**9
 TENANTS = ("acme", "globex", "initech")
@@ -54,9 +55,9 @@ def _input_spans() -> list[dict[str, Any]]:
 SPANS = _input_spans()
 
 
-@pytest.fixture(params=["duckdb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store = DuckDBStore(tmp_path / "contract.duckdb")
+@pytest.fixture
+def store(backend: str, tmp_path: Path) -> Iterator[Store]:
+    s = open_store(backend, tmp_path)
     for i in range(0, len(SPANS), 7):  # several batches
         s.write(WriteBatch(spans=SPANS[i:i + 7]))
     yield s

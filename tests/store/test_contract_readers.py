@@ -1,7 +1,7 @@
 """Store contract suite, second slice: the rest of the trace readers, every analytics reader and the
 findings reader, against answers computed in Python from the rows written (never by asking the store).
 
-Parametrized over backends like ``test_contract.py``: to add one, add its name to the ``store`` fixture.
+Parametrized over the backends of ``tests/store/conftest.py``, like ``test_contract.py``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import pytest
 
 from genlens.semconv.canonical import empty_row
 from genlens.store.base import Store, WriteBatch
-from genlens.store.duckdb import DuckDBStore
 from genlens.store.queries import ALL_TENANTS, CostQuery, SpanFilter
 from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR
+from tests.store.conftest import open_store
 
 T0 = 1_764_028_800 * 10**9  # a UTC midnight
 TENANTS = ("acme", "globex")
@@ -77,9 +77,9 @@ FINDINGS = [
 ]
 
 
-@pytest.fixture(params=["duckdb"], scope="module")
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    s: Store = DuckDBStore(tmp_path_factory.mktemp("readers") / "contract.duckdb")
+@pytest.fixture(scope="module")
+def store(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    s = open_store(backend, tmp_path_factory.mktemp("readers"))
     for i in range(0, len(SPANS), 9):
         s.write(WriteBatch(spans=SPANS[i:i + 9]))
     s.write(WriteBatch(content=CONTENT, logs=LOGS, metrics=METRICS))

@@ -4,18 +4,17 @@ Python computation over the raw spans: every group key, filter, scope and window
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from genlens.semconv.canonical import empty_row
-from genlens.store.base import WriteBatch
-from genlens.store.duckdb import DuckDBStore
+from genlens.store.base import Store, WriteBatch
 from genlens.store.queries import ALL_TENANTS, TOKEN_FIELDS, CostQuery
 from genlens.store.summaries import atto_of, rollup_answers, usd
 from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR
+from tests.store.conftest import open_store
 
 T0 = 1_764_028_800 * 10**9  # a UTC midnight
 
@@ -44,8 +43,8 @@ SPANS = _spans(random.Random(8))
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
-    s = DuckDBStore(tmp_path_factory.mktemp("cost") / "s.duckdb")
+def store(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    s = open_store(backend, tmp_path_factory.mktemp("cost"))
     for i in range(0, len(SPANS), 97):
         s.write(WriteBatch(spans=SPANS[i:i + 97]))
     yield s
@@ -106,7 +105,7 @@ QUERIES = [
 ]
 
 
-def check_groups(store: DuckDBStore, q: CostQuery, spans: list[dict[str, Any]] = SPANS) -> None:
+def check_groups(store: Store, q: CostQuery, spans: list[dict[str, Any]] = SPANS) -> None:
     """The store's cost groups for ``q`` equal the exact oracle over ``spans``."""
     rows = store.cost_groups(q)
     got = {tuple(r[k] for k in q.group_by): {k: v for k, v in r.items() if k not in q.group_by} for r in rows}
@@ -118,7 +117,7 @@ def check_groups(store: DuckDBStore, q: CostQuery, spans: list[dict[str, Any]] =
 
 
 @pytest.mark.parametrize("q", QUERIES, ids=[str(i) for i in range(len(QUERIES))])
-def test_cost_groups_equal_the_exact_oracle(store: DuckDBStore, q: CostQuery) -> None:
+def test_cost_groups_equal_the_exact_oracle(store: Store, q: CostQuery) -> None:
     check_groups(store, q)
 
 
@@ -127,8 +126,8 @@ def test_the_queries_exercise_both_paths() -> None:
     assert not rollup_answers(QUERIES[8]) and not rollup_answers(QUERIES[9])
 
 
-def test_compaction_and_rebuild_keep_cost_groups(tmp_path: Path) -> None:
-    s = DuckDBStore(tmp_path / "c.duckdb")
+def test_compaction_and_rebuild_keep_cost_groups(new_store: Callable[[str], Store]) -> None:
+    s = new_store("c")
     try:
         for i in range(0, len(SPANS), 31):
             s.write(WriteBatch(spans=SPANS[i:i + 31]))

@@ -4,17 +4,16 @@ rollups answer exactly as if the traces had never been written, and a rebuild ag
 from __future__ import annotations
 
 import random
-from pathlib import Path
+from collections.abc import Callable
 
-from genlens.store.base import WriteBatch
-from genlens.store.duckdb import DuckDBStore
+from genlens.store.base import Store, WriteBatch
 from genlens.store.queries import ALL_TENANTS, TraceQuery
 from genlens.store.writer import Writer
 from tests.store.test_cost_groups import QUERIES, SPANS, check_groups
 
 
-def test_erased_traces_leave_no_trace_and_the_rollups_stay_exact(tmp_path: Path) -> None:
-    store = DuckDBStore(tmp_path / "s.duckdb")
+def test_erased_traces_leave_no_trace_and_the_rollups_stay_exact(new_store: Callable[[str], Store]) -> None:
+    store = new_store("s")
     writer = Writer(store, max_queued=100_000, max_batch=10_000)
     try:
         for i in range(0, len(SPANS), 113):

@@ -9,17 +9,18 @@ spans in the scope.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from genlens.semconv.canonical import empty_row
-from genlens.store.base import WriteBatch
+from genlens.store.base import Store, WriteBatch
 from genlens.store.duckdb import DuckDBStore
 from genlens.store.queries import ALL_TENANTS, TraceQuery
 from genlens.store.summaries import atto_of, usd
+from tests.store.conftest import open_store
 
 T0 = 1_764_000_000 * 10**9
 S = 10**9
@@ -52,8 +53,8 @@ SPANS = _spans(random.Random(4))
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
-    s = DuckDBStore(tmp_path_factory.mktemp("search") / "s.duckdb")
+def store(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    s = open_store(backend, tmp_path_factory.mktemp("search"))
     shuffled = SPANS[:]
     random.Random(5).shuffle(shuffled)
     for i in range(0, len(shuffled), 23):
@@ -101,7 +102,7 @@ def _oracle(q: TraceQuery) -> list[dict[str, Any]]:
     return rows
 
 
-def _all_pages(store: DuckDBStore, q: TraceQuery) -> list[dict[str, Any]]:
+def _all_pages(store: Store, q: TraceQuery) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     after = None
     for _ in range(100):
@@ -141,7 +142,7 @@ QUERIES = [
 
 
 @pytest.mark.parametrize("q", QUERIES, ids=[str(i) for i in range(len(QUERIES))])
-def test_search_pages_equal_the_oracle(store: DuckDBStore, q: TraceQuery) -> None:
+def test_search_pages_equal_the_oracle(store: Store, q: TraceQuery) -> None:
     got = _all_pages(store, q)
     for row in got:
         row.pop("cost_key")
@@ -150,7 +151,7 @@ def test_search_pages_equal_the_oracle(store: DuckDBStore, q: TraceQuery) -> Non
     assert got == expected
 
 
-def test_the_window_edges_matter(store: DuckDBStore) -> None:
+def test_the_window_edges_matter(store: Store) -> None:
     """Traces straddle the window (the straddling partial rows are checked against their spans)."""
     q = TraceQuery(tenant="acme", start_ns=W0, end_ns=W1, status="error", limit=1000)
     ids = {r["trace_id"] for r in _oracle(q)}
@@ -160,8 +161,8 @@ def test_the_window_edges_matter(store: DuckDBStore) -> None:
     assert {r["trace_id"] for r in store.search_traces(q)} == ids
 
 
-def test_compaction_does_not_change_a_search(tmp_path: Path) -> None:
-    s = DuckDBStore(tmp_path / "c.duckdb")
+def test_compaction_does_not_change_a_search(new_store: Callable[[str], Store]) -> None:
+    s = new_store("c")
     try:
         for i in range(0, len(SPANS), 11):
             s.write(WriteBatch(spans=SPANS[i:i + 11]))
@@ -179,12 +180,12 @@ def _one_span(tenant: str, trace: str, span: str, start: int | None, status: str
     return r
 
 
-def _pages(s: DuckDBStore, q: TraceQuery) -> list[str]:
+def _pages(s: Store, q: TraceQuery) -> list[str]:
     return [r["trace_id"] for r in _all_pages(s, q)]
 
 
-def test_traces_starting_at_the_same_instant_page_in_full_newest_first(tmp_path: Path) -> None:
-    s = DuckDBStore(tmp_path / "ties.duckdb")
+def test_traces_starting_at_the_same_instant_page_in_full_newest_first(new_store: Callable[[str], Store]) -> None:
+    s = new_store("ties")
     try:
         ids = [f"{i:032x}" for i in range(30)]
         s.write(WriteBatch(spans=[_one_span("t", tid, f"{i:016x}", 150) for i, tid in enumerate(ids)]))
@@ -195,8 +196,8 @@ def test_traces_starting_at_the_same_instant_page_in_full_newest_first(tmp_path:
         s.close()
 
 
-def test_a_trace_around_the_window_with_no_span_in_it_is_not_listed(tmp_path: Path) -> None:
-    s = DuckDBStore(tmp_path / "around.duckdb")
+def test_a_trace_around_the_window_with_no_span_in_it_is_not_listed(new_store: Callable[[str], Store]) -> None:
+    s = new_store("around")
     try:
         inside = f"{4:032x}"
         s.write(WriteBatch(spans=[_one_span("t", inside, "a" * 16, 150)]))
@@ -209,8 +210,8 @@ def test_a_trace_around_the_window_with_no_span_in_it_is_not_listed(tmp_path: Pa
         s.close()
 
 
-def test_spans_without_a_start_are_found_by_a_search_without_a_window(tmp_path: Path) -> None:
-    s = DuckDBStore(tmp_path / "undated.duckdb")
+def test_spans_without_a_start_are_found_by_a_search_without_a_window(new_store: Callable[[str], Store]) -> None:
+    s = new_store("undated")
     try:
         dated, undated = f"{1:032x}", [f"{n:032x}" for n in range(2, 15)]
         s.write(WriteBatch(spans=[_one_span("t", dated, "d" * 16, 150)]
