@@ -63,6 +63,14 @@ def _data(rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]
                         "is_monotonic": True, "value": float(t), "count": None, "sum": None, "min": None, "max": None,
                         "bucket_counts": None, "explicit_bounds": None, "extra": None, "attributes": {},
                         "resource_attributes": {}})
+    # calls in partial hours at both ends of a window (the edges a rollup cannot answer)
+    for n, at in enumerate((T0 + 10 * 60 * 10**9, T0 + 2 * NS_PER_DAY + 5 * 60 * 10**9, T0 + 7 * 60 * 10**9 - 1)):
+        r = empty_row()
+        r.update(tenant="acme", trace_id=f"{100 + n:032x}", span_id=f"{100 + n:016x}", name="chat", kind="llm",
+                 start_ns=at, end_ns=at + 10**8, duration_ns=10**8, status="ok", service_name="api",
+                 environment="prod", feature="chat", provider="openai", request_model="m1", input_tokens=500,
+                 output_tokens=20, total_tokens=520, cache_read_tokens=300 + n, cost_usd=0.01)
+        spans.append(r)
     return spans, content, logs, metrics
 
 
@@ -209,18 +217,27 @@ def test_example_traces_are_those_of_the_most_expensive_calls(store: Store) -> N
     assert by_tokens == sorted(tokens, key=lambda t: (-tokens[t], t))[:2]
 
 
-def test_cache_savings_basis_per_provider_model_and_day(store: Store) -> None:
-    q = CostQuery("acme", T0, T0 + 7 * NS_PER_DAY, ("feature",))
-    got = {(r["feature"], r["price_provider"], r["response_model"], r["request_model"], r["price_day"]):
+@pytest.mark.parametrize("q", [
+    CostQuery("acme", T0, T0 + 7 * NS_PER_DAY, ("feature",)),  # whole hours: from the rollup
+    CostQuery("acme", T0 + 7 * 60 * 10**9, T0 + 2 * NS_PER_DAY + 13 * 60 * 10**9, ("feature", "model")),  # and edges
+    CostQuery(ALL_TENANTS, T0 + 1, T0 + 3 * NS_PER_DAY, ("tenant",), (("service", "api"),)),
+    CostQuery("globex", T0, T0 + 5 * NS_PER_DAY, (), (("user_id", "u1"),)),  # not a rollup filter: spans only
+], ids=["hours", "edges", "all-tenants", "spans-only"])
+def test_cache_savings_basis_per_provider_model_and_day(store: Store, q: CostQuery) -> None:
+    keys = tuple(k for k in q.group_by if k not in ("provider", "model"))
+    got = {(*(r[k] for k in keys), r["price_provider"], r["response_model"], r["request_model"], r["price_day"]):
            (int(r["cache_read_tokens"]), r["at_ns"]) for r in store.cache_savings_basis(q)}
+    columns = {"feature": "feature", "tenant": "tenant", "service": "service_name", "user_id": "user_id"}
     expected: dict[tuple[Any, ...], tuple[int, int]] = {}
     for s in _calls(q):
-        if s["cache_read_tokens"]:
-            k = (s["feature"], s["provider"], s["response_model"], s["request_model"],
-                 s["start_ns"] // NS_PER_DAY * NS_PER_DAY)
-            tokens, at = expected.get(k, (0, s["start_ns"]))
-            expected[k] = (tokens + s["cache_read_tokens"], min(at, s["start_ns"]))
+        if not s["cache_read_tokens"] or any(s[columns[name]] != value for name, value in q.filters):
+            continue
+        k = (*(s[columns[k]] for k in keys), s["provider"], s["response_model"], s["request_model"],
+             s["start_ns"] // NS_PER_DAY * NS_PER_DAY)
+        tokens, at = expected.get(k, (0, s["start_ns"]))
+        expected[k] = (tokens + s["cache_read_tokens"], min(at, s["start_ns"]))
     assert got == expected
+    assert got, "the data set has cache reads in the range"
 
 
 def test_overview_aggregates_kpis_daily_slowest_and_failures(store: Store) -> None:

@@ -119,20 +119,33 @@ def savings_basis_sql(q: CostQuery) -> tuple[str, list[Any]]:
     """Cache-read tokens per group, provider, model and UTC day: what the price book needs to price savings.
 
     Per day because prices change at UTC midnight; the earliest span of the day
-    gives the instant the price is looked up at.
+    gives the instant the price is looked up at.  Like cost groups, the whole
+    hours of the range come from the hourly rollup when it holds every key and
+    filter (its ``cache_read_basis`` and ``cache_read_first_ns``), the edges from spans.
     """
     cond, params = where(q)
     keys = tuple(k for k in q.group_by if k not in ("provider", "model"))
-    select, group = _keys(keys)
-    head = f"{select}, " if select else ""
-    tail = f"{group}, " if group else ""
-    sql = f"""
-SELECT {head}provider AS price_provider, response_model, request_model,
-       {GROUP_EXPR['day']} AS price_day, min(start_ns) AS at_ns,
-       sum(cache_read_tokens) AS cache_read_tokens
-FROM spans WHERE {cond} AND cache_read_tokens > 0
-GROUP BY {tail}provider, response_model, request_model, price_day"""
-    return sql, params
+    hours = whole_hours(q.start_ns, q.end_ns, NS_PER_HOUR) if rollup_answers(q) else None
+    span_keys = "".join(f"{GROUP_EXPR[k]} AS {k}, " for k in keys)
+    spans = (f"SELECT {span_keys}provider AS price_provider, response_model, request_model, "
+             f"{GROUP_EXPR['day']} AS price_day, start_ns AS at_ns, cache_read_tokens "
+             f"FROM spans WHERE {cond} AND cache_read_tokens > 0")
+    source_params = list(params)
+    if hours is not None:
+        rw = _rollup_where(q, hours)
+        rollup_keys = "".join(f"{ROLLUP_EXPR[k]} AS {k}, " for k in keys)
+        spans += " AND NOT (start_ns >= ? AND start_ns < ?)"
+        source_params += list(hours)
+        spans += (f" UNION ALL SELECT {rollup_keys}nullif(provider, {_NUL}) AS price_provider, "
+                  f"nullif(response_model, {_NUL}) AS response_model, nullif(request_model, {_NUL}) AS request_model, "
+                  f"(hour_ns // {NS_PER_DAY}) * {NS_PER_DAY} AS price_day, cache_read_first_ns AS at_ns, "
+                  f"cache_read_basis AS cache_read_tokens FROM cost_hourly WHERE {rw.sql} AND cache_read_basis > 0")
+        source_params += rw.params
+    group = "".join(f"{k}, " for k in keys)
+    sql = (f"SELECT {group}price_provider, response_model, request_model, price_day, min(at_ns) AS at_ns, "
+           f"sum(cache_read_tokens) AS cache_read_tokens FROM ({spans}) "
+           f"GROUP BY {group}price_provider, response_model, request_model, price_day")
+    return sql, source_params
 
 
 def users_sql(q: CostQuery, limit: int) -> tuple[str, list[Any]]:
