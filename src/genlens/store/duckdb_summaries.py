@@ -11,6 +11,7 @@ table.  What each column means is in :mod:`genlens.store.summaries` and
 
 from __future__ import annotations
 
+from genlens.store.partials import EARLIEST, SUMMED
 from genlens.store.schema import (
     COST_HOURLY,
     DERIVED_TABLES,
@@ -41,15 +42,12 @@ BUCKET = f"CASE WHEN duration_ns <= 0 THEN 0 ELSE 1 + CAST(ceil(ln(duration_ns) 
 _CALLS = "kind IN ('llm', 'embedding') AND start_ns IS NOT NULL"
 
 # -- trace summaries -----------------------------------------------------------------------------------------
-# (value column, its start/span-id columns, the spans it may come from, the span column it is read from)
-_EARLIEST: tuple[tuple[str, str, str, str, str], ...] = (
-    ("root_name", "root_start_ns", "root_span_id", "parent_span_id IS NULL", "name"),
-    ("first_name", "first_start_ns", "first_span_id", "TRUE", "name"),
-    ("service_name", "service_start_ns", "service_span_id", "TRUE", "service_name"),
-    ("first_tenant", "tenant_start_ns", "tenant_span_id", "TRUE", "tenant"),
+# (value column, its start/span-id columns, the spans it may come from, the span column it is read from):
+# partials.EARLIEST with its root-only flag as SQL
+_EARLIEST: tuple[tuple[str, str, str, str, str], ...] = tuple(
+    (value, start, span, "parent_span_id IS NULL" if root_only else "TRUE", source)
+    for value, start, span, root_only, source in EARLIEST
 )
-_SUMMED = ("span_count", "llm_calls", "errors", "input_tokens", "output_tokens", "total_tokens", "cost_atto",
-           "priced_spans", "unknown_cost_calls")
 
 
 def _summary_select(tenant_key: str, group: str) -> str:
@@ -82,7 +80,7 @@ def fold_sql(where: str = "TRUE", *, across_tenants: bool = False) -> str:
     """SELECT folding the partial trace summaries matching ``where`` into one row per (tenant, trace) —
     or per trace, tenant ALL_KEY, when ``across_tenants`` (the all-tenant scope)."""
     t = TRACE_SUMMARIES.name
-    exprs = {c: f"sum({c})" for c in _SUMMED}
+    exprs = {c: f"sum({c})" for c in SUMMED}
     exprs.update(
         tenant=ALL if across_tenants else "tenant", trace_id="trace_id",
         start_ns="min(start_ns)", end_ns="max(end_ns)", duration_ns="max(end_ns) - min(start_ns)",

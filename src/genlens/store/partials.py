@@ -169,7 +169,8 @@ def rollup_partials(spans: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
     return cost_rows, latency_rows
 
 
-_SUMMED = ("span_count", "llm_calls", "errors", "input_tokens", "output_tokens", "total_tokens", "cost_atto",
+# Summary columns that fold by addition.
+SUMMED = ("span_count", "llm_calls", "errors", "input_tokens", "output_tokens", "total_tokens", "cost_atto",
            "priced_spans", "unknown_cost_calls")
 
 
@@ -186,7 +187,7 @@ def fold(rows: list[dict[str, Any]]) -> dict[str, Any]:
     of a page, where a fold in SQL would cost a scan)."""
     out = dict(rows[0])
     for r in rows[1:]:
-        for column in _SUMMED:
+        for column in SUMMED:
             out[column] = (out[column] or 0) + (r[column] or 0)
         out["start_ns"] = _least(out["start_ns"], r["start_ns"])
         out["end_ns"] = _greatest(out["end_ns"], r["end_ns"])
