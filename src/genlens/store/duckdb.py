@@ -184,7 +184,7 @@ class DuckDBStore:
         finally:
             cursor.close()
 
-    def _trace_rows(self, columns: str, tenant: str, trace_id: str) -> list[dict[str, Any]]:
+    def _trace_rows(self, columns: tuple[str, ...] | None, tenant: str, trace_id: str) -> list[dict[str, Any]]:
         """A trace's spans in start order, read only in the time range its summary gives.
 
         Spans arrive in about time order, so the range lets DuckDB skip nearly
@@ -198,7 +198,7 @@ class DuckDBStore:
             s = Where(ALL_TENANTS).add("trace_id = ?", trace_id)
             if tenant != ALL_TENANTS:
                 s.add("tenant = ?", key)
-            spans = ", ".join(f"spans.{c.strip()}" for c in columns.split(",")) if columns != "*" else "spans.*"
+            spans = "spans.*" if columns is None else ", ".join(f"spans.{c}" for c in columns)
             rows = self._query(
                 f"WITH b AS (SELECT min(start_ns) AS lo, max(last_start_ns) AS hi, sum(span_count) AS n "
                 f"FROM trace_summaries WHERE {s.sql}) "
@@ -206,10 +206,11 @@ class DuckDBStore:
                 "ORDER BY spans.start_ns, spans.span_id", s.params + w.params)
             if rows and all(r.pop("_expected") == len(rows) for r in rows):
                 return rows
-        return self._query(f"SELECT {columns} FROM spans WHERE {w.sql} ORDER BY start_ns, span_id", w.params)
+        every = "*" if columns is None else ", ".join(columns)
+        return self._query(f"SELECT {every} FROM spans WHERE {w.sql} ORDER BY start_ns, span_id", w.params)
 
     def trace_spans(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
-        return self._trace_rows("*", tenant, trace_id)
+        return self._trace_rows(None, tenant, trace_id)
 
     def span(self, tenant: str, span_id: str) -> dict[str, Any] | None:
         w = Where(tenant).add("span_id = ?", span_id)
@@ -281,7 +282,7 @@ class DuckDBStore:
         return duckdb_ui.span_tenant(self._query, trace_id, span_id)
 
     def trace_skeleton(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
-        return self._trace_rows(", ".join(duckdb_ui.SKELETON_COLUMNS), tenant, trace_id)
+        return self._trace_rows(duckdb_ui.SKELETON_COLUMNS, tenant, trace_id)
 
     def active_conversations(self, f: SpanFilter, limit: int, offset: int) -> list[dict[str, Any]]:
         return duckdb_ui.conversations(self._query, f, limit, offset)

@@ -9,9 +9,10 @@ spliced into the SQL text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from genlens.store.duckdb_summaries import atto
+from genlens.store.duckdb_summaries import NUL, atto
 from genlens.store.queries import ALL_TENANTS, FILTER_COLUMNS, GROUP_KEYS, TOKEN_FIELDS, CostQuery
 from genlens.store.schema import FINDINGS
 from genlens.store.sql_filters import Where
@@ -63,18 +64,34 @@ _SPAN_PARTS = {
     "calls": "1", "unknown_cost_calls": "CAST(cost_usd IS NULL AS BIGINT)",
     "cost_atto": f"coalesce({atto('cost_usd')}, 0)", **{c: f"coalesce({c}, 0)" for c in TOKEN_FIELDS},
 }
-_NUL = "chr(0)"
 ROLLUP_EXPR: dict[str, str] = {
     "hour": "hour_ns",
     "day": f"(hour_ns // {NS_PER_DAY}) * {NS_PER_DAY}",
-    "model": f"coalesce(nullif(response_model, {_NUL}), nullif(request_model, {_NUL}))",
-    **{k: f"nullif({k}, {_NUL})" for k in ("feature", "tenant", "provider", "prompt_id", "prompt_sha")},
+    "model": f"coalesce(nullif(response_model, {NUL}), nullif(request_model, {NUL}))",
+    **{k: f"nullif({k}, {NUL})" for k in ("feature", "tenant", "provider", "prompt_id", "prompt_sha")},
 }
 
 
 def _rollup_where(q: CostQuery, hours: tuple[int, int]) -> Where:
     w = Where(q.tenant).add("hour_ns >= ? AND hour_ns < ?", *hours)
     return w.equals((FILTER_COLUMNS[name], value) for name, value in q.filters).model(q.model)
+
+
+def _spans_or_rollup(q: CostQuery, span_select: str, rollup_select: Callable[[], str], span_where: str = "TRUE",
+                     rollup_where: str = "TRUE") -> tuple[str, list[Any]]:
+    """SQL (and parameters) of the rows ``span_select`` takes from the spans ``q`` matches — with the whole
+    hours of its range taken instead from the hourly rollup (``rollup_select``) when the rollup holds every
+    key and filter of ``q`` (:func:`genlens.store.summaries.rollup_answers`; only then is ``rollup_select``
+    asked for, since it names rollup columns)."""
+    cond, params = where(q)
+    source, source_params = f"SELECT {span_select} FROM spans WHERE {cond} AND {span_where}", list(params)
+    hours = whole_hours(q.start_ns, q.end_ns, NS_PER_HOUR) if rollup_answers(q) else None
+    if hours is not None:
+        rw = _rollup_where(q, hours)
+        source += (f" AND NOT (start_ns >= ? AND start_ns < ?) "
+                   f"UNION ALL SELECT {rollup_select()} FROM cost_hourly WHERE {rw.sql} AND {rollup_where}")
+        source_params += [*hours, *rw.params]
+    return source, source_params
 
 
 def groups_sql(q: CostQuery) -> tuple[str, list[Any]]:
@@ -85,23 +102,10 @@ def groups_sql(q: CostQuery) -> tuple[str, list[Any]]:
     of the range are read from it and only the spans of the partial hours at its
     edges from ``spans`` (:func:`genlens.store.summaries.rollup_answers`).
     """
-    cond, params = where(q)
-    hours = whole_hours(q.start_ns, q.end_ns, NS_PER_HOUR) if rollup_answers(q) else None
-    if hours is None:
-        parts = ", ".join(f"{_SPAN_PARTS[c]} AS {c}" for c in EXACT_SUMS)
-        keys = ", ".join(f"{GROUP_EXPR[k]} AS {k}" for k in q.group_by)
-        source = f"SELECT {keys + ', ' if keys else ''}{parts} FROM spans WHERE {cond}"
-        source_params = params
-    else:
-        rw = _rollup_where(q, hours)
-        rollup_keys = ", ".join(f"{ROLLUP_EXPR[k]} AS {k}" for k in q.group_by)
-        span_keys = ", ".join(f"{GROUP_EXPR[k]} AS {k}" for k in q.group_by)
-        measures = ", ".join(EXACT_SUMS)
-        parts = ", ".join(f"{_SPAN_PARTS[c]} AS {c}" for c in EXACT_SUMS)
-        source = (f"SELECT {rollup_keys + ', ' if rollup_keys else ''}{measures} FROM cost_hourly WHERE {rw.sql} "
-                  f"UNION ALL SELECT {span_keys + ', ' if span_keys else ''}{parts} FROM spans "
-                  f"WHERE {cond} AND NOT (start_ns >= ? AND start_ns < ?)")
-        source_params = rw.params + params + list(hours)
+    source, source_params = _spans_or_rollup(
+        q,
+        "".join(f"{GROUP_EXPR[k]} AS {k}, " for k in q.group_by) + ", ".join(f"{_SPAN_PARTS[c]} AS {c}" for c in EXACT_SUMS),
+        lambda: "".join(f"{ROLLUP_EXPR[k]} AS {k}, " for k in q.group_by) + ", ".join(EXACT_SUMS))
     sums = ("coalesce(sum(calls), 0) AS calls, coalesce(sum(unknown_cost_calls), 0) AS unknown_cost_calls, "
             "CASE WHEN sum(calls) > sum(unknown_cost_calls) THEN sum(cost_atto) END AS cost_atto, "
             + ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in TOKEN_FIELDS))
@@ -123,24 +127,16 @@ def savings_basis_sql(q: CostQuery) -> tuple[str, list[Any]]:
     hours of the range come from the hourly rollup when it holds every key and
     filter (its ``cache_read_basis`` and ``cache_read_first_ns``), the edges from spans.
     """
-    cond, params = where(q)
     keys = tuple(k for k in q.group_by if k not in ("provider", "model"))
-    hours = whole_hours(q.start_ns, q.end_ns, NS_PER_HOUR) if rollup_answers(q) else None
-    span_keys = "".join(f"{GROUP_EXPR[k]} AS {k}, " for k in keys)
-    spans = (f"SELECT {span_keys}provider AS price_provider, response_model, request_model, "
-             f"{GROUP_EXPR['day']} AS price_day, start_ns AS at_ns, cache_read_tokens "
-             f"FROM spans WHERE {cond} AND cache_read_tokens > 0")
-    source_params = list(params)
-    if hours is not None:
-        rw = _rollup_where(q, hours)
-        rollup_keys = "".join(f"{ROLLUP_EXPR[k]} AS {k}, " for k in keys)
-        spans += " AND NOT (start_ns >= ? AND start_ns < ?)"
-        source_params += list(hours)
-        spans += (f" UNION ALL SELECT {rollup_keys}nullif(provider, {_NUL}) AS price_provider, "
-                  f"nullif(response_model, {_NUL}) AS response_model, nullif(request_model, {_NUL}) AS request_model, "
-                  f"(hour_ns // {NS_PER_DAY}) * {NS_PER_DAY} AS price_day, cache_read_first_ns AS at_ns, "
-                  f"cache_read_basis AS cache_read_tokens FROM cost_hourly WHERE {rw.sql} AND cache_read_basis > 0")
-        source_params += rw.params
+    spans, source_params = _spans_or_rollup(
+        q,
+        "".join(f"{GROUP_EXPR[k]} AS {k}, " for k in keys) + "provider AS price_provider, response_model, "
+        f"request_model, {GROUP_EXPR['day']} AS price_day, start_ns AS at_ns, cache_read_tokens",
+        lambda: "".join(f"{ROLLUP_EXPR[k]} AS {k}, " for k in keys) + f"nullif(provider, {NUL}) AS price_provider, "
+        f"nullif(response_model, {NUL}) AS response_model, nullif(request_model, {NUL}) AS request_model, "
+        f"(hour_ns // {NS_PER_DAY}) * {NS_PER_DAY} AS price_day, cache_read_first_ns AS at_ns, "
+        "cache_read_basis AS cache_read_tokens",
+        span_where="cache_read_tokens > 0", rollup_where="cache_read_basis > 0")
     group = "".join(f"{k}, " for k in keys)
     sql = (f"SELECT {group}price_provider, response_model, request_model, price_day, min(at_ns) AS at_ns, "
            f"sum(cache_read_tokens) AS cache_read_tokens FROM ({spans}) "

@@ -126,18 +126,18 @@ def _matching(run: Query, q: TraceQuery, key: str) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def _partial_rows(run: Query, q: TraceQuery, key: str, ids: list[str], columns: str = "*") -> list[dict[str, Any]]:
-    """Every partial row of the scope of these traces (an index lookup on trace_id)."""
+def _partial_rows(run: Query, q: TraceQuery, key: str, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Every partial row of the scope of these traces, by trace (an index lookup on trace_id)."""
     w = _scope(q, key)
     w.add(f"trace_id IN ({', '.join('?' for _ in ids)})", *ids)
-    return run(f"SELECT {columns} FROM trace_summaries WHERE {w.sql}", w.params)
-
-
-def _folded(run: Query, q: TraceQuery, key: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The folded summary of each of these traces, folded in Python from their few partial rows."""
     by_trace: dict[str, list[dict[str, Any]]] = {}
-    for row in _partial_rows(run, q, key, ids):
+    for row in run(f"SELECT * FROM trace_summaries WHERE {w.sql}", w.params):
         by_trace.setdefault(row["trace_id"], []).append(row)
+    return by_trace
+
+
+def _folded(by_trace: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The folded summary of each trace, folded in Python from its few partial rows."""
     return {trace_id: partials.fold(rows) for trace_id, rows in by_trace.items()}
 
 
@@ -164,10 +164,8 @@ def _newest_first(run: Query, q: TraceQuery, key: str) -> list[dict[str, Any]] |
             return []
         exhausted = len(head) < k
         frontier = (head[-1]["start_ns"], head[-1]["trace_id"])
-        by_trace: dict[str, list[dict[str, Any]]] = {}
-        for row in _partial_rows(run, q, key, sorted({r["trace_id"] for r in head})):
-            by_trace.setdefault(row["trace_id"], []).append(row)
-        folded = {t: partials.fold(rows) for t, rows in by_trace.items()}
+        by_trace = _partial_rows(run, q, key, sorted({r["trace_id"] for r in head}))
+        folded = _folded(by_trace)
         ranked = sorted(((f["start_ns"], t) for t, f in folded.items()
                          if f["start_ns"] is not None and (exhausted or (f["start_ns"], t) >= frontier)),
                         reverse=True)
@@ -230,7 +228,7 @@ SELECT trace_id, cost_key FROM agg {page} ORDER BY {sort_col} {order}, trace_id 
     keys = run(keys_sql, params + scope.params + page_params + [q.limit + 1])
     if not keys:
         return []
-    folded = _folded(run, q, key, [r["trace_id"] for r in keys])
+    folded = _folded(_partial_rows(run, q, key, [r["trace_id"] for r in keys]))
     # a trace erased between the two reads (each runs on its own snapshot) is left out
     return [_row(folded[k["trace_id"]], k["cost_key"], across) for k in keys if k["trace_id"] in folded]
 
