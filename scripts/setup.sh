@@ -16,11 +16,16 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[$WHAT]"
 [ "$WHAT" = test ] || exit 0
-# The UI's browser tests drive Debian's Chromium (never a downloaded browser); install it when missing.
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages the tests drive as real processes, never downloaded at run time: Chromium for the UI,
+# Prometheus (and promtool) for the metrics bridge, Alertmanager for alert delivery.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || missing+=(prometheus)
+[ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "setup: /usr/bin/chromium is missing; install Debian's chromium package (the UI tests need it)" >&2
+    echo "setup: missing Debian packages ${missing[*]}; install them (the UI and metrics tests need them)" >&2
   fi
 fi

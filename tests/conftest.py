@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,13 +42,18 @@ class LiveServer:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited after 20 s: only for processes a test started."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def start_server(data: Path, *, extra_env: dict[str, str] | None = None, http_port: int | None = None,
@@ -66,18 +71,25 @@ def start_server(data: Path, *, extra_env: dict[str, str] | None = None, http_po
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )
     server = LiveServer(process, http_port, grpc_port, data, log_path)
-    deadline = time.monotonic() + 30
+    wait_ready(process, f"{server.url}/readyz", log_path, "genlens serve", server.stop, timeout_s=30)
+    return server
+
+
+def wait_ready(process: subprocess.Popen[bytes], ready_url: str, log_path: Path, what: str,
+               stop: Callable[[], None], timeout_s: float = 60) -> None:
+    """Poll ``ready_url`` until it answers 200; a process that exits or never gets ready fails with its log."""
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"genlens serve exited with {process.returncode}:\n{server.log()}")
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
         try:
-            if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
-                return server
+            if httpx.get(ready_url, timeout=1).status_code == 200:
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"genlens serve did not become ready:\n{server.log()}")
+    stop()
+    raise RuntimeError(f"{what} did not become ready:\n{log_path.read_text(errors='replace')}")
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from genlens.config_table import Setting, name_counts, number, resolve_table, suggestion, word_list
+from genlens.config_table import Setting, boolean, name_counts, number, resolve_table, suggestion, word_list
 from genlens.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ def _price_entries(value: Any) -> tuple[dict[str, Any], ...]:
 SECTIONS: dict[str, str] = {
     "prices": "Where prices come from besides the bundled library: a price file or entries written here.",
     "budgets": "Token budgets: per call (flagged on the span as it is ingested) and per feature and day.",
+    "metrics": "The Prometheus metrics the server derives from every committed span, served at /metrics.",
     "slos": "Service-level objectives (no keys yet: they come with the SLO engine).",
     "alerts": "Alert rules and notifiers (no keys yet: they come with alerting).",
     "sampling": "Content sampling per trace (no keys yet: it comes with tail sampling).",
@@ -142,6 +143,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("budgets.tokens_per_day", name_counts, (),
             "Daily token budgets per feature, 'feature=tokens,...' ('*' for any feature); a breach is a finding.",
             aliases=("cost_token_budgets",)),
+    Setting("metrics.enabled", boolean, True,
+            "Derive Prometheus metrics from every committed span and serve them at /metrics."),
+    Setting("metrics.max_series", number(int, 1, 1_000_000), 5000,
+            "Label combinations kept per metric; later ones fold into one 'other' series (and are counted)."),
     Setting("cost_detect_interval_s", number(float, 0), 3600.0,
             "Seconds between scheduled runs of the cost detectors in the server; 0 turns them off."),
     Setting("cost_detect_lookback", _lookback, "1d",
@@ -201,6 +206,14 @@ class BudgetSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """The ``metrics`` section: the span-derived Prometheus metrics and their cardinality cap."""
+
+    enabled: bool = True
+    max_series: int = 5000
+
+
+@dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with :func:`resolve`, never by reading the environment."""
 
@@ -221,6 +234,7 @@ class Settings:
     observers: tuple[str, ...] = ()
     prices: PriceSettings = field(default_factory=PriceSettings)
     budgets: BudgetSettings = field(default_factory=BudgetSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     cost_detect_interval_s: float = 3600.0
     cost_detect_lookback: str = "1d"
     cost_regression_ratio: float = 1.5
@@ -236,7 +250,7 @@ class Settings:
         return self.data / "genlens.duckdb"
 
 
-_SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings}
+_SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings, "metrics": MetricsSettings}
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

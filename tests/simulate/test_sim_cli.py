@@ -13,6 +13,7 @@ import openai
 import pytest
 
 from genlens.cli import build_parser
+from tests.conftest import stop_process
 
 
 def test_simulate_is_registered() -> None:
@@ -44,12 +45,7 @@ def test_subprocess_serves_sdks_and_admin(tmp_path: Path) -> None:
                                        messages=[{"role": "user", "content": "hi"}])
             assert m.usage.output_tokens == 8
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
     assert proc.returncode is not None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 log = logging.getLogger("genlens.analysis")
@@ -26,6 +27,8 @@ class Job:
         self.runs = 0
         self.failures = 0
         self.last_result: Any = None
+        self.seconds_total = 0.0  # time spent in runs, failed ones included
+        self.last_duration_s = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -39,12 +42,16 @@ class Job:
 
     def tick(self) -> None:
         """One scheduled run: failures are logged and counted, never raised into the scheduler."""
+        started = time.perf_counter()
         try:
             self.last_result = self.run_once()
             self.runs += 1
         except Exception:  # noqa: BLE001 - a failed run is reported; the next one still happens
             self.failures += 1
             log.exception("%s: run failed", self.name)
+        finally:
+            self.last_duration_s = time.perf_counter() - started
+            self.seconds_total += self.last_duration_s
 
     def start(self) -> None:
         """First run one interval after start (the server is still filling its write queue)."""

@@ -32,6 +32,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -42,7 +43,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from genlens.errors import GenlensError, Overloaded
+from genlens.errors import BadRequest, GenlensError, Overloaded, PayloadTooLarge, StoreError
 from genlens.pipeline import fastdecode
 from genlens.pipeline.decode import (
     PROTOBUF,
@@ -69,6 +70,17 @@ log = logging.getLogger("genlens.ingest")
 
 PREPARE_THREADS = 2
 
+
+
+def outcome_of(error: BaseException | None) -> str:
+    """The name an export's outcome is counted under (``genlens_exports_total{outcome}``)."""
+    if error is None:
+        return "accepted"
+    for kind, name in ((PayloadTooLarge, "too_large"), (BadRequest, "bad_request"), (Overloaded, "overloaded"),
+                       (StoreError, "storage_error"), (StageError, "stage_error")):
+        if isinstance(error, kind):
+            return name
+    return "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +320,8 @@ class Ingestor:
         self.spans_accepted = 0
         self.worker_restarts = 0
         self.stage_errors = 0
+        self.exports: Counter[tuple[str, str]] = Counter()  # (signal, outcome) → exports answered
+        self.items_rejected: Counter[str] = Counter()  # signal → items refused one by one in accepted exports
         # composed here in every mode: a custom stage that does not import fails the start, with its own message
         self._local: Stages | None = Stages(settings, book)
         self._lock = threading.Lock()
@@ -371,6 +385,13 @@ class Ingestor:
         future = self.writer.submit(prepared.batch)
         self.spans_accepted += prepared.spans
         return future
+
+    def count_export(self, signal: str, prepared: Prepared | None, error: BaseException | None = None) -> None:
+        """Count one answered export by outcome, and the items it refused one by one (for ``/metrics``)."""
+        with self._lock:
+            self.exports[(signal, outcome_of(error))] += 1
+            if error is None and prepared is not None and prepared.rejected.count:
+                self.items_rejected[signal] += prepared.rejected.count
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

@@ -188,6 +188,11 @@ def _invocation_params(row: dict[str, Any], got: Got, params: dict[str, Any], re
         params.setdefault(name, jsonable(v))
 
 
+# Error classes an app declares on a span whose call succeeded (genlens.record_validation_error and
+# record_guardrail_rejection): kept whatever the span's status, so they are counted.
+_APP_CLASSES = frozenset({"validation", "guardrail"})
+
+
 def _errors(row: dict[str, Any], got: Got, exc: Any, rest: dict[str, Any], attrs: dict[str, Any]) -> None:
     exc_type = exc_msg = None
     if exc is not None and type(exc.attributes) is dict:
@@ -196,6 +201,10 @@ def _errors(row: dict[str, Any], got: Got, exc: Any, rest: dict[str, Any], attrs
     if row["error_type"] is None:
         row["error_type"] = exc_type
     declared = got.get("x:error_class")
+    if row["status"] != "error" and declared is not None and declared[1] in _APP_CLASSES:
+        # the app declared a failed schema or a guardrail rejection on a call that itself succeeded
+        row["error_class"] = declared[1]
+        return
     if row["status"] != "error":
         row["error_class"] = "none"
         if declared is not None:

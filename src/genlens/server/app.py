@@ -1,9 +1,9 @@
 """The ASGI application: composition root of the HTTP side.
 
 ``create_app`` takes the few objects the server is made of (settings, store,
-writer, ingestor, the one price book — all built by
-:func:`genlens.server.runtime.build`) and wires OTLP receivers, the REST API,
-the UI, health endpoints and one error handler that renders every
+writer, ingestor, the one price book, the jobs and the metrics aggregator — all
+built by :func:`genlens.server.runtime.build`) and wires OTLP receivers,
+``/metrics``, the REST API, the UI, health endpoints and one error handler that renders every
 :class:`GenlensError` as JSON.  The one resource it creates itself, the read
 pool shared by REST and UI, it shuts down with the app.
 """
@@ -11,6 +11,7 @@ pool shared by REST and UI, it shuts down with the app.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,12 +21,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from genlens import __version__
+from genlens.analysis.jobs import Job
 from genlens.errors import GenlensError, Overloaded
+from genlens.metrics.spans import SpanMetrics
 from genlens.pipeline.ingest import Ingestor
 from genlens.pricing import PriceBook
 from genlens.server.api import JSONResponse, api_router
 from genlens.server.api_cost import cost_router
 from genlens.server.docs import mount_docs
+from genlens.server.metrics_http import ServerStats, metrics_route
 from genlens.server.otlp_http import otlp_routes
 from genlens.server.scope import TenantScopes
 from genlens.server.ui import mount_ui
@@ -36,7 +40,8 @@ from genlens.store.writer import Writer
 log = logging.getLogger("genlens.server")
 
 
-def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Ingestor, book: PriceBook) -> FastAPI:
+def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Ingestor, book: PriceBook, *,
+               jobs: Sequence[Job] = (), span_metrics: SpanMetrics | None = None) -> FastAPI:
     app = FastAPI(
         title="genlens",
         version=__version__,
@@ -48,6 +53,7 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     mount_docs(app)
     for route in otlp_routes(ingestor, settings.max_body_bytes):
         app.router.routes.append(route)
+    app.router.routes.append(metrics_route(span_metrics, ServerStats(ingestor, writer, jobs, span_metrics)))
     reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="genlens-read")  # REST and UI reads overlap here
     app.router.on_shutdown.append(lambda: reads.shutdown(wait=False, cancel_futures=True))
     scopes = TenantScopes()  # no API keys configured: every tenant unless a request names one

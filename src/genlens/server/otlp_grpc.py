@@ -32,14 +32,18 @@ def _export_handler(
     ingestor: Ingestor, signal: str
 ) -> Callable[[bytes, grpc.ServicerContext], ExportResponse]:
     def export(body: bytes, context: grpc.ServicerContext) -> ExportResponse:
+        prepared = None
         try:
             prepared = ingestor.prepare(signal, body)
             ingestor.submit(prepared).result()
         except (Overloaded, StoreError) as exc:
+            ingestor.count_export(signal, prepared, exc)
             context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
         except GenlensError as exc:  # the sender's fault (a malformed export), or ours (a stage that failed)
+            ingestor.count_export(signal, prepared, exc)
             code = grpc.StatusCode.INTERNAL if exc.status_code >= 500 else grpc.StatusCode.INVALID_ARGUMENT
             context.abort(code, str(exc))
+        ingestor.count_export(signal, prepared)
         return export_response(signal, prepared.rejected)
 
     return export

@@ -102,6 +102,7 @@ def _receiver(
 ) -> Callable[[Request], Awaitable[Response]]:
     async def receive(request: Request) -> Response:
         media = JSON if "json" in request.headers.get("content-type", "") else PROTOBUF
+        prepared = None
         try:
             media = _media_type(request)
             body = await read_body(request, limit)
@@ -113,11 +114,14 @@ def _receiver(
             await asyncio.wrap_future(future)
         except StoreError as exc:  # not the client's fault: ask it to retry; nothing was acknowledged
             log.error("export not stored: %s", exc)
+            ingestor.count_export(signal, prepared, exc)
             return error_response(Overloaded(f"storage unavailable: {exc}"), media)
         except GenlensError as exc:
             if exc.status_code >= 500:
                 log.warning("export refused: %s", exc)
+            ingestor.count_export(signal, prepared, exc)
             return error_response(exc, media)
+        ingestor.count_export(signal, prepared)
         response = export_response(signal, prepared.rejected)
         return Response(encode(response, media), media_type=media)
 

@@ -16,6 +16,7 @@ import grpc
 import uvicorn
 
 from genlens.analysis.jobs import Job
+from genlens.metrics.spans import SpanMetrics
 from genlens.pipeline.ingest import Ingestor
 from genlens.pricing import PriceBook
 from genlens.server.app import create_app
@@ -37,6 +38,7 @@ class Components:
     ingestor: Ingestor
     book: PriceBook  # the one price book: pricing stage, cost REST routes and UI pages
     jobs: list[Job] = field(default_factory=list)  # started with the server, stopped before the writer drains
+    span_metrics: SpanMetrics | None = None  # the observer behind /metrics (None when metrics.enabled is off)
     grpc_server: grpc.Server | None = None
     grpc_port: int | None = None
 
@@ -76,7 +78,8 @@ def jobs_of(settings: Settings, store: DuckDBStore, writer: Writer) -> list[Job]
 def build(settings: Settings) -> Components:
     """Compose the server: price book and custom stages/observers first (a bad one fails before any file opens)."""
     book = settings.prices.load_book()
-    observers = observers_of(settings)
+    span_metrics = SpanMetrics(settings.metrics.max_series) if settings.metrics.enabled else None
+    observers = (*((span_metrics,) if span_metrics is not None else ()), *observers_of(settings))
     store = DuckDBStore(settings.db_path)
     writer = Writer(store, max_queued=settings.write_queue_spans, max_batch=settings.write_batch_spans,
                     retry_after_s=settings.retry_after_s, observers=observers)
@@ -86,7 +89,8 @@ def build(settings: Settings) -> Components:
         writer.close()
         store.close()
         raise
-    return Components(settings, store, writer, ingestor, book, jobs_of(settings, store, writer))
+    return Components(settings, store, writer, ingestor, book, jobs_of(settings, store, writer),
+                      span_metrics=span_metrics)
 
 
 def serve(settings: Settings) -> None:
@@ -99,7 +103,8 @@ def serve(settings: Settings) -> None:
             parts.grpc_server, parts.grpc_port = start_grpc(
                 parts.ingestor, settings.host, settings.grpc_port, settings.max_body_bytes
             )
-        app = create_app(settings, parts.store, parts.writer, parts.ingestor, parts.book)
+        app = create_app(settings, parts.store, parts.writer, parts.ingestor, parts.book, jobs=parts.jobs,
+                         span_metrics=parts.span_metrics)
         log.info("genlens: data in %s", settings.db_path)
         log.info("genlens: OTLP/HTTP, REST API and UI on http://%s:%d", settings.host, settings.port)
         if parts.grpc_port:

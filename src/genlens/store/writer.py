@@ -31,6 +31,7 @@ and the writer go on.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -48,6 +49,8 @@ log = logging.getLogger("genlens.writer")
 
 T = TypeVar("T")
 OBSERVER_QUEUE_BATCHES = 64
+# Upper bounds (seconds) of the commit-latency histogram the writer keeps for /metrics.
+COMMIT_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,8 @@ class Writer:
         self.observer_errors = 0
         self.observed_batches = 0
         self.last_commit_s = 0.0
+        self.commit_buckets = [0] * (len(COMMIT_BUCKETS) + 1)  # per bucket, not cumulative; the last is +Inf
+        self.commit_seconds_total = 0.0
         self._observer_thread: threading.Thread | None = None
         if self._observers:
             self._observer_thread = threading.Thread(target=self._observe_loop, name="genlens-observers",
@@ -188,7 +193,9 @@ class Writer:
                 for future in futures:
                     future.set_exception(error)
             else:
-                self.last_commit_s = time.perf_counter() - started
+                self.last_commit_s = elapsed = time.perf_counter() - started
+                self.commit_buckets[bisect.bisect_left(COMMIT_BUCKETS, elapsed)] += 1
+                self.commit_seconds_total += elapsed
                 self.committed_items += size
                 self.commits += 1
                 for future in futures:

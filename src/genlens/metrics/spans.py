@@ -1,0 +1,276 @@
+"""The metrics aggregator: an observer that folds every committed span into the metric catalog.
+
+It runs after commit (:mod:`genlens.store.writer`), so ``/metrics`` counts
+exactly the spans that are stored, from 100 % of them, whatever instrumented
+the app.  A batch is folded column-wise: each family is one ``group_by`` over
+the batch's Arrow table (sums of tokens, counts of calls, counts per histogram
+bucket), so the work per span is a few array operations and the Python work per
+batch grows with the number of series touched, not with the number of spans.
+
+Costs are summed as integer atto-dollars (the rounding the store's cost sums
+use), so a long-running counter does not drift from the store's totals.
+
+What counts, and when:
+
+* A span is counted when it is committed, whatever its timestamp: late or
+  backfilled spans raise the counters at the time they arrive (Prometheus has no
+  way to add to the past).  SLOs computed by genlens itself read the spans by
+  their own time instead.
+* Counters start from zero when the server starts (Prometheus treats that as a
+  counter reset: ``rate()`` and ``increase()`` handle it); a batch committed but
+  not yet observed when the process died is not counted after the restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from genlens.metrics.catalog import FAMILIES, MAX_LABEL_CHARS, UNKNOWN, Family
+from genlens.metrics.series import Encoder, FamilySeries, Key, Sample, encode, strip_frame
+from genlens.semconv.attrs import APP_GUARDRAIL_NAME
+from genlens.store.summaries import atto_of
+from genlens.store.writer import CommittedBatch
+
+_CALL_KINDS = pa.array(["llm", "embedding"])
+_NOT_API = pa.array(["validation", "guardrail"])
+
+
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    family: str
+    keys: list[Key]
+    values: list[Any]
+    observations: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Buckets:
+    family: str
+    keys: list[Key]
+    buckets: list[int]
+    counts: list[int]
+    sums: list[float]
+    exemplars: list[Sample]
+
+
+def _label(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """A label column: empty and missing values are ``unknown``, long ones cut."""
+    text = pc.fill_null(values, UNKNOWN)
+    text = pc.if_else(pc.equal(text, ""), UNKNOWN, text)
+    return pc.utf8_slice_codeunits(text, 0, MAX_LABEL_CHARS)
+
+
+class _Labels:
+    """The label columns of a table of spans, computed once each and only when a family needs them."""
+
+    def __init__(self, spans: pa.Table) -> None:
+        self.spans = spans
+        self._cols: dict[str, pa.Array] = {}
+
+    def __getitem__(self, name: str) -> pa.Array:
+        col = self._cols.get(name)
+        if col is None:
+            col = self._cols[name] = self._compute(name)
+        return col
+
+    def _compute(self, name: str) -> pa.Array:
+        s = self.spans
+        if name == "model":
+            return _label(pc.coalesce(s["request_model"], s["response_model"]))
+        if name == "status":
+            return pc.if_else(pc.equal(pc.fill_null(s["status"], ""), "error"), "error", "ok")
+        if name == "error_class":  # of a validation error: the type of the error the app reported
+            return _label(s["error_type"])
+        if name == "source":  # of a guardrail rejection: the guardrail, from the span's attributes
+            return _label(pa.array([_guardrail(text) for text in s["attributes"].to_pylist()], pa.string()))
+        return _label(s[name])
+
+
+def _guardrail(attributes: str | None) -> str | None:
+    if not attributes:
+        return None
+    try:
+        value = orjson.loads(attributes).get(APP_GUARDRAIL_NAME)
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return None if value is None else str(value)
+
+
+def _keys(table: pa.Table, labels: tuple[str, ...]) -> list[Key]:
+    return list(zip(*(table[name].to_pylist() for name in labels), strict=True))
+
+
+def _counts(family: Family, labels: _Labels, mask: pa.Array | None = None,
+            values: pa.ChunkedArray | None = None) -> _Counts | None:
+    """Rows (where ``mask``) grouped by the family's labels: their count, or the sum of ``values``."""
+    names = family.labels
+    columns: dict[str, Any] = {name: labels[name] for name in names}
+    if values is not None:
+        columns["v"] = values
+    table = pa.table(columns)
+    if mask is not None:
+        table = table.filter(mask)
+    if values is not None:
+        table = table.filter(pc.is_valid(table["v"]))
+    if table.num_rows == 0:
+        return None
+    grouped = table.group_by(list(names), use_threads=False)
+    if values is None:
+        out = grouped.aggregate([([], "count_all")])
+        counts = out["count_all"].to_pylist()
+        return _Counts(family.name, _keys(out, names), counts, counts)
+    out = grouped.aggregate([("v", "sum"), ("v", "count")])
+    return _Counts(family.name, _keys(out, names), out["v_sum"].to_pylist(), out["v_count"].to_pylist())
+
+
+def _cost(family: Family, labels: _Labels, calls: pa.Table) -> _Counts | None:
+    """Cost per label combination in exact atto-dollars (the store's rounding of each span's cost)."""
+    names = family.labels
+    table = pa.table({**{name: labels[name] for name in names}, "v": calls["cost_usd"]})
+    table = table.filter(pc.is_valid(table["v"]))
+    if table.num_rows == 0:
+        return None
+    out = table.group_by(list(names), use_threads=False).aggregate([("v", "list")])
+    costs = out["v_list"].to_pylist()
+    return _Counts(family.name, _keys(out, names), [sum(atto_of(c) for c in group) for group in costs],
+                   [len(group) for group in costs])
+
+
+def _buckets(family: Family, labels: _Labels, spans: pa.Table, values: pa.Array | pa.ChunkedArray,
+             mask: pa.Array | None = None) -> _Buckets | None:
+    """Observations (finite, ≥ 0, where ``mask``) grouped by labels and bucket, with the last span of each."""
+    names = family.labels
+    table = pa.table({**{name: labels[name] for name in names}, "v": values, "trace_id": spans["trace_id"],
+                      "span_id": spans["span_id"], "end_ns": spans["end_ns"]})
+    keep = pc.and_kleene(pc.is_finite(table["v"]), pc.greater_equal(table["v"], 0.0))
+    if mask is not None:
+        keep = pc.and_kleene(keep, mask)
+    table = table.filter(pc.fill_null(keep, False))
+    if table.num_rows == 0:
+        return None
+    observed = table["v"].to_numpy()
+    bucket = np.searchsorted(np.asarray(family.buckets, dtype=np.float64), observed, side="left")
+    table = table.append_column("b", pa.array(bucket, pa.int32()))
+    out = table.group_by([*names, "b"], use_threads=False).aggregate(
+        [("v", "sum"), ("v", "count"), ("v", "last"), ("trace_id", "last"), ("span_id", "last"), ("end_ns", "last")])
+    exemplars = [
+        Sample(trace_id or "", span_id or "", float(value), (end or 0) / 1e9)
+        for trace_id, span_id, value, end in zip(out["trace_id_last"].to_pylist(), out["span_id_last"].to_pylist(),
+                                                 out["v_last"].to_pylist(), out["end_ns_last"].to_pylist(),
+                                                 strict=True)
+    ]
+    return _Buckets(family.name, _keys(out, names), out["b"].to_pylist(), out["v_count"].to_pylist(),
+                    out["v_sum"].to_pylist(), exemplars)
+
+
+def _refused(finish_reasons: pa.ChunkedArray) -> pa.Array:
+    """Per row: does its finish_reasons list hold ``content_filter``."""
+    flat_rows = []
+    for chunk in finish_reasons.chunks:
+        hit = np.zeros(len(chunk), dtype=bool)
+        flat = pc.list_flatten(chunk)
+        if len(flat):
+            parents = pc.list_parent_indices(chunk).to_numpy()
+            matches = pc.fill_null(pc.equal(flat, "content_filter"), False).to_numpy(zero_copy_only=False)
+            hit[parents[matches]] = True
+        flat_rows.append(hit)
+    return pa.array(np.concatenate(flat_rows) if flat_rows else np.zeros(0, dtype=bool))
+
+
+def fold_spans(spans: pa.Table) -> Iterator[_Counts | _Buckets]:
+    """Every family's update from one table of committed spans."""
+    fam = {f.name: f for f in FAMILIES}
+    every = _Labels(spans)
+    error_class = pc.fill_null(spans["error_class"], "")
+    yield from filter(None, (
+        _counts(fam["llm_validation_errors_total"], every, pc.equal(error_class, "validation")),
+        _counts(fam["llm_guardrail_rejections_total"], _Labels(spans.filter(pc.equal(error_class, "guardrail")))),
+    ))
+    calls = spans.filter(pc.fill_null(pc.is_in(spans["kind"], value_set=_CALL_KINDS), False))
+    if calls.num_rows == 0:
+        return
+    lab = _Labels(calls)
+    failed = pc.and_(pc.equal(pc.fill_null(calls["status"], ""), "error"),
+                     pc.invert(pc.is_in(pc.fill_null(calls["error_class"], ""), value_set=_NOT_API)))
+    seconds = pc.divide(pc.cast(calls["duration_ns"], pa.float64()), 1e9)
+    inputs = pc.cast(calls["input_tokens"], pa.float64())
+    hit_ratio = pc.divide(pc.cast(pc.fill_null(calls["cache_read_tokens"], 0), pa.float64()), inputs)
+    updates = (
+        _counts(fam["llm_requests_total"], lab),
+        _counts(fam["llm_input_tokens_total"], lab, values=calls["input_tokens"]),
+        _counts(fam["llm_output_tokens_total"], lab, values=calls["output_tokens"]),
+        _counts(fam["llm_cache_read_tokens_total"], lab, values=calls["cache_read_tokens"]),
+        _counts(fam["llm_cache_write_tokens_total"], lab, values=calls["cache_write_tokens"]),
+        _cost(fam["llm_cost_usd_total"], lab, calls),
+        _counts(fam["llm_api_errors_total"], lab, failed),
+        _counts(fam["llm_refusals_total"], lab, _refused(calls["finish_reasons"])),
+        _buckets(fam["llm_ttft_seconds"], lab, calls, calls["ttft_s"]),
+        _buckets(fam["llm_tpot_seconds"], lab, calls, calls["tpot_s"]),
+        _buckets(fam["llm_total_latency_seconds"], lab, calls, seconds),
+        _buckets(fam["llm_decode_tokens_per_second"], lab, calls, calls["decode_tps"]),
+        _buckets(fam["llm_cache_hit_ratio"], lab, calls, hit_ratio, pc.greater(pc.fill_null(inputs, 0.0), 0.0)),
+    )
+    yield from filter(None, updates)
+
+
+class SpanMetrics:
+    """The observer behind ``/metrics``: every family's series, folded from committed batches."""
+
+    def __init__(self, max_series: int = 5000) -> None:
+        self.series: dict[str, FamilySeries] = {f.name: FamilySeries(f, max_series) for f in FAMILIES}
+        self._lock = threading.Lock()  # observer thread writes, scrapes read
+        self._render_lock = threading.Lock()  # one scrape at a time owns the text caches
+        self._headers: dict[tuple[str, str], bytes] = {}
+        self.batches = 0
+        self.spans = 0
+        self.content_kept_spans = 0  # committed spans whose content is stored
+
+    def __call__(self, batch: CommittedBatch) -> None:
+        spans = batch.tables.get("spans")
+        if spans is None or spans.num_rows == 0:
+            return
+        updates = list(fold_spans(spans))  # the array work, outside the lock
+        with self._lock:
+            for update in updates:
+                series = self.series[update.family]
+                if isinstance(update, _Counts):
+                    for key, value, n in zip(update.keys, update.values, update.observations, strict=True):
+                        if value:
+                            series.add(key, value, n)
+                else:
+                    for key, bucket, count, total, sample in zip(update.keys, update.buckets, update.counts,
+                                                                 update.sums, update.exemplars, strict=True):
+                        series.observe(key, bucket, count, total, sample)
+            self.batches += 1
+            self.spans += spans.num_rows
+            self.content_kept_spans += int(pc.sum(pc.fill_null(spans["content_sampled"], False)).as_py() or 0)
+
+    def stats(self) -> list[tuple[str, int, int]]:
+        """(family, series, observations folded into ``other``) for each family."""
+        with self._lock:
+            return [(name, len(s), s.folded) for name, s in self.series.items()]
+
+    def exposition(self, fmt: str, encoder: Encoder) -> bytes:
+        """Every family in one format; only chunks changed since the last scrape are encoded again."""
+        pieces: list[bytes] = []
+        with self._render_lock:
+            for name, series in self.series.items():
+                with self._lock:
+                    stale = [(chunk, version, series.chunk_metric(chunk))
+                             for chunk, version in series.stale_chunks(fmt)]
+                for chunk, version, metric in stale:
+                    series.store_chunk(fmt, chunk, version, strip_frame(encode([metric], encoder)))
+                header = self._headers.get((fmt, name))
+                if header is None:
+                    header = self._headers[(fmt, name)] = series.header(encoder)
+                pieces.append(header)
+                pieces.extend(series.cached(fmt))
+        return b"".join(pieces)
