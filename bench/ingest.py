@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -39,9 +40,15 @@ def parse_baseline(payloads: list[bytes]) -> float:
     return spans / (time.perf_counter() - t0)
 
 
-def one_run(payloads: list[bytes], seconds: float, clients: int) -> tuple[float, float, int]:
+def one_run(payloads: list[bytes], seconds: float, clients: int, env: dict[str, str] | None = None,
+            during: Callable[[str, threading.Event], None] | None = None) -> tuple[float, float, int]:
+    """One fresh server under load: (acknowledged spans/s, peak RSS MiB, exports refused).
+
+    ``env`` adds settings; ``during(url, stop)``, when given, runs on its own thread for the whole run
+    (a scraper, for instance) until ``stop`` is set.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(Path(tmp), extra_env={"GENLENS_LOG_LEVEL": "warning"})
+        server = start_server(Path(tmp), extra_env={"GENLENS_LOG_LEVEL": "warning", **(env or {})})
         proc = psutil.Process(server.process.pid)
         peak_rss = 0
         acked = 0
@@ -64,6 +71,8 @@ def one_run(payloads: list[bytes], seconds: float, clients: int) -> tuple[float,
                             refused += 1
 
         threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+        if during is not None:
+            threads.append(threading.Thread(target=during, args=(server.url, stop)))
         t0 = time.perf_counter()
         for t in threads:
             t.start()

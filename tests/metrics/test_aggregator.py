@@ -5,16 +5,18 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import numpy as np
 import pytest
 from prometheus_client.exposition import generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from genlens.metrics.catalog import FAMILIES, Family, check_catalog
-from genlens.metrics.series import CHUNK
+from genlens.metrics.series import CHUNK, encode, strip_frame
 from genlens.metrics.spans import SpanMetrics
 from genlens.semconv.canonical import empty_row
 from genlens.store.columnar import to_arrow
 from genlens.store.schema import SPANS
+from genlens.store.summaries import atto_array, atto_of
 from genlens.store.writer import CommittedBatch
 
 # The catalog of the field guides, written out here as the specification the exposition must match.
@@ -142,3 +144,58 @@ def test_cap_folds_new_combinations_and_keeps_sums() -> None:
     calls = sum(1 for row in rows if row["kind"] in ("llm", "embedding"))
     assert sum(requests.value(key) for key in requests.keys) == calls
     assert requests.folded == requests.value(requests.family.other_key)
+
+
+def _reference(metrics: SpanMetrics, openmetrics: bool) -> bytes:
+    """The whole exposition encoded by prometheus_client alone, family by family."""
+    encoder = generate_openmetrics if openmetrics else generate_latest
+    out = []
+    for series in metrics.series.values():
+        chunks = (len(series) + CHUNK - 1) // CHUNK
+        out.append(series.header(encoder))
+        out.extend(strip_frame(encode([series.chunk_metric(c)], encoder)) for c in range(chunks))
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("openmetrics", [False, True])
+def test_exposition_is_byte_for_byte_prometheus_client(openmetrics: bool) -> None:
+    rows = _rows(1500, seed=12, models=120)
+    rows[0]["request_model"] = 'quo"te\\back\nslash ünï 🚀'
+    metrics = SpanMetrics()
+    for part in range(0, 1500, 300):
+        _fold(metrics, rows[part:part + 300], [300])
+        assert _text(metrics, openmetrics) == _reference(metrics, openmetrics)
+
+
+def test_vectorised_atto_rounding_is_the_stores() -> None:
+    r = random.Random(2)
+    costs = [r.uniform(-0.3, 0.3) for _ in range(20_000)] + [r.uniform(0, 4.0) for _ in range(2000)]
+    costs += [0.0, -0.0, 1e-18, 5e-19, 1.5e-18, 2.5e-18, -2.5e-18, 0.0045, 0.00450359962737049, float("nan"),
+              float("inf"), -float("inf"), 1e-30, 3.999999999]
+    got = atto_array(np.asarray(costs, dtype=np.float64))
+    assert got is not None
+    assert [int(v) for v in got] == [atto_of(c) for c in costs]
+    assert atto_array(np.asarray([0.1, 5.0])) is None  # over an int64 of atto-dollars: the exact path
+    assert atto_array(np.asarray([2e12, -1e13])).tolist() == [0, 0]  # beyond MAX_SPAN_USD counts nothing
+
+
+def test_cost_of_expensive_spans_takes_the_exact_path() -> None:
+    rows = _rows(200, seed=5)
+    for row in rows:
+        if row["kind"] == "llm":
+            row["cost_usd"] = 12345.678901234567
+    metrics = SpanMetrics()
+    _fold(metrics, rows, [200])
+    cost = metrics.series["llm_cost_usd_total"]
+    want = sum(atto_of(row["cost_usd"]) for row in rows
+               if row["kind"] in ("llm", "embedding") and row["cost_usd"] is not None)
+    assert sum(cost._values) == want  # noqa: SLF001 - the exact stored sum, before the float exposition
+
+
+def test_number_notation_is_prometheus_clients() -> None:
+    from prometheus_client.utils import floatToGoString
+
+    from genlens.metrics.series import _number
+
+    for value in (0, 1, 13, 999_999, 1_000_000, 12_345_678, 2**53, 0.5, 1e-9, 123456.789, 1e21, float("inf")):
+        assert _number(value) == floatToGoString(value).encode(), value

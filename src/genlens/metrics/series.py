@@ -2,13 +2,18 @@
 
 Values live here, not in ``prometheus_client`` metric objects, because they are
 folded in from whole committed batches (group sums), and because a scrape must
-stay cheap with thousands of series: rendering 10,000 series through
-``prometheus_client`` costs about 100 ms of the server's interpreter, during
-which ingest waits.  So the series of a family are kept in chunks of
-:data:`CHUNK` series in the order they appeared; a chunk is rendered (by
-``prometheus_client``'s own encoder, for the format the scraper asked for) only
-when one of its series changed since the last scrape, and its text is reused
-otherwise.
+stay cheap with thousands of series: encoding 10,000 series through
+``prometheus_client`` costs 100–200 ms of the server's interpreter (it validates
+and escapes every label of every line), during which ingest waits.  So:
+
+* the label part of each line is ``prometheus_client``'s encoding of that series,
+  made once per series and format; a scrape appends the values (in
+  ``prometheus_client``'s float notation) and, in OpenMetrics, the exemplars —
+  the text is byte for byte what ``prometheus_client`` would write
+  (``tests/metrics/test_aggregator.py`` compares the two);
+* series are kept in chunks of :data:`CHUNK` in the order they appeared, and a
+  chunk's text is rebuilt only when one of its series changed since the last
+  scrape.
 
 **The cap is on label combinations**, per family: once a family holds
 ``max_series`` combinations, a new one folds into the family's ``other`` series
@@ -31,6 +36,8 @@ from genlens.metrics.catalog import Family
 CHUNK = 128  # series per cached piece of exposition text
 Key = tuple[str, ...]
 Encoder = Callable[[CollectorRegistry], bytes]
+# (slot, counter value or histogram sum, histogram bucket counts, histogram exemplars)
+Snapshot = list[tuple[int, "int | float", "list[int] | None", "list[Sample | None] | None"]]
 
 
 @dataclass(slots=True)
@@ -65,6 +72,20 @@ def le_labels(bounds: Sequence[float]) -> list[str]:
     return [floatToGoString(b) for b in bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
 
 
+def _number(value: float) -> bytes:
+    """``prometheus_client``'s float notation; small whole counts (most bucket lines) without its detour."""
+    if type(value) is int and 0 <= value < 1_000_000:  # floatToGoString writes these as "13.0"
+        return b"%d.0" % value
+    text: str = floatToGoString(value)  # type: ignore[no-untyped-call]
+    return text.encode()
+
+
+def _exemplar(sample: Sample) -> bytes:
+    """An OpenMetrics exemplar as ``prometheus_client`` writes one (ids are hex: nothing to escape)."""
+    return (f' # {{span_id="{sample.span_id}",trace_id="{sample.trace_id}"}} '
+            f"{_number(sample.value).decode()} {sample.time_s}").encode()
+
+
 def encode(metrics: list[Metric], encoder: Encoder) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Once(metrics))
@@ -92,6 +113,7 @@ class FamilySeries:
         self._histograms: list[_Histogram] = []
         self._versions: list[int] = []  # per chunk, bumped by every change
         self._cache: dict[tuple[str, int], tuple[int, bytes]] = {}  # (format, chunk) → (version, text)
+        self._line_prefixes: dict[str, dict[int, list[bytes]]] = {}  # format → slot → label part of each line
         self.folded = 0  # observations that went to the other series because of the cap
 
     def __len__(self) -> int:
@@ -168,19 +190,69 @@ class FamilySeries:
                 out.append((chunk, version))
         return out
 
+    def _slots(self, chunk: int) -> range:
+        return range(chunk * CHUNK, min(len(self.keys), (chunk + 1) * CHUNK))
+
+    def snapshot(self, chunk: int) -> Snapshot:
+        """The values of one chunk's series, copied (taken under the aggregator's lock, encoded outside it)."""
+        if self.family.kind == "counter":
+            return [(slot, self._values[slot], None, None) for slot in self._slots(chunk)]
+        return [(slot, hist.total, list(hist.counts), list(hist.exemplars))
+                for slot in self._slots(chunk) for hist in (self._histograms[slot],)]
+
+    def render_chunk(self, fmt: str, encoder: Encoder, snapshot: Snapshot) -> bytes:
+        """The sample lines of a snapshot: each series' label part as ``prometheus_client`` encodes it (once
+        per series and format), followed by this scrape's values, and in OpenMetrics the bucket exemplars."""
+        lines: list[bytes] = []
+        divisor = self.family.divisor
+        for slot, value, counts, exemplars in snapshot:
+            prefixes = self._prefixes(fmt, slot, encoder)
+            if counts is None:
+                lines.append(prefixes[0] + _number(value if divisor == 1.0 else float(value) / divisor) + b"\n")
+                continue
+            assert exemplars is not None
+            running = 0
+            for prefix, count, sample in zip(prefixes, counts, exemplars, strict=False):
+                running += count
+                tail = _exemplar(sample) if sample is not None and fmt == "openmetrics" else b""
+                lines.append(prefix + _number(running) + tail + b"\n")
+            lines.append(prefixes[-2] + _number(running) + b"\n")  # _count
+            lines.append(prefixes[-1] + _number(value) + b"\n")  # _sum
+        return b"".join(lines)
+
+    def _prefixes(self, fmt: str, slot: int, encoder: Encoder) -> list[bytes]:
+        cache = self._line_prefixes.setdefault(fmt, {})
+        prefixes = cache.get(slot)
+        if prefixes is None:
+            text = strip_frame(encode([self._zero(slot)], encoder))
+            lines = [line for line in text.split(b"\n") if line]
+            if not all(line.endswith(b" 0.0") for line in lines):
+                raise AssertionError(f"unexpected encoding of {self.family.name}: {text[:200]!r}")
+            prefixes = cache[slot] = [line[:-3] for line in lines]
+        return prefixes
+
+    def _zero(self, slot: int) -> Metric:
+        """One series with every value 0: what its label parts are cut from."""
+        metric = self._empty()
+        if isinstance(metric, CounterMetricFamily):
+            metric.add_metric(self.keys[slot], 0.0)
+        else:
+            assert isinstance(metric, HistogramMetricFamily)
+            metric.add_metric(self.keys[slot], [(le, 0.0) for le in le_labels(self.family.buckets)], sum_value=0.0)
+        return metric
+
     def chunk_metric(self, chunk: int) -> Metric:
-        """The series of one chunk as a ``prometheus_client`` family (a copy: safe to encode unlocked)."""
+        """The series of one chunk as a ``prometheus_client`` family: the reference encoding tests compare with."""
         f = self.family
         metric = self._empty()
-        slots = range(chunk * CHUNK, min(len(self.keys), (chunk + 1) * CHUNK))
         if f.kind == "counter":
             assert isinstance(metric, CounterMetricFamily)
-            for slot in slots:
+            for slot in self._slots(chunk):
                 metric.add_metric(self.keys[slot], float(self._values[slot]) / f.divisor)
             return metric
         assert isinstance(metric, HistogramMetricFamily)
         bounds = le_labels(f.buckets)
-        for slot in slots:
+        for slot in self._slots(chunk):
             hist = self._histograms[slot]
             buckets: list[tuple[str, float] | tuple[str, float, Exemplar]] = []
             running = 0

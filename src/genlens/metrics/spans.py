@@ -34,13 +34,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from genlens.metrics.catalog import FAMILIES, MAX_LABEL_CHARS, UNKNOWN, Family
-from genlens.metrics.series import Encoder, FamilySeries, Key, Sample, encode, strip_frame
+from genlens.metrics.series import Encoder, FamilySeries, Key, Sample
 from genlens.semconv.attrs import APP_GUARDRAIL_NAME
-from genlens.store.summaries import atto_of
+from genlens.store.summaries import atto_array, atto_of
 from genlens.store.writer import CommittedBatch
 
-_CALL_KINDS = pa.array(["llm", "embedding"])
-_NOT_API = pa.array(["validation", "guardrail"])
+# the span columns the catalog reads
+_READ = ("kind", "status", "error_class", "error_type", "provider", "request_model", "response_model", "feature",
+         "tenant", "attributes", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+         "cost_usd", "finish_reasons", "duration_ns", "ttft_s", "tpot_s", "decode_tps", "trace_id", "span_id",
+         "end_ns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +64,23 @@ class _Buckets:
     exemplars: list[Sample]
 
 
+# Scalars made once: pyarrow converting a Python str or float on every call costs ~0.1 ms (an import attempt).
+_EMPTY, _UNKNOWN, _ERROR, _OK = (pa.scalar(v) for v in ("", UNKNOWN, "error", "ok"))
+_VALIDATION, _GUARDRAIL, _REFUSAL = (pa.scalar(v) for v in ("validation", "guardrail", "content_filter"))
+_ZERO, _NS_PER_S, _NO = pa.scalar(0.0), pa.scalar(1e9), pa.scalar(False)
+_LLM, _EMBEDDING = pa.scalar("llm"), pa.scalar("embedding")
+_DECIMAL = pa.decimal128(38, 0)
+_PMF = ("provider", "model", "feature")
+# counters summed over (provider, model, feature) in one group_by: family → column of the grouped table
+_PMF_SUMS = {"llm_input_tokens_total": "input_tokens", "llm_output_tokens_total": "output_tokens",
+             "llm_cache_read_tokens_total": "cache_read_tokens", "llm_cache_write_tokens_total": "cache_write_tokens",
+             "llm_refusals_total": "refused"}
+
+
 def _label(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     """A label column: empty and missing values are ``unknown``, long ones cut."""
-    text = pc.fill_null(values, UNKNOWN)
-    text = pc.if_else(pc.equal(text, ""), UNKNOWN, text)
+    text = pc.coalesce(values, _UNKNOWN)
+    text = pc.if_else(pc.equal(text, _EMPTY), _UNKNOWN, text)
     return pc.utf8_slice_codeunits(text, 0, MAX_LABEL_CHARS)
 
 
@@ -86,7 +102,7 @@ class _Labels:
         if name == "model":
             return _label(pc.coalesce(s["request_model"], s["response_model"]))
         if name == "status":
-            return pc.if_else(pc.equal(pc.fill_null(s["status"], ""), "error"), "error", "ok")
+            return pc.if_else(pc.equal(pc.coalesce(s["status"], _EMPTY), _ERROR), _ERROR, _OK)
         if name == "error_class":  # of a validation error: the type of the error the app reported
             return _label(s["error_type"])
         if name == "source":  # of a guardrail rejection: the guardrail, from the span's attributes
@@ -108,27 +124,37 @@ def _keys(table: pa.Table, labels: tuple[str, ...]) -> list[Key]:
     return list(zip(*(table[name].to_pylist() for name in labels), strict=True))
 
 
-def _counts(family: Family, labels: _Labels, mask: pa.Array | None = None,
-            values: pa.ChunkedArray | None = None) -> _Counts | None:
-    """Rows (where ``mask``) grouped by the family's labels: their count, or the sum of ``values``."""
+def _count(family: Family, labels: _Labels, mask: pa.Array | None = None) -> _Counts | None:
+    """Rows (where ``mask``) counted by the family's labels."""
     names = family.labels
-    columns: dict[str, Any] = {name: labels[name] for name in names}
-    if values is not None:
-        columns["v"] = values
-    table = pa.table(columns)
+    table = pa.table({name: labels[name] for name in names})
     if mask is not None:
         table = table.filter(mask)
-    if values is not None:
-        table = table.filter(pc.is_valid(table["v"]))
     if table.num_rows == 0:
         return None
-    grouped = table.group_by(list(names), use_threads=False)
-    if values is None:
-        out = grouped.aggregate([([], "count_all")])
-        counts = out["count_all"].to_pylist()
-        return _Counts(family.name, _keys(out, names), counts, counts)
-    out = grouped.aggregate([("v", "sum"), ("v", "count")])
-    return _Counts(family.name, _keys(out, names), out["v_sum"].to_pylist(), out["v_count"].to_pylist())
+    out = table.group_by(list(names), use_threads=False).aggregate([([], "count_all")])
+    counts = out["count_all"].to_pylist()
+    return _Counts(family.name, _keys(out, names), counts, counts)
+
+
+def _pmf_counters(fam: dict[str, Family], labels: _Labels, calls: pa.Table, refused: pa.Array) -> list[_Counts]:
+    """Requests by status, the token counters and refusals: one group_by over (provider, model, feature)."""
+    sums = {column: calls[column] for column in _PMF_SUMS.values() if column != "refused"}
+    errors = pc.cast(pc.equal(labels["status"], _ERROR), pa.int64())
+    table = pa.table({**{name: labels[name] for name in _PMF}, **sums, "refused": pc.cast(refused, pa.int64()),
+                      "errors": errors})
+    out = table.group_by(list(_PMF), use_threads=False).aggregate(
+        [(column, "sum") for column in (*sums, "refused", "errors")] + [([], "count_all")])
+    keys = _keys(out, _PMF)
+    calls_of = out["count_all"].to_pylist()
+    failed = out["errors_sum"].to_pylist()
+    request_keys = [(*key, "ok") for key in keys] + [(*key, "error") for key in keys]
+    request_counts = [n - e for n, e in zip(calls_of, failed, strict=True)] + failed
+    updates = [_Counts("llm_requests_total", request_keys, request_counts, request_counts)]
+    for family, column in _PMF_SUMS.items():
+        values = out[f"{column}_sum"].to_pylist()
+        updates.append(_Counts(fam[family].name, keys, values, values if column == "refused" else calls_of))
+    return updates
 
 
 def _cost(family: Family, labels: _Labels, calls: pa.Table) -> _Counts | None:
@@ -138,10 +164,16 @@ def _cost(family: Family, labels: _Labels, calls: pa.Table) -> _Counts | None:
     table = table.filter(pc.is_valid(table["v"]))
     if table.num_rows == 0:
         return None
-    out = table.group_by(list(names), use_threads=False).aggregate([("v", "list")])
-    costs = out["v_list"].to_pylist()
-    return _Counts(family.name, _keys(out, names), [sum(atto_of(c) for c in group) for group in costs],
-                   [len(group) for group in costs])
+    atto = atto_array(table["v"].to_numpy())
+    if atto is None:  # a span costing more than an int64 of atto-dollars holds: exact, one by one
+        out = table.group_by(list(names), use_threads=False).aggregate([("v", "list")])
+        costs = out["v_list"].to_pylist()
+        return _Counts(family.name, _keys(out, names), [sum(atto_of(c) for c in group) for group in costs],
+                       [len(group) for group in costs])
+    table = table.append_column("atto", pa.array(atto).cast(_DECIMAL))  # sums of decimals are exact
+    out = table.group_by(list(names), use_threads=False).aggregate([("atto", "sum"), ([], "count_all")])
+    return _Counts(family.name, _keys(out, names), [int(d) for d in out["atto_sum"].to_pylist()],
+                   out["count_all"].to_pylist())
 
 
 def _buckets(family: Family, labels: _Labels, spans: pa.Table, values: pa.Array | pa.ChunkedArray,
@@ -150,10 +182,10 @@ def _buckets(family: Family, labels: _Labels, spans: pa.Table, values: pa.Array 
     names = family.labels
     table = pa.table({**{name: labels[name] for name in names}, "v": values, "trace_id": spans["trace_id"],
                       "span_id": spans["span_id"], "end_ns": spans["end_ns"]})
-    keep = pc.and_kleene(pc.is_finite(table["v"]), pc.greater_equal(table["v"], 0.0))
+    keep = pc.and_kleene(pc.is_finite(table["v"]), pc.greater_equal(table["v"], _ZERO))
     if mask is not None:
         keep = pc.and_kleene(keep, mask)
-    table = table.filter(pc.fill_null(keep, False))
+    table = table.filter(pc.coalesce(keep, _NO))
     if table.num_rows == 0:
         return None
     observed = table["v"].to_numpy()
@@ -179,7 +211,7 @@ def _refused(finish_reasons: pa.ChunkedArray) -> pa.Array:
         flat = pc.list_flatten(chunk)
         if len(flat):
             parents = pc.list_parent_indices(chunk).to_numpy()
-            matches = pc.fill_null(pc.equal(flat, "content_filter"), False).to_numpy(zero_copy_only=False)
+            matches = pc.coalesce(pc.equal(flat, _REFUSAL), _NO).to_numpy(zero_copy_only=False)
             hit[parents[matches]] = True
         flat_rows.append(hit)
     return pa.array(np.concatenate(flat_rows) if flat_rows else np.zeros(0, dtype=bool))
@@ -188,35 +220,36 @@ def _refused(finish_reasons: pa.ChunkedArray) -> pa.Array:
 def fold_spans(spans: pa.Table) -> Iterator[_Counts | _Buckets]:
     """Every family's update from one table of committed spans."""
     fam = {f.name: f for f in FAMILIES}
-    every = _Labels(spans)
-    error_class = pc.fill_null(spans["error_class"], "")
-    yield from filter(None, (
-        _counts(fam["llm_validation_errors_total"], every, pc.equal(error_class, "validation")),
-        _counts(fam["llm_guardrail_rejections_total"], _Labels(spans.filter(pc.equal(error_class, "guardrail")))),
-    ))
-    calls = spans.filter(pc.fill_null(pc.is_in(spans["kind"], value_set=_CALL_KINDS), False))
+    # the columns read, in one chunk: a committed batch is many exports' tables, and kernels pay per chunk
+    spans = spans.select(_READ).combine_chunks()
+    error_class = pc.coalesce(spans["error_class"], _EMPTY)
+    for family, value in (("llm_validation_errors_total", _VALIDATION), ("llm_guardrail_rejections_total", _GUARDRAIL)):
+        mask = pc.equal(error_class, value)
+        if pc.any(mask).as_py():  # rare: label the few rows, not the batch
+            update = _count(fam[family], _Labels(spans.filter(mask)))
+            if update is not None:
+                yield update
+    kind = spans["kind"]
+    calls = spans.filter(pc.coalesce(pc.or_(pc.equal(kind, _LLM), pc.equal(kind, _EMBEDDING)), _NO))
     if calls.num_rows == 0:
         return
     lab = _Labels(calls)
-    failed = pc.and_(pc.equal(pc.fill_null(calls["status"], ""), "error"),
-                     pc.invert(pc.is_in(pc.fill_null(calls["error_class"], ""), value_set=_NOT_API)))
-    seconds = pc.divide(pc.cast(calls["duration_ns"], pa.float64()), 1e9)
+    yield from _pmf_counters(fam, lab, calls, _refused(calls["finish_reasons"]))
+    call_class = calls["error_class"]
+    failed = pc.coalesce(pc.and_(pc.equal(lab["status"], _ERROR),
+                                 pc.and_(pc.not_equal(call_class, _VALIDATION), pc.not_equal(call_class, _GUARDRAIL))),
+                         pc.equal(lab["status"], _ERROR))
+    seconds = pc.divide(pc.cast(calls["duration_ns"], pa.float64()), _NS_PER_S)
     inputs = pc.cast(calls["input_tokens"], pa.float64())
-    hit_ratio = pc.divide(pc.cast(pc.fill_null(calls["cache_read_tokens"], 0), pa.float64()), inputs)
+    hit_ratio = pc.divide(pc.cast(pc.coalesce(calls["cache_read_tokens"], 0), pa.float64()), inputs)
     updates = (
-        _counts(fam["llm_requests_total"], lab),
-        _counts(fam["llm_input_tokens_total"], lab, values=calls["input_tokens"]),
-        _counts(fam["llm_output_tokens_total"], lab, values=calls["output_tokens"]),
-        _counts(fam["llm_cache_read_tokens_total"], lab, values=calls["cache_read_tokens"]),
-        _counts(fam["llm_cache_write_tokens_total"], lab, values=calls["cache_write_tokens"]),
         _cost(fam["llm_cost_usd_total"], lab, calls),
-        _counts(fam["llm_api_errors_total"], lab, failed),
-        _counts(fam["llm_refusals_total"], lab, _refused(calls["finish_reasons"])),
+        _count(fam["llm_api_errors_total"], lab, failed) if pc.any(failed).as_py() else None,
         _buckets(fam["llm_ttft_seconds"], lab, calls, calls["ttft_s"]),
         _buckets(fam["llm_tpot_seconds"], lab, calls, calls["tpot_s"]),
         _buckets(fam["llm_total_latency_seconds"], lab, calls, seconds),
         _buckets(fam["llm_decode_tokens_per_second"], lab, calls, calls["decode_tps"]),
-        _buckets(fam["llm_cache_hit_ratio"], lab, calls, hit_ratio, pc.greater(pc.fill_null(inputs, 0.0), 0.0)),
+        _buckets(fam["llm_cache_hit_ratio"], lab, calls, hit_ratio, pc.greater(pc.coalesce(inputs, _ZERO), _ZERO)),
     )
     yield from filter(None, updates)
 
@@ -251,7 +284,7 @@ class SpanMetrics:
                         series.observe(key, bucket, count, total, sample)
             self.batches += 1
             self.spans += spans.num_rows
-            self.content_kept_spans += int(pc.sum(pc.fill_null(spans["content_sampled"], False)).as_py() or 0)
+            self.content_kept_spans += int(pc.sum(spans["content_sampled"]).as_py() or 0)  # nulls are skipped
 
     def stats(self) -> list[tuple[str, int, int]]:
         """(family, series, observations folded into ``other``) for each family."""
@@ -264,10 +297,9 @@ class SpanMetrics:
         with self._render_lock:
             for name, series in self.series.items():
                 with self._lock:
-                    stale = [(chunk, version, series.chunk_metric(chunk))
-                             for chunk, version in series.stale_chunks(fmt)]
-                for chunk, version, metric in stale:
-                    series.store_chunk(fmt, chunk, version, strip_frame(encode([metric], encoder)))
+                    stale = [(chunk, version, series.snapshot(chunk)) for chunk, version in series.stale_chunks(fmt)]
+                for chunk, version, snapshot in stale:
+                    series.store_chunk(fmt, chunk, version, series.render_chunk(fmt, encoder, snapshot))
                 header = self._headers.get((fmt, name))
                 if header is None:
                     header = self._headers[(fmt, name)] = series.header(encoder)
