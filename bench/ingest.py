@@ -41,8 +41,11 @@ def parse_baseline(payloads: list[bytes]) -> float:
 
 
 def one_run(payloads: list[bytes], seconds: float, clients: int, env: dict[str, str] | None = None,
-            during: Callable[[str, threading.Event], None] | None = None) -> tuple[float, float, int]:
-    """One fresh server under load: (acknowledged spans/s, peak RSS MiB, exports refused).
+            during: Callable[[str, threading.Event], None] | None = None) -> tuple[float, float, int, float]:
+    """One fresh server under load: (acknowledged spans/s, peak RSS MiB, exports refused, server CPU µs per span).
+
+    CPU time (the server and its ingest workers, user + system) is less disturbed than the rate when
+    the machine's cores are shared with other guests.
 
     ``env`` adds settings; ``during(url, stop)``, when given, runs on its own thread for the whole run
     (a scraper, for instance) until ``stop`` is set.
@@ -78,6 +81,7 @@ def one_run(payloads: list[bytes], seconds: float, clients: int, env: dict[str, 
             t.start()
         warm_until = t0 + 2
         start_count, start_time = 0, t0
+        start_cpu = 0.0
         while time.perf_counter() < t0 + seconds + 2:
             time.sleep(0.2)
             family = [proc, *proc.children(recursive=True)]
@@ -85,14 +89,28 @@ def one_run(payloads: list[bytes], seconds: float, clients: int, env: dict[str, 
             if start_count == 0 and time.perf_counter() >= warm_until:
                 with lock:
                     start_count, start_time = acked, time.perf_counter()
+                start_cpu = _cpu_seconds(proc)
         with lock:
             end_count, end_time = acked, time.perf_counter()
+        end_cpu = _cpu_seconds(proc)
         stop.set()
         for t in threads:
             t.join(timeout=60)
         server.stop()
         rate = (end_count - start_count) / (end_time - start_time)
-        return rate, peak_rss / 2**20, refused
+        cpu_us = (end_cpu - start_cpu) / max(1, end_count - start_count) * 1e6
+        return rate, peak_rss / 2**20, refused, cpu_us
+
+
+def _cpu_seconds(proc: psutil.Process) -> float:
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            times = p.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def main() -> None:
@@ -105,7 +123,7 @@ def main() -> None:
     baseline = statistics.median(parse_baseline(payloads) for _ in range(3))
     rates, rss = [], []
     for run in range(args.runs):
-        rate, peak, refused = one_run(payloads, args.seconds, args.clients)
+        rate, peak, refused, _cpu = one_run(payloads, args.seconds, args.clients)
         rates.append(rate)
         rss.append(peak)
         print(f"run {run + 1}: {rate:,.0f} spans/s, server peak RSS (with its workers) {peak:,.0f} MiB, {refused} refused (503)")

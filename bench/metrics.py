@@ -162,21 +162,25 @@ def main() -> None:
           f"{f['idle_om'] * 1000:.1f} ms (OpenMetrics); under ~2,000 spans/s {f['loaded'] * 1000:.1f} ms; "
           f"every series changed {f['worst'] * 1000:.1f} ms")
     payloads = batches(200)
-    rates: dict[str, list[float]] = {"off": [], "on, scraped every 15 s": [], "on, scraped every 1 s": []}
+    names = ("off", "on, scraped every 15 s", "on, scraped every 1 s")
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     for run in range(args.runs):
-        rates["off"].append(one_run(payloads, args.seconds, args.clients,
-                                    env={"GENLENS_METRICS_ENABLED": "false"})[0])
-        for name, interval in (("on, scraped every 15 s", 15.0), ("on, scraped every 1 s", 1.0)):
-            rates[name].append(one_run(payloads, args.seconds, args.clients, env={"GENLENS_METRICS_ENABLED": "true"},
-                                       during=_scraper(interval))[0])
-        print(f"run {run + 1}: " + ", ".join(f"{name} {values[-1]:,.0f}" for name, values in rates.items())
-              + " spans/s")
-    base = statistics.median(rates["off"])
-    for name, values in rates.items():
-        ratios = [v / off for v, off in zip(values, rates["off"], strict=True)]
-        print(f"ingest {name}: median {statistics.median(values):,.0f} spans/s, "
-              f"ratio to off {statistics.median(values) / base:.3f} (median of per-run ratios "
-              f"{statistics.median(ratios):.3f})")
+        for name, enabled, interval in zip(names, ("false", "true", "true"), (None, 15.0, 1.0), strict=True):
+            rate, _rss, _refused, cpu_us = one_run(
+                payloads, args.seconds, args.clients, env={"GENLENS_METRICS_ENABLED": enabled},
+                during=_scraper(interval) if interval else None)
+            rates[name].append(rate)
+            cpu[name].append(cpu_us)
+        print(f"run {run + 1}: " + ", ".join(f"{name} {rates[name][-1]:,.0f} spans/s ({cpu[name][-1]:.1f} µs CPU/span)"
+                                             for name in names))
+    for name in names:
+        ratios = [v / off for v, off in zip(rates[name], rates["off"], strict=True)]
+        cpu_ratio = statistics.median(cpu["off"]) / statistics.median(cpu[name])
+        print(f"ingest {name}: median {statistics.median(rates[name]):,.0f} spans/s, ratio to off "
+              f"{statistics.median(rates[name]) / statistics.median(rates['off']):.3f} (median of per-run ratios "
+              f"{statistics.median(ratios):.3f}); server CPU {statistics.median(cpu[name]):.1f} µs/span, "
+              f"spans per CPU-second relative to off {cpu_ratio:.3f}")
 
 if __name__ == "__main__":
     main()

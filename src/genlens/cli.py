@@ -28,6 +28,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "genlens.reports.cli",
     "genlens.demo.cli",
     "genlens.store.cli",
+    "genlens.slo.cli",
 )
 
 # command name → (module that registers it, one-line help shown by ``genlens --help``)
@@ -39,6 +40,7 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
     "detect": ("genlens.reports.cli", "run detectors on demand (genlens detect cost)"),
     "demo": ("genlens.demo.cli", "run genlens with an instrumented demo app against a simulated LLM provider"),
     "store": ("genlens.store.cli", "maintenance of a data directory (genlens store rebuild)"),
+    "slo": ("genlens.slo.cli", "check SLO files; export them as Prometheus rules"),
 }
 
 

@@ -36,6 +36,7 @@ from genlens.errors import ConfigError
 
 if TYPE_CHECKING:
     from genlens.pricing import PriceBook
+    from genlens.slo.spec import SLO
 
 
 def _default_workers() -> int:
@@ -85,6 +86,12 @@ def _specs(value: Any) -> tuple[str, ...]:
     return specs
 
 
+def _entries(value: Any) -> tuple[dict[str, Any], ...]:
+    if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
+        raise ValueError("expected a list of mappings")
+    return tuple(dict(entry) for entry in value)
+
+
 def _price_entries(value: Any) -> tuple[dict[str, Any], ...]:
     """Price-file entries written in the settings file; checked entry by entry when the price book loads."""
     if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
@@ -97,7 +104,7 @@ SECTIONS: dict[str, str] = {
     "prices": "Where prices come from besides the bundled library: a price file or entries written here.",
     "budgets": "Token budgets: per call (flagged on the span as it is ingested) and per feature and day.",
     "metrics": "The Prometheus metrics the server derives from every committed span, served at /metrics.",
-    "slos": "Service-level objectives (no keys yet: they come with the SLO engine).",
+    "slos": "Service-level objectives: a file of them (genlens, Sloth or OpenSLO shape) and/or a list here.",
     "alerts": "Alert rules and notifiers (no keys yet: they come with alerting).",
     "sampling": "Content sampling per trace (no keys yet: it comes with tail sampling).",
     "retention": "How long each tier is kept (no keys yet: it comes with the purge job).",
@@ -147,6 +154,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Derive Prometheus metrics from every committed span and serve them at /metrics."),
     Setting("metrics.max_series", number(int, 1, 1_000_000), 5000,
             "Label combinations kept per metric; later ones fold into one 'other' series (and are counted)."),
+    Setting("slos.file", _path, None, "YAML file of SLOs (genlens SLO.yaml, Sloth prometheus/v1 or OpenSLO v1)."),
+    Setting("slos.objectives", _entries, (), "SLOs written in the settings file, in the genlens shape."),
     Setting("cost_detect_interval_s", number(float, 0), 3600.0,
             "Seconds between scheduled runs of the cost detectors in the server; 0 turns them off."),
     Setting("cost_detect_lookback", _lookback, "1d",
@@ -214,6 +223,27 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class SloSettings:
+    """The ``slos`` section: a file of SLOs and SLOs written inline (genlens shape)."""
+
+    file: Path | None = None
+    objectives: tuple[dict[str, Any], ...] = ()
+
+    def load(self) -> list[SLO]:
+        """Every SLO these settings name (``ConfigError`` naming the flaw); the server loads them once."""
+        from genlens.slo.spec import load_file, parse_documents
+
+        slos = load_file(str(self.file)) if self.file is not None else []
+        if self.objectives:
+            slos += parse_documents([{"slos": list(self.objectives)}], "settings slos.objectives")
+        ids = [s.id for s in slos]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ConfigError(f"settings slos: SLO {twice[0]!r} is defined twice")
+        return slos
+
+
+@dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with :func:`resolve`, never by reading the environment."""
 
@@ -235,6 +265,7 @@ class Settings:
     prices: PriceSettings = field(default_factory=PriceSettings)
     budgets: BudgetSettings = field(default_factory=BudgetSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    slos: SloSettings = field(default_factory=SloSettings)
     cost_detect_interval_s: float = 3600.0
     cost_detect_lookback: str = "1d"
     cost_regression_ratio: float = 1.5
@@ -250,7 +281,8 @@ class Settings:
         return self.data / "genlens.duckdb"
 
 
-_SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings, "metrics": MetricsSettings}
+_SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings, "metrics": MetricsSettings,
+                                 "slos": SloSettings}
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

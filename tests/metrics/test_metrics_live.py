@@ -72,7 +72,8 @@ def test_cost_equals_the_exact_sum_to_1e9_relative(fed: tuple[LiveServer, Expect
 
 
 @pytest.mark.parametrize("family", ["llm_ttft_seconds", "llm_tpot_seconds", "llm_total_latency_seconds",
-                                    "llm_decode_tokens_per_second", "llm_cache_hit_ratio"])
+                                    "llm_decode_tokens_per_second", "llm_cache_hit_ratio",
+                                    "llm_cost_per_call_usd"])
 def test_histogram_buckets_equal_the_workload(fed: tuple[LiveServer, Expected, int], family: str) -> None:
     server, exp, _ = fed
     found = samples(server.url)
@@ -88,7 +89,7 @@ def test_histogram_buckets_equal_the_workload(fed: tuple[LiveServer, Expected, i
         assert got == want, (family, key)
         assert value(found, f"{family}_count", **labels) == want[-1]
         observed += want[-1]
-    if family in ("llm_total_latency_seconds", "llm_cache_hit_ratio"):
+    if family in ("llm_total_latency_seconds", "llm_cache_hit_ratio", "llm_cost_per_call_usd"):
         assert observed == exp.calls  # one observation per call
     elif family == "llm_ttft_seconds":
         assert observed == sum(len(v) for v in exp.ttft.values())

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from genlens.metrics.catalog import LATENCY_BUCKETS, RATE_BUCKETS, RATIO_BUCKETS, TPOT_BUCKETS
+from genlens.metrics.catalog import COST_BUCKETS, LATENCY_BUCKETS, RATE_BUCKETS, RATIO_BUCKETS, TPOT_BUCKETS
 from tests.otlp_helpers import span_request
 
 PROVIDERS = {"openai": ("gpt-4o", "gpt-4o-mini"), "anthropic": ("claude-sonnet-4-5", "claude-haiku-4-5")}
@@ -44,6 +44,7 @@ class Expected:
     latency: dict[tuple[str, str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
     decode: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
     hit_ratio: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    call_cost: dict[tuple[str, str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
     calls: int = 0
 
     def buckets(self, family: str, key: tuple[str, ...]) -> list[int]:
@@ -52,6 +53,7 @@ class Expected:
             "llm_total_latency_seconds": (self.latency, LATENCY_BUCKETS),
             "llm_decode_tokens_per_second": (self.decode, RATE_BUCKETS),
             "llm_cache_hit_ratio": (self.hit_ratio, RATIO_BUCKETS),
+            "llm_cost_per_call_usd": (self.call_cost, COST_BUCKETS),
         }[family]
         return _bucket_counts(values[key], bounds)  # type: ignore[index]
 
@@ -109,6 +111,7 @@ def _call(r: random.Random, start: int, exp: Expected, trace: bytes, parent: byt
     for name, value in (("input", inp), ("output", out), ("cache_read", cache_read), ("cache_write", cache_write)):
         exp.tokens[name][(provider, model, feature)] += value
     exp.cost[(provider, model, feature, tenant)] += cost
+    exp.call_cost[(provider, model, feature)].append(float(cost))
     exp.latency[(provider, model, feature)].append(duration_ns / 1e9)
     exp.hit_ratio[(model, feature)].append(cache_read / inp)
     return {"trace_id": trace, "span_id": r.randbytes(8), "parent": parent, "name": f"chat {model}", "kind": 3,
@@ -116,14 +119,14 @@ def _call(r: random.Random, start: int, exp: Expected, trace: bytes, parent: byt
 
 
 def requests(n_traces: int, seed: int = 11, start_ns: int = 1_780_000_000 * 10**9,
-             per_request: int = 25) -> tuple[list[bytes], Expected]:
+             per_request: int = 25, step_ns: int = 1_000_000_000) -> tuple[list[bytes], Expected]:
     """Serialized OTLP export requests of ``n_traces`` traces (a workflow and 1–4 calls each), and the answer."""
     r = random.Random(seed)
     exp = Expected()
     spans: list[dict[str, Any]] = []
     for i in range(n_traces):
         trace, root = r.randbytes(16), r.randbytes(8)
-        t = start_ns + i * 1_000_000_000
+        t = start_ns + i * step_ns
         spans.append({"trace_id": trace, "span_id": root, "name": "invoke_workflow support", "start": t,
                       "end": t + 80 * 10**9, "attributes": {"gen_ai.operation.name": "invoke_workflow",
                                                             "app.llm.feature": "chat"}})

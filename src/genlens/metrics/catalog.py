@@ -25,6 +25,8 @@ TPOT_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.02, 0.033, 0.05, 0.1, 0.2, 0.5
 GAP_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 # Output tokens per second: under 10 grates, 30 is reading pace, healthy models decode 30–150.
 RATE_BUCKETS: tuple[float, ...] = (1.0, 5.0, 10.0, 20.0, 30.0, 50.0, 80.0, 100.0, 150.0, 200.0, 300.0, 500.0)
+# US dollars per call: the cost SLO's thresholds ($0.10 per call is the guides' default).
+COST_BUCKETS: tuple[float, ...] = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 # Share of input tokens read from the prompt cache (a healthy hit rate is 0.7–0.95).
 RATIO_BUCKETS: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 
@@ -82,6 +84,8 @@ FAMILIES: tuple[Family, ...] = (
            "Gaps between stream chunks, from spans that report them.", GAP_BUCKETS),
     Family("llm_cache_hit_ratio", "histogram", ("model", "feature"),
            "Per call: cache-read tokens over input tokens.", RATIO_BUCKETS),
+    # beyond the guides' catalog: what a cost-per-call SLO counts against its threshold
+    Family("llm_cost_per_call_usd", "histogram", _PMF, "Cost of each priced LLM call in US dollars.", COST_BUCKETS),
 )
 FAMILIES_BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}
 

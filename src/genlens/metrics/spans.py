@@ -41,7 +41,7 @@ from genlens.store.writer import CommittedBatch
 
 # the span columns the catalog reads
 _READ = ("kind", "status", "error_class", "error_type", "provider", "request_model", "response_model", "feature",
-         "tenant", "attributes", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+         "tenant", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
          "cost_usd", "finish_reasons", "duration_ns", "ttft_s", "tpot_s", "decode_tps", "trace_id", "span_id",
          "end_ns")
 
@@ -220,13 +220,15 @@ def _refused(finish_reasons: pa.ChunkedArray) -> pa.Array:
 def fold_spans(spans: pa.Table) -> Iterator[_Counts | _Buckets]:
     """Every family's update from one table of committed spans."""
     fam = {f.name: f for f in FAMILIES}
+    committed = spans
     # the columns read, in one chunk: a committed batch is many exports' tables, and kernels pay per chunk
+    # (the attributes JSON, large, is read only for the few guardrail rows)
     spans = spans.select(_READ).combine_chunks()
     error_class = pc.coalesce(spans["error_class"], _EMPTY)
     for family, value in (("llm_validation_errors_total", _VALIDATION), ("llm_guardrail_rejections_total", _GUARDRAIL)):
         mask = pc.equal(error_class, value)
         if pc.any(mask).as_py():  # rare: label the few rows, not the batch
-            update = _count(fam[family], _Labels(spans.filter(mask)))
+            update = _count(fam[family], _Labels(committed.filter(mask)))
             if update is not None:
                 yield update
     kind = spans["kind"]
@@ -250,6 +252,7 @@ def fold_spans(spans: pa.Table) -> Iterator[_Counts | _Buckets]:
         _buckets(fam["llm_total_latency_seconds"], lab, calls, seconds),
         _buckets(fam["llm_decode_tokens_per_second"], lab, calls, calls["decode_tps"]),
         _buckets(fam["llm_cache_hit_ratio"], lab, calls, hit_ratio, pc.greater(pc.coalesce(inputs, _ZERO), _ZERO)),
+        _buckets(fam["llm_cost_per_call_usd"], lab, calls, calls["cost_usd"]),
     )
     yield from filter(None, updates)
 

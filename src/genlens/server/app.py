@@ -28,12 +28,14 @@ from genlens.pipeline.ingest import Ingestor
 from genlens.pricing import PriceBook
 from genlens.server.api import JSONResponse, api_router
 from genlens.server.api_cost import cost_router
+from genlens.server.api_slo import slo_router
 from genlens.server.docs import mount_docs
 from genlens.server.metrics_http import ServerStats, metrics_route
 from genlens.server.otlp_http import otlp_routes
 from genlens.server.scope import TenantScopes
 from genlens.server.ui import mount_ui
 from genlens.settings import Settings
+from genlens.slo.spec import SLO
 from genlens.store.base import Store
 from genlens.store.writer import Writer
 
@@ -41,7 +43,8 @@ log = logging.getLogger("genlens.server")
 
 
 def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Ingestor, book: PriceBook, *,
-               jobs: Sequence[Job] = (), span_metrics: SpanMetrics | None = None) -> FastAPI:
+               jobs: Sequence[Job] = (), span_metrics: SpanMetrics | None = None,
+               slos: Sequence[SLO] = ()) -> FastAPI:
     app = FastAPI(
         title="genlens",
         version=__version__,
@@ -59,6 +62,7 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     scopes = TenantScopes()  # no API keys configured: every tenant unless a request names one
     app.include_router(api_router(store, scopes, reads))
     app.include_router(cost_router(store, settings, writer, scopes, book))
+    app.include_router(slo_router(store, slos, scopes))
 
     mount_ui(app, store, settings, scopes, reads, book)
 

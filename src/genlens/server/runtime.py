@@ -22,6 +22,7 @@ from genlens.pricing import PriceBook
 from genlens.server.app import create_app
 from genlens.server.otlp_grpc import start_grpc
 from genlens.settings import Settings, load_callable
+from genlens.slo.spec import SLO
 from genlens.store.duckdb import DuckDBStore
 from genlens.store.writer import Observer, Writer
 
@@ -39,6 +40,7 @@ class Components:
     book: PriceBook  # the one price book: pricing stage, cost REST routes and UI pages
     jobs: list[Job] = field(default_factory=list)  # started with the server, stopped before the writer drains
     span_metrics: SpanMetrics | None = None  # the observer behind /metrics (None when metrics.enabled is off)
+    slos: list[SLO] = field(default_factory=list)  # from settings, read once at start
     grpc_server: grpc.Server | None = None
     grpc_port: int | None = None
 
@@ -78,6 +80,7 @@ def jobs_of(settings: Settings, store: DuckDBStore, writer: Writer) -> list[Job]
 def build(settings: Settings) -> Components:
     """Compose the server: price book and custom stages/observers first (a bad one fails before any file opens)."""
     book = settings.prices.load_book()
+    slos = settings.slos.load()
     span_metrics = SpanMetrics(settings.metrics.max_series) if settings.metrics.enabled else None
     observers = (*((span_metrics,) if span_metrics is not None else ()), *observers_of(settings))
     store = DuckDBStore(settings.db_path)
@@ -90,7 +93,7 @@ def build(settings: Settings) -> Components:
         store.close()
         raise
     return Components(settings, store, writer, ingestor, book, jobs_of(settings, store, writer),
-                      span_metrics=span_metrics)
+                      span_metrics=span_metrics, slos=slos)
 
 
 def serve(settings: Settings) -> None:
@@ -104,7 +107,7 @@ def serve(settings: Settings) -> None:
                 parts.ingestor, settings.host, settings.grpc_port, settings.max_body_bytes
             )
         app = create_app(settings, parts.store, parts.writer, parts.ingestor, parts.book, jobs=parts.jobs,
-                         span_metrics=parts.span_metrics)
+                         span_metrics=parts.span_metrics, slos=parts.slos)
         log.info("genlens: data in %s", settings.db_path)
         log.info("genlens: OTLP/HTTP, REST API and UI on http://%s:%d", settings.host, settings.port)
         if parts.grpc_port:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from genlens.store.queries import CostQuery, SpanFilter, TraceQuery
+from genlens.store.queries import CostQuery, SliQuery, SpanFilter, TraceQuery
 from genlens.store.schema import DERIVED_TABLES
 
 _DERIVED_NAMES = frozenset(t.name for t in DERIVED_TABLES)
@@ -136,6 +136,9 @@ class AnalyticsReader(Protocol):
 
     def facet_values(self, tenant: str, since_ns: int) -> dict[str, list[str]]:
         """Recently seen services, environments, features, models and tenants (most frequent first)."""
+
+    def sli_counts(self, query: SliQuery) -> list[tuple[int, int]]:
+        """(total, bad) spans of an SLI in each window of the query (an SLO's burn rates read these)."""
 
 
 class FindingsReader(Protocol):

@@ -77,3 +77,54 @@ class CostQuery:
     filters: tuple[tuple[str, str], ...] = ()  # (field in FILTER_COLUMNS, value)
     model: str | None = None  # matches request or response model
     limit: int = 1000
+
+
+# Span fields a predicate may test: field → (SQL over the spans table, kind).  "model" is the request
+# model, or the response model when none was recorded (as the metrics' model label); "duration_s" is
+# seconds; "finish_reason" tests membership in the span's finish reasons.
+PREDICATE_FIELDS: dict[str, tuple[str, str]] = {
+    "kind": ("kind", "str"), "status": ("status", "str"), "error_class": ("error_class", "str"),
+    "error_type": ("error_type", "str"), "provider": ("provider", "str"),
+    "model": ("coalesce(request_model, response_model)", "str"), "feature": ("feature", "str"),
+    "tenant": ("tenant", "str"), "service": ("service_name", "str"), "environment": ("environment", "str"),
+    "prompt_sha": ("prompt_sha", "str"), "experiment_variant": ("experiment_variant", "str"),
+    "finish_reason": ("finish_reasons", "list"),
+    "ttft_s": ("ttft_s", "num"), "tpot_s": ("tpot_s", "num"), "duration_s": ("duration_ns / 1e9", "num"),
+    "cost_usd": ("cost_usd", "num"), "input_tokens": ("input_tokens", "num"),
+    "output_tokens": ("output_tokens", "num"), "total_tokens": ("total_tokens", "num"),
+}
+PREDICATE_OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "not in")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """``field op value``: a value is a str or a number, or a tuple of them for ``in``/``not in``.
+
+    A missing (NULL) field satisfies no condition but ``!=`` and ``not in``, so a span without a TTFT
+    is neither fast nor slow, and a span without a status is not an error.
+    """
+
+    field: str
+    op: str
+    value: Any
+
+    def __post_init__(self) -> None:
+        if self.field not in PREDICATE_FIELDS:
+            raise ValueError(f"unknown span field {self.field!r} (one of: {', '.join(PREDICATE_FIELDS)})")
+        if self.op not in PREDICATE_OPS:
+            raise ValueError(f"unknown operator {self.op!r} (one of: {', '.join(PREDICATE_OPS)})")
+
+
+@dataclass(frozen=True, slots=True)
+class SliQuery:
+    """Counts of ``total`` spans and of those also ``bad``, in windows that all end at ``end_ns``.
+
+    Each predicate is a conjunction of conditions (empty: every span); spans are placed in time by
+    their start.  One answer ``(total, bad)`` per window start, in the order given.
+    """
+
+    tenant: str
+    end_ns: int
+    window_starts: tuple[int, ...]
+    total: tuple[Condition, ...]
+    bad: tuple[Condition, ...]

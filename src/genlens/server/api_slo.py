@@ -1,0 +1,45 @@
+"""REST for SLOs: ``GET /api/v1/slos`` (every SLO's status) and ``GET /api/v1/slos/{id}``.
+
+Each status holds the SLI over the period, the error budget left (as a share, in
+calls and in minutes), the error ratio and burn rate of every window, and the
+burn-rate pairs firing now — computed from the stored spans within the request's
+tenant scope.  An SLO given as PromQL is listed with ``computed_by: prometheus``.
+"""
+
+import time
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from genlens.errors import NotFound
+from genlens.server.api import JSONResponse
+from genlens.server.scope import TenantScope, TenantScopes
+from genlens.slo.engine import evaluate, evaluate_one
+from genlens.slo.spec import SLO
+from genlens.store.base import AnalyticsReader
+
+# No `from __future__ import annotations` here: FastAPI must see the local dependency types, not strings.
+
+
+def slo_router(store: AnalyticsReader, slos: Sequence[SLO], scopes: TenantScopes) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["slo"])
+    Scope = Annotated[TenantScope, Depends(scopes)]
+    by_id = {slo.id: slo for slo in slos}
+
+    @router.get("/slos", summary="Every SLO: SLI, error budget left, burn rates, firing burn-rate pairs")
+    async def list_slos(scope: Scope) -> Response:
+        statuses = await run_in_threadpool(evaluate, store, slos, time.time_ns(), scope.tenant)
+        return JSONResponse({"slos": [s.as_dict() for s in statuses]})
+
+    @router.get("/slos/{slo_id}", summary="One SLO's status")
+    async def one_slo(scope: Scope, slo_id: Annotated[str, Path(max_length=300)]) -> Response:
+        slo = by_id.get(slo_id)
+        if slo is None:
+            raise NotFound(f"no SLO {slo_id!r} (known: {', '.join(sorted(by_id)) or 'none configured'})")
+        status = await run_in_threadpool(evaluate_one, store, slo, time.time_ns(), scope.tenant)
+        return JSONResponse(status.as_dict())
+
+    return router
