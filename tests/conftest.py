@@ -45,6 +45,12 @@ class LiveServer:
         stop_process(self.process)
 
 
+def launch(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start a process a test drives, its output appended to ``log_path``."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+
+
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM, then SIGKILL if it has not exited after 20 s: only for processes a test started."""
     if process.poll() is None:

@@ -86,6 +86,33 @@ def _specs(value: Any) -> tuple[str, ...]:
     return specs
 
 
+def _url(value: Any) -> str:
+    text = str(value).strip()
+    if not re.match(r"^https?://[^\s/]+", text) or len(text) > 2000:
+        raise ValueError("expected an http:// or https:// URL")
+    return text.rstrip("/")
+
+
+def _webhooks(value: Any) -> tuple[dict[str, Any], ...]:
+    items = [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError("expected a list of webhook URLs or {url, format, headers} mappings")
+    out = []
+    for item in items:
+        entry = {"url": item} if isinstance(item, str) else item
+        if not isinstance(entry, Mapping) or set(entry) - {"url", "format", "headers"}:
+            raise ValueError("a webhook is a URL or {url, format: json|slack, headers}")
+        fmt = entry.get("format", "json")
+        if fmt not in ("json", "slack"):
+            raise ValueError(f"webhook format must be json or slack, got {fmt!r}")
+        headers = entry.get("headers") or {}
+        if not isinstance(headers, Mapping) or not all(isinstance(k, str) and isinstance(v, str)
+                                                       for k, v in headers.items()):
+            raise ValueError("webhook headers must map names to text")
+        out.append({"url": _url(entry.get("url")), "format": fmt, "headers": dict(headers)})
+    return tuple(out)
+
+
 def _entries(value: Any) -> tuple[dict[str, Any], ...]:
     if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
         raise ValueError("expected a list of mappings")
@@ -105,7 +132,7 @@ SECTIONS: dict[str, str] = {
     "budgets": "Token budgets: per call (flagged on the span as it is ingested) and per feature and day.",
     "metrics": "The Prometheus metrics the server derives from every committed span, served at /metrics.",
     "slos": "Service-level objectives: a file of them (genlens, Sloth or OpenSLO shape) and/or a list here.",
-    "alerts": "Alert rules and notifiers (no keys yet: they come with alerting).",
+    "alerts": "Where alerts go (webhooks, Slack, Alertmanager, the log) and how often SLOs are evaluated.",
     "sampling": "Content sampling per trace (no keys yet: it comes with tail sampling).",
     "retention": "How long each tier is kept (no keys yet: it comes with the purge job).",
     "privacy": "Redaction tiers of content (no keys yet: they come with server-side redaction).",
@@ -156,6 +183,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Label combinations kept per metric; later ones fold into one 'other' series (and are counted)."),
     Setting("slos.file", _path, None, "YAML file of SLOs (genlens SLO.yaml, Sloth prometheus/v1 or OpenSLO v1)."),
     Setting("slos.objectives", _entries, (), "SLOs written in the settings file, in the genlens shape."),
+    Setting("alerts.interval_s", number(float, 0), 30.0,
+            "Seconds between evaluations of the SLOs' burn-rate alerts; 0 turns them off."),
+    Setting("alerts.webhooks", _webhooks, (),
+            "Webhooks told of every alert firing and resolving: URLs, or {url, format: json|slack, headers}."),
+    Setting("alerts.alertmanager", _url, None, "Alertmanager base URL (alerts are POSTed to /api/v2/alerts)."),
+    Setting("alerts.ui_url", _url, None, "Base URL of this server's UI in alert links (default: http://host:port)."),
     Setting("cost_detect_interval_s", number(float, 0), 3600.0,
             "Seconds between scheduled runs of the cost detectors in the server; 0 turns them off."),
     Setting("cost_detect_lookback", _lookback, "1d",
@@ -244,6 +277,16 @@ class SloSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """The ``alerts`` section: the evaluation interval and where alerts are delivered."""
+
+    interval_s: float = 30.0
+    webhooks: tuple[dict[str, Any], ...] = ()
+    alertmanager: str | None = None
+    ui_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with :func:`resolve`, never by reading the environment."""
 
@@ -266,6 +309,7 @@ class Settings:
     budgets: BudgetSettings = field(default_factory=BudgetSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     slos: SloSettings = field(default_factory=SloSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     cost_detect_interval_s: float = 3600.0
     cost_detect_lookback: str = "1d"
     cost_regression_ratio: float = 1.5
@@ -282,7 +326,7 @@ class Settings:
 
 
 _SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings, "metrics": MetricsSettings,
-                                 "slos": SloSettings}
+                                 "slos": SloSettings, "alerts": AlertSettings}
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import free_port, stop_process, wait_ready
+from tests.conftest import free_port, launch, stop_process, wait_ready
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 
@@ -58,12 +58,8 @@ def start_prometheus(workdir: Path, target: str, rule_files: list[Path] | None =
     )
     port = free_port()
     log_path = workdir / "prometheus.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--enable-feature=exemplar-storage"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+    process = launch([PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'tsdb'}",
+                      f"--web.listen-address=127.0.0.1:{port}", "--enable-feature=exemplar-storage"], log_path)
     prom = Prometheus(process, f"http://127.0.0.1:{port}", log_path)
     wait_ready(process, f"{prom.url}/-/ready", log_path, "prometheus", prom.stop)
     return prom

@@ -1,4 +1,5 @@
-"""REST for SLOs: ``GET /api/v1/slos`` (every SLO's status) and ``GET /api/v1/slos/{id}``.
+"""REST for SLOs and alerts: ``GET /api/v1/slos`` (every SLO's status), ``GET /api/v1/slos/{id}``, and
+``GET /api/v1/alerts`` (firing and recently resolved alerts).
 
 Each status holds the SLI over the period, the error budget left (as a share, in
 calls and in minutes), the error ratio and burn rate of every window, and the
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Depends, Path
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from genlens.alerts.slo_job import SloAlertJob
 from genlens.errors import NotFound
 from genlens.server.api import JSONResponse
 from genlens.server.scope import TenantScope, TenantScopes
@@ -24,7 +26,8 @@ from genlens.store.base import AnalyticsReader
 # No `from __future__ import annotations` here: FastAPI must see the local dependency types, not strings.
 
 
-def slo_router(store: AnalyticsReader, slos: Sequence[SLO], scopes: TenantScopes) -> APIRouter:
+def slo_router(store: AnalyticsReader, slos: Sequence[SLO], scopes: TenantScopes,
+               alerts: SloAlertJob | None = None) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["slo"])
     Scope = Annotated[TenantScope, Depends(scopes)]
     by_id = {slo.id: slo for slo in slos}
@@ -41,5 +44,12 @@ def slo_router(store: AnalyticsReader, slos: Sequence[SLO], scopes: TenantScopes
             raise NotFound(f"no SLO {slo_id!r} (known: {', '.join(sorted(by_id)) or 'none configured'})")
         status = await run_in_threadpool(evaluate_one, store, slo, time.time_ns(), scope.tenant)
         return JSONResponse(status.as_dict())
+
+    @router.get("/alerts", tags=["alerts"], summary="Alerts firing now and recently resolved, newest first")
+    async def list_alerts(scope: Scope) -> Response:
+        firing = [] if alerts is None else sorted(alerts.active.values(), key=lambda a: -a.starts_at_ns)
+        resolved = [] if alerts is None else list(reversed(alerts.history[-200:]))
+        return JSONResponse({"firing": [a.as_dict() for a in firing], "resolved": [a.as_dict() for a in resolved],
+                             "evaluating": alerts is not None})
 
     return router

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from genlens.alerts.slo_job import SloAlertJob
 from genlens.analysis.jobs import Job
 from genlens.metrics.exposition import render
 from genlens.metrics.series import le_labels
@@ -28,7 +29,9 @@ from genlens.store.writer import COMMIT_BUCKETS, Writer
 class ServerStats:
     """A ``prometheus_client`` collector over the server's moving parts."""
 
-    def __init__(self, ingestor: Ingestor, writer: Writer, jobs: Sequence[Job], spans: SpanMetrics | None) -> None:
+    def __init__(self, ingestor: Ingestor, writer: Writer, jobs: Sequence[Job], spans: SpanMetrics | None,
+                 alerts: SloAlertJob | None = None) -> None:
+        self._alerts = alerts
         self._ingestor = ingestor
         self._writer = writer
         self._jobs = jobs
@@ -76,6 +79,8 @@ class ServerStats:
         yield CounterMetricFamily("genlens_observed_batches_total", "Committed batches handed to the observers.",
                                   value=w.observed_batches)
         yield from self._job_metrics()
+        if self._alerts is not None:
+            yield from self._alert_metrics(self._alerts)
         if self._spans is not None:
             yield from self._span_metric_stats(self._spans)
 
@@ -93,6 +98,22 @@ class ServerStats:
             seconds.add_metric([job.name], job.seconds_total)
             last.add_metric([job.name], job.last_duration_s)
         yield from (runs, failed, seconds, last)
+
+    @staticmethod
+    def _alert_metrics(job: SloAlertJob) -> Iterator[Metric]:
+        firing = GaugeMetricFamily("genlens_alerts_firing", "Alerts firing now, by severity.", labels=["severity"])
+        for severity in ("page", "ticket"):
+            firing.add_metric([severity], sum(1 for a in job.active.values() if a.severity == severity))
+        yield firing
+        deliveries = CounterMetricFamily("genlens_alert_deliveries_total",
+                                         "Alert deliveries by notifier and outcome (delivered, retried, failed, "
+                                         "dropped).", labels=["notifier", "outcome"])
+        stats = job.delivery.stats
+        for outcome, counts in (("delivered", stats.delivered), ("retried", stats.retried),
+                                ("failed", stats.failed), ("dropped", stats.dropped)):
+            for notifier in job.delivery.notifiers:
+                deliveries.add_metric([notifier.name, outcome], counts[notifier.name])
+        yield deliveries
 
     @staticmethod
     def _span_metric_stats(spans: SpanMetrics) -> Iterator[Metric]:

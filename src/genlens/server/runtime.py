@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import grpc
 import uvicorn
 
+from genlens.alerts.notify import AlertmanagerNotifier, Delivery, LogNotifier, Notifier, WebhookNotifier
+from genlens.alerts.slo_job import SloAlertJob
 from genlens.analysis.jobs import Job
 from genlens.metrics.spans import SpanMetrics
 from genlens.pipeline.ingest import Ingestor
@@ -41,8 +43,13 @@ class Components:
     jobs: list[Job] = field(default_factory=list)  # started with the server, stopped before the writer drains
     span_metrics: SpanMetrics | None = None  # the observer behind /metrics (None when metrics.enabled is off)
     slos: list[SLO] = field(default_factory=list)  # from settings, read once at start
+    delivery: Delivery | None = None  # alert delivery to the notifiers of settings (closed after the jobs)
     grpc_server: grpc.Server | None = None
     grpc_port: int | None = None
+
+    @property
+    def alert_job(self) -> SloAlertJob | None:
+        return next((job for job in self.jobs if isinstance(job, SloAlertJob)), None)
 
     def start_jobs(self) -> None:
         for job in self.jobs:
@@ -51,6 +58,8 @@ class Components:
     def close(self) -> None:
         for job in self.jobs:
             job.stop()
+        if self.delivery is not None:
+            self.delivery.close()
         if self.grpc_server is not None:
             self.grpc_server.stop(grace=5).wait(10)
         self.ingestor.close()
@@ -92,8 +101,24 @@ def build(settings: Settings) -> Components:
         writer.close()
         store.close()
         raise
-    return Components(settings, store, writer, ingestor, book, jobs_of(settings, store, writer),
-                      span_metrics=span_metrics, slos=slos)
+    jobs = jobs_of(settings, store, writer)
+    delivery = None
+    if slos and settings.alerts.interval_s > 0:
+        delivery = Delivery(notifiers_of(settings))
+        ui = settings.alerts.ui_url or f"http://{settings.host}:{settings.port}"
+        jobs.append(SloAlertJob(store, slos, delivery, settings.alerts.interval_s, ui))
+    return Components(settings, store, writer, ingestor, book, jobs, span_metrics=span_metrics, slos=slos,
+                      delivery=delivery)
+
+
+def notifiers_of(settings: Settings) -> list[Notifier]:
+    """The log, plus every webhook and the Alertmanager the ``alerts`` settings name."""
+    notifiers: list[Notifier] = [LogNotifier()]
+    for hook in settings.alerts.webhooks:
+        notifiers.append(WebhookNotifier(hook["url"], slack=hook["format"] == "slack", headers=hook["headers"]))
+    if settings.alerts.alertmanager:
+        notifiers.append(AlertmanagerNotifier(settings.alerts.alertmanager))
+    return notifiers
 
 
 def serve(settings: Settings) -> None:
@@ -107,7 +132,7 @@ def serve(settings: Settings) -> None:
                 parts.ingestor, settings.host, settings.grpc_port, settings.max_body_bytes
             )
         app = create_app(settings, parts.store, parts.writer, parts.ingestor, parts.book, jobs=parts.jobs,
-                         span_metrics=parts.span_metrics, slos=parts.slos)
+                         span_metrics=parts.span_metrics, slos=parts.slos, alert_job=parts.alert_job)
         log.info("genlens: data in %s", settings.db_path)
         log.info("genlens: OTLP/HTTP, REST API and UI on http://%s:%d", settings.host, settings.port)
         if parts.grpc_port:
