@@ -66,7 +66,7 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     app.include_router(cost_router(store, settings, writer, scopes, book))
     app.include_router(slo_router(store, slos, scopes, alert_job))
 
-    mount_ui(app, store, settings, scopes, reads, book)
+    mount_ui(app, store, settings, scopes, reads, book, slos, alert_job)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> Response:

@@ -11,6 +11,7 @@ served from the installed ``plotly`` package (nothing is fetched from a CDN).
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -20,12 +21,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from genlens.alerts.slo_job import SloAlertJob
 from genlens.errors import NotFound
 from genlens.pricing import PriceBook
 from genlens.server.scope import TenantScopes
 from genlens.server.ui.deps import Pages
 from genlens.server.ui.http_errors import routing_error
 from genlens.settings import Settings
+from genlens.slo.spec import SLO
 from genlens.store.base import Store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -43,7 +46,7 @@ def plotly_js() -> Path:
 
 
 def ui_router(pages: Pages) -> APIRouter:
-    from genlens.server.ui import views_conversations, views_cost, views_overview, views_traces
+    from genlens.server.ui import views_conversations, views_cost, views_overview, views_slo, views_traces
 
     router = APIRouter(include_in_schema=False)
 
@@ -57,17 +60,17 @@ def ui_router(pages: Pages) -> APIRouter:
         return FileResponse(plotly_js(), media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
 
-    for module in (views_overview, views_traces, views_conversations, views_cost):
+    for module in (views_overview, views_traces, views_conversations, views_cost, views_slo):
         module.register(router, pages)
     return router
 
 
 def mount_ui(app: FastAPI, store: Store, settings: Settings, scopes: TenantScopes, reads: Executor,
-             book: PriceBook) -> None:
+             book: PriceBook, slos: Sequence[SLO] = (), alerts: SloAlertJob | None = None) -> None:
     """Add the UI's pages and static files to ``app``; routing errors outside the API answer with the error page.
 
     ``reads`` (owned by the caller) runs the independent reads of one page side by side.
     """
-    app.include_router(ui_router(Pages(store, settings, scopes, reads, book)))
+    app.include_router(ui_router(Pages(store, settings, scopes, reads, book, slos, alerts)))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_exception_handler(HTTPException, routing_error)

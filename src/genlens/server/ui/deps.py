@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, get_type_hints
@@ -17,10 +18,12 @@ from typing import Any, get_type_hints
 from starlette.requests import Request
 from starlette.responses import Response
 
+from genlens.alerts.slo_job import SloAlertJob
 from genlens.pricing import PriceBook
 from genlens.server.scope import TenantScopes
 from genlens.server.ui.render import View, error_page
 from genlens.settings import Settings
+from genlens.slo.spec import SLO
 from genlens.store.base import Store
 
 
@@ -33,6 +36,8 @@ class Pages:
     scopes: TenantScopes
     reads: Executor  # owned by the composition root, shared with the REST API
     book: PriceBook  # loaded once by the composition root, shared with pricing and the REST API
+    slos: Sequence[SLO] = ()  # from settings, as the REST API has them
+    alerts: SloAlertJob | None = None  # the alert job, when SLO alerts are evaluated
 
     def prices(self) -> PriceBook:
         """The one price book of the server (never loaded here: a page must price as ingest did)."""

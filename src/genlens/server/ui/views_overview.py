@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter
@@ -18,6 +18,7 @@ from genlens.server.ui.charts import overview_charts
 from genlens.server.ui.deps import Pages
 from genlens.server.ui.params import RANGES, Filters
 from genlens.server.ui.render import page
+from genlens.server.ui.views_slo import LIGHT, slo_statuses
 
 
 @dataclass
@@ -28,6 +29,8 @@ class OverviewPage:
     overview: Overview
     charts: dict[str, dict[str, Any]]
     ranges: tuple[str, ...] = RANGES
+    slos: list[dict[str, Any]] = field(default_factory=list)  # the executive tier's SLO lights
+    lights: dict[str, str] = field(default_factory=lambda: dict(LIGHT))
 
 
 def register(router: APIRouter, pages: Pages) -> None:
@@ -45,6 +48,7 @@ def register(router: APIRouter, pages: Pages) -> None:
             ov = build_overview(store, span_filter, now)
             return OverviewPage(filters=filters, facets=facets.get(span_filter.tenant),
                                 window=(span_filter.start_ns or 0, span_filter.end_ns or now), overview=ov,
-                                charts=overview_charts(ov))
+                                charts=overview_charts(ov),
+                                slos=slo_statuses(pages, span_filter.tenant, now) if pages.slos else [])
 
         return page(request, "overview.html", await run_in_threadpool(load), nav="overview")
