@@ -79,9 +79,11 @@ class Child:
         return self.process.returncode
 
 
-def _spawn(name: str, args: list[str], log_path: Path) -> Child:
+def _spawn(name: str, args: list[str], log_path: Path, defaults: dict[str, str] | None = None) -> Child:
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    for key, value in (defaults or {}).items():
+        env.setdefault(key, value)  # the user's own GENLENS_* settings win
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "genlens", *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -91,10 +93,15 @@ def _spawn(name: str, args: list[str], log_path: Path) -> Child:
     return Child(name, process, log_path)
 
 
+# The demo's SLOs (package data) and a short evaluation interval, so alerts follow the planted incidents.
+DEMO_SLOS = Path(__file__).resolve().parent / "slos.yaml"
+SERVER_DEFAULTS = {"GENLENS_SLOS_FILE": str(DEMO_SLOS), "GENLENS_ALERTS_INTERVAL_S": "5"}
+
+
 def spawn_server(host: str, port: int, data: Path) -> Child:
-    """Start ``genlens serve`` on host:port (gRPC off); :func:`wait_server` waits for it."""
+    """Start ``genlens serve`` on host:port (gRPC off) with the demo's SLOs; :func:`wait_server` waits for it."""
     return _spawn("server", ["serve", "--host", host, "--port", str(port), "--grpc-port", "0", "--data",
-                             str(data)], data / "demo-server.log")
+                             str(data)], data / "demo-server.log", SERVER_DEFAULTS)
 
 
 def wait_server(child: Child, host: str, port: int) -> None:

@@ -92,6 +92,7 @@ def run_demo(opts: DemoOptions, out: TextIO | None = None) -> int:
         console.line(f"  UI        {base}/")
         console.line(f"  REST API  {base}/api/v1/traces   (OpenAPI: {base}/docs)")
         console.line(f"  OTLP      {base}/v1/traces")
+        console.line(f"  SLOs      {base}/slos   alerts {base}/alerts   Prometheus metrics {base}/metrics")
         console.line(f"  provider  {sim_url}   (simulated OpenAI + Anthropic)")
         console.line(f"  logs      {server.log_path}, {simulator.log_path}")
         console.line(f"  processes server pid {server.pid}, simulator pid {simulator.pid}")

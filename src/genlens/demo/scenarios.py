@@ -49,7 +49,8 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("provider-outage", "provider_outage", "every Anthropic call answers 503 (with retry-after)",
-             "error-rate / SLO burn alert per provider and model; traces with error_class=api",
+             "SLO burn alert SloErrorBudgetBurn of the demo SLO support-bot-api-success-anthropic "
+             "(page and ticket); traces with error_class=api",
              feature=None, models=ANTHROPIC_MODELS,
              faults={m: {"error_rates": {"503": 1.0}, "retry_after_s": 0.2} for m in ANTHROPIC_MODELS}),
     Scenario("latency-spike", "latency_spike", f"{_DRAFT_A} answers 8x slower (TTFT and TPOT)",
@@ -69,7 +70,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "input drift on the feature (embedding / length / language distribution); retrieval scores fall",
              feature="support-chat", effects=Effects(drifted_inputs=True)),
     Scenario("refusal-spike", "refusal_spike", f"half of {_DRAFT_B} answers are refusals",
-             "finish-reason anomaly (refusal share) per model and feature",
+             "SLO burn alert SloErrorBudgetBurn of the demo SLO support-bot-few-refusals (page and ticket)",
              feature=None, models=(_DRAFT_B,), faults={_DRAFT_B: {"refusal_rate": 0.5}}),
     Scenario("runaway-conversation", "runaway_conversation",
              "one support conversation keeps going, each turn pasting a long log, so input tokens climb every turn",
