@@ -29,6 +29,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "genlens.demo.cli",
     "genlens.store.cli",
     "genlens.slo.cli",
+    "genlens.alerts.cli",
 )
 
 # command name → (module that registers it, one-line help shown by ``genlens --help``)
@@ -41,6 +42,7 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
     "demo": ("genlens.demo.cli", "run genlens with an instrumented demo app against a simulated LLM provider"),
     "store": ("genlens.store.cli", "maintenance of a data directory (genlens store rebuild)"),
     "slo": ("genlens.slo.cli", "check SLO files; export them as Prometheus rules"),
+    "dashboards": ("genlens.alerts.cli", "export Grafana dashboards over genlens' /metrics"),
 }
 
 

@@ -8,6 +8,7 @@ the increase of the traffic under test, and genlens counts exactly its spans.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ import httpx
 import pytest
 import yaml
 
+from genlens.alerts.dashboards import queries
 from tests.conftest import LiveServer, start_server
 from tests.metrics.prometheus import Prometheus, start_prometheus
 from tests.metrics.workload import requests
@@ -111,3 +113,16 @@ def test_the_availability_page_fires_in_prometheus_and_in_genlens(
         time.sleep(0.5)
     assert firing
     assert httpx.get(f"{server.url}/api/v1/slos/unknown", timeout=10).status_code == 404
+
+
+def test_every_dashboard_query_returns_data(evaluated: tuple[LiveServer, Prometheus, Any], tmp_path: Path) -> None:
+    _, prom, _ = evaluated
+    done = subprocess.run([sys.executable, "-m", "genlens", "dashboards", "export", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    boards = {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("genlens-*.json")}
+    assert set(boards) == {"genlens-executive", "genlens-operator", "genlens-debug"}
+    exprs = [q for board in boards.values() for q in queries(board)]
+    assert len(exprs) >= 15
+    for expr in exprs:
+        assert prom.query(expr.replace("$__rate_interval", "1m")), expr

@@ -388,4 +388,7 @@ def load_file(path: str) -> list[SLO]:
         raise ConfigError(f"SLO file {path!r}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"SLO file {path!r} is not valid YAML: {exc}") from None
-    return parse_documents(docs, f"SLO file {path!r}")
+    slos = parse_documents(docs, f"SLO file {path!r}")
+    if not slos:
+        raise ConfigError(f"SLO file {path!r} holds no SLO")
+    return slos
