@@ -16,56 +16,43 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from genlens.alerts.book import AlertingJob
 from genlens.alerts.notify import Alert, Delivery
-from genlens.analysis.jobs import Job
 from genlens.slo.engine import SloStatus, evaluate
 from genlens.slo.spec import SLO
 from genlens.store.base import TraceReader
 from genlens.store.queries import ALL_TENANTS, TraceQuery
 
+NAME = "SloErrorBudgetBurn"
 RUNBOOKS = "docs/runbooks"
 # SLI type → the runbook of its kind
 RUNBOOK_OF = {"availability": "provider-outage.md", "ttft": "latency-spike.md", "latency": "latency-spike.md",
               "cost": "cost-spike.md", None: "incident.md"}
 
 
-class SloAlertJob(Job):
+class SloAlertJob(AlertingJob):
     name = "slo-alerts"
 
     def __init__(self, reader: Any, slos: Sequence[SLO], delivery: Delivery, interval_s: float,
                  ui_url: str = "http://127.0.0.1:4318") -> None:
-        super().__init__(interval_s)
+        super().__init__(delivery, interval_s)
         self._reader = reader  # AnalyticsReader and TraceReader
         self._slos = [slo for slo in slos if slo.computed_by_genlens]
-        self.delivery = delivery
         self._ui = ui_url.rstrip("/")
-        self.active: dict[str, Alert] = {}  # fingerprint → firing alert
-        self.history: list[Alert] = []  # resolved alerts, oldest first (bounded)
 
     def run_once(self, now_ns: int | None = None) -> list[Alert]:
         """Evaluate every SLO at ``now_ns`` (default: now); returns the alerts firing afterwards."""
         now = time.time_ns() if now_ns is None else now_ns
+        firing = []
         for status in evaluate(self._reader, self._slos, now):
             for severity in ("page", "ticket"):
                 pairs = [f for f in status.firing if f.startswith(severity)]
-                self._transition(status, severity, pairs, now)
+                if not pairs:
+                    continue
+                key = Alert(NAME, severity, _labels(status.slo), "").fingerprint
+                firing.append(self.active.get(key) or self._alert(status, severity, pairs, now))
+        self.reconcile(firing, now)
         return list(self.active.values())
-
-    def _transition(self, status: SloStatus, severity: str, pairs: list[str], now: int) -> None:
-        key = Alert(_name(status.slo), severity, _labels(status.slo), "").fingerprint
-        current = self.active.get(key)
-        if pairs and current is None:
-            alert = self._alert(status, severity, pairs, now)
-            self.active[key] = alert
-            self.delivery.publish(alert)
-        elif pairs and current is not None:
-            self.delivery.publish(current, repeat=True)
-        elif not pairs and current is not None:
-            resolved = Alert(current.name, current.severity, current.labels, current.summary, current.annotations,
-                             current.starts_at_ns, now, current.example_trace_ids)
-            del self.active[key]
-            self.history = [*self.history[-999:], resolved]
-            self.delivery.publish(resolved)
 
     def _alert(self, status: SloStatus, severity: str, pairs: list[str], now: int) -> Alert:
         slo = status.slo
@@ -83,7 +70,7 @@ class SloAlertJob(Job):
             ("link", link),
             ("runbook", f"{RUNBOOKS}/{RUNBOOK_OF.get(slo.sli_type, 'incident.md')}"),
         )
-        return Alert(_name(slo), severity, _labels(slo), summary, annotations, now,
+        return Alert(NAME, severity, _labels(slo), summary, annotations, now,
                      example_trace_ids=tuple(self._examples(slo, now)))
 
     def _examples(self, slo: SLO, now: int) -> list[str]:
@@ -98,10 +85,6 @@ class SloAlertJob(Job):
             return [row["trace_id"] for row in reader.search_traces(query)][:5]
         except Exception:  # noqa: BLE001 - examples are a courtesy; the alert goes out without them
             return []
-
-
-def _name(slo: SLO) -> str:
-    return "SloErrorBudgetBurn"
 
 
 def _labels(slo: SLO) -> tuple[tuple[str, str], ...]:

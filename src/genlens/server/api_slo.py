@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from genlens.alerts.slo_job import SloAlertJob
+from genlens.alerts.book import AlertingJob, current_alerts
 from genlens.errors import NotFound
 from genlens.server.api import JSONResponse
 from genlens.server.scope import TenantScope, TenantScopes
@@ -27,7 +27,7 @@ from genlens.store.base import AnalyticsReader
 
 
 def slo_router(store: AnalyticsReader, slos: Sequence[SLO], scopes: TenantScopes,
-               alerts: SloAlertJob | None = None) -> APIRouter:
+               alerts: Sequence[AlertingJob] = ()) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["slo"])
     Scope = Annotated[TenantScope, Depends(scopes)]
     by_id = {slo.id: slo for slo in slos}
@@ -47,9 +47,8 @@ def slo_router(store: AnalyticsReader, slos: Sequence[SLO], scopes: TenantScopes
 
     @router.get("/alerts", tags=["alerts"], summary="Alerts firing now and recently resolved, newest first")
     async def list_alerts(scope: Scope) -> Response:
-        firing = [] if alerts is None else sorted(alerts.active.values(), key=lambda a: -a.starts_at_ns)
-        resolved = [] if alerts is None else list(reversed(alerts.history[-200:]))
+        firing, resolved = current_alerts(alerts)
         return JSONResponse({"firing": [a.as_dict() for a in firing], "resolved": [a.as_dict() for a in resolved],
-                             "evaluating": alerts is not None})
+                             "evaluating": bool(alerts)})
 
     return router

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from genlens import __version__
-from genlens.alerts.slo_job import SloAlertJob
+from genlens.alerts.book import AlertingJob
 from genlens.analysis.jobs import Job
 from genlens.errors import GenlensError, Overloaded
 from genlens.metrics.spans import SpanMetrics
@@ -45,7 +45,7 @@ log = logging.getLogger("genlens.server")
 
 def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Ingestor, book: PriceBook, *,
                jobs: Sequence[Job] = (), span_metrics: SpanMetrics | None = None,
-               slos: Sequence[SLO] = (), alert_job: SloAlertJob | None = None) -> FastAPI:
+               slos: Sequence[SLO] = (), alert_jobs: Sequence[AlertingJob] = ()) -> FastAPI:
     app = FastAPI(
         title="genlens",
         version=__version__,
@@ -58,15 +58,15 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     for route in otlp_routes(ingestor, settings.max_body_bytes):
         app.router.routes.append(route)
     app.router.routes.append(metrics_route(span_metrics, ServerStats(ingestor, writer, jobs, span_metrics,
-                                                                     alert_job)))
+                                                                     alert_jobs)))
     reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="genlens-read")  # REST and UI reads overlap here
     app.router.on_shutdown.append(lambda: reads.shutdown(wait=False, cancel_futures=True))
     scopes = TenantScopes()  # no API keys configured: every tenant unless a request names one
     app.include_router(api_router(store, scopes, reads))
     app.include_router(cost_router(store, settings, writer, scopes, book))
-    app.include_router(slo_router(store, slos, scopes, alert_job))
+    app.include_router(slo_router(store, slos, scopes, alert_jobs))
 
-    mount_ui(app, store, settings, scopes, reads, book, slos, alert_job)
+    mount_ui(app, store, settings, scopes, reads, book, slos, alert_jobs)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> Response:

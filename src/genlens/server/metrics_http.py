@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from genlens.alerts.slo_job import SloAlertJob
+from genlens.alerts.book import AlertingJob
 from genlens.analysis.jobs import Job
 from genlens.metrics.exposition import render
 from genlens.metrics.series import le_labels
@@ -30,7 +30,7 @@ class ServerStats:
     """A ``prometheus_client`` collector over the server's moving parts."""
 
     def __init__(self, ingestor: Ingestor, writer: Writer, jobs: Sequence[Job], spans: SpanMetrics | None,
-                 alerts: SloAlertJob | None = None) -> None:
+                 alerts: Sequence[AlertingJob] = ()) -> None:
         self._alerts = alerts
         self._ingestor = ingestor
         self._writer = writer
@@ -79,7 +79,7 @@ class ServerStats:
         yield CounterMetricFamily("genlens_observed_batches_total", "Committed batches handed to the observers.",
                                   value=w.observed_batches)
         yield from self._job_metrics()
-        if self._alerts is not None:
+        if self._alerts:
             yield from self._alert_metrics(self._alerts)
         if self._spans is not None:
             yield from self._span_metric_stats(self._spans)
@@ -100,14 +100,15 @@ class ServerStats:
         yield from (runs, failed, seconds, last)
 
     @staticmethod
-    def _alert_metrics(job: SloAlertJob) -> Iterator[Metric]:
+    def _alert_metrics(jobs: Sequence[AlertingJob]) -> Iterator[Metric]:
         firing = GaugeMetricFamily("genlens_alerts_firing", "Alerts firing now, by severity.", labels=["severity"])
-        for severity in ("page", "ticket"):
-            firing.add_metric([severity], sum(1 for a in job.active.values() if a.severity == severity))
+        for severity in ("page", "ticket", "info"):
+            firing.add_metric([severity], sum(1 for job in jobs for a in job.active.values() if a.severity == severity))
         yield firing
         deliveries = CounterMetricFamily("genlens_alert_deliveries_total",
                                          "Alert deliveries by notifier and outcome (delivered, retried, failed, "
                                          "dropped).", labels=["notifier", "outcome"])
+        job = jobs[0]  # every alerting job hands its alerts to the one delivery
         stats = job.delivery.stats
         for outcome, counts in (("delivered", stats.delivered), ("retried", stats.retried),
                                 ("failed", stats.failed), ("dropped", stats.dropped)):

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import grpc
 import uvicorn
 
+from genlens.alerts.book import AlertingJob
+from genlens.alerts.findings_job import FindingsAlertJob
 from genlens.alerts.notify import AlertmanagerNotifier, Delivery, LogNotifier, Notifier, WebhookNotifier
 from genlens.alerts.slo_job import SloAlertJob
 from genlens.analysis.jobs import Job
@@ -48,8 +50,8 @@ class Components:
     grpc_port: int | None = None
 
     @property
-    def alert_job(self) -> SloAlertJob | None:
-        return next((job for job in self.jobs if isinstance(job, SloAlertJob)), None)
+    def alert_jobs(self) -> list[AlertingJob]:
+        return [job for job in self.jobs if isinstance(job, AlertingJob)]
 
     def start_jobs(self) -> None:
         for job in self.jobs:
@@ -103,10 +105,15 @@ def build(settings: Settings) -> Components:
         raise
     jobs = jobs_of(settings, store, writer)
     delivery = None
-    if slos and settings.alerts.interval_s > 0:
+    alerting = settings.alerts.interval_s > 0 and (slos or settings.cost_detect_interval_s > 0)
+    if alerting:
         delivery = Delivery(notifiers_of(settings))
         ui = settings.alerts.ui_url or f"http://{settings.host}:{settings.port}"
-        jobs.append(SloAlertJob(store, slos, delivery, settings.alerts.interval_s, ui))
+        if slos:
+            jobs.append(SloAlertJob(store, slos, delivery, settings.alerts.interval_s, ui))
+        if settings.cost_detect_interval_s > 0:  # a finding stays an alert while the detector keeps finding it
+            fresh = max(2.5 * settings.cost_detect_interval_s, 3600.0)
+            jobs.append(FindingsAlertJob(store, delivery, settings.alerts.interval_s, fresh, ui))
     return Components(settings, store, writer, ingestor, book, jobs, span_metrics=span_metrics, slos=slos,
                       delivery=delivery)
 
@@ -132,7 +139,7 @@ def serve(settings: Settings) -> None:
                 parts.ingestor, settings.host, settings.grpc_port, settings.max_body_bytes
             )
         app = create_app(settings, parts.store, parts.writer, parts.ingestor, parts.book, jobs=parts.jobs,
-                         span_metrics=parts.span_metrics, slos=parts.slos, alert_job=parts.alert_job)
+                         span_metrics=parts.span_metrics, slos=parts.slos, alert_jobs=parts.alert_jobs)
         log.info("genlens: data in %s", settings.db_path)
         log.info("genlens: OTLP/HTTP, REST API and UI on http://%s:%d", settings.host, settings.port)
         if parts.grpc_port:

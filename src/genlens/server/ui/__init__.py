@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from genlens.alerts.slo_job import SloAlertJob
+from genlens.alerts.book import AlertingJob
 from genlens.errors import NotFound
 from genlens.pricing import PriceBook
 from genlens.server.scope import TenantScopes
@@ -66,7 +66,7 @@ def ui_router(pages: Pages) -> APIRouter:
 
 
 def mount_ui(app: FastAPI, store: Store, settings: Settings, scopes: TenantScopes, reads: Executor,
-             book: PriceBook, slos: Sequence[SLO] = (), alerts: SloAlertJob | None = None) -> None:
+             book: PriceBook, slos: Sequence[SLO] = (), alerts: Sequence[AlertingJob] = ()) -> None:
     """Add the UI's pages and static files to ``app``; routing errors outside the API answer with the error page.
 
     ``reads`` (owned by the caller) runs the independent reads of one page side by side.

@@ -18,7 +18,7 @@ from typing import Any, get_type_hints
 from starlette.requests import Request
 from starlette.responses import Response
 
-from genlens.alerts.slo_job import SloAlertJob
+from genlens.alerts.book import AlertingJob
 from genlens.pricing import PriceBook
 from genlens.server.scope import TenantScopes
 from genlens.server.ui.render import View, error_page
@@ -37,7 +37,7 @@ class Pages:
     reads: Executor  # owned by the composition root, shared with the REST API
     book: PriceBook  # loaded once by the composition root, shared with pricing and the REST API
     slos: Sequence[SLO] = ()  # from settings, as the REST API has them
-    alerts: SloAlertJob | None = None  # the alert job, when SLO alerts are evaluated
+    alerts: Sequence[AlertingJob] = ()  # the alerting jobs (SLO burn rates, findings)
 
     def prices(self) -> PriceBook:
         """The one price book of the server (never loaded here: a page must price as ingest did)."""

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from genlens.alerts.book import current_alerts
 from genlens.server.scope import TenantScope
 from genlens.server.ui.deps import Pages
 from genlens.server.ui.render import page
@@ -66,13 +67,11 @@ def register(router: APIRouter, pages: Pages) -> None:
     @router.get("/alerts")
     @pages.guard
     async def alerts(request: Request, scope: TenantScope) -> Response:
-        job = pages.alerts
-        firing = [] if job is None else sorted(job.active.values(), key=lambda a: -a.starts_at_ns)
-        resolved = [] if job is None else list(reversed(job.history[-200:]))
+        firing, resolved = current_alerts(pages.alerts)
         weeks: Counter[tuple[str, str]] = Counter((_week(a.starts_at_ns), a.severity) for a in (*firing, *resolved))
         per_week = [{"week": w, "page": weeks[(w, "page")], "ticket": weeks[(w, "ticket")]}
                     for w in sorted({w for w, _ in weeks}, reverse=True)]
         found = await run_in_threadpool(pages.store.findings, scope.tenant, None, None, None, 50)
-        return page(request, "alerts.html", AlertsPage(job is not None, [a.as_dict() for a in firing],
+        return page(request, "alerts.html", AlertsPage(bool(pages.alerts), [a.as_dict() for a in firing],
                                                         [a.as_dict() for a in resolved], per_week, found),
                     nav="alerts")
