@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,7 +19,7 @@ NOW = 1_790_000_000 * 10**9
 MIN = 60 * 10**9
 
 
-def _call(i: int, minutes_ago: float, error: bool, ttft: float) -> dict[str, object]:
+def _call(i: int, minutes_ago: float, error: bool, ttft: float) -> dict[str, Any]:
     row = empty_row()
     start = NOW - int(minutes_ago * MIN)
     row.update(tenant="t", trace_id=f"{i:032x}", span_id=f"{i:016x}", name="chat", kind="llm", start_ns=start,
@@ -26,15 +28,10 @@ def _call(i: int, minutes_ago: float, error: bool, ttft: float) -> dict[str, obj
     return row
 
 
-ROWS: list[dict[str, object]] = []
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> DuckDBStore:
-    rows = ROWS
-    rows.clear()
+def _rows() -> list[dict[str, Any]]:
+    """30 days of calm (0.2 % errors), then the last 40 minutes at 20 % errors (30 % of TTFTs over 1 s)."""
+    rows = []
     i = 0
-    # 30 days of calm (0.2 % errors), then the last 40 minutes at 20 % errors
     for minute in range(0, 30 * 24 * 60, 10):
         rows.append(_call(i, minute + 41, error=(i % 500 == 0), ttft=0.4))
         i += 1
@@ -42,9 +39,18 @@ def store(tmp_path: Path) -> DuckDBStore:
         for k in range(10):
             rows.append(_call(i, minute + 0.5, error=(k < 2), ttft=2.0 if k < 3 else 0.5))
             i += 1
+    return rows
+
+
+ROWS = _rows()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[DuckDBStore]:
     s = DuckDBStore(tmp_path / "s.duckdb")
-    s.write(WriteBatch(spans=rows))
-    return s
+    s.write(WriteBatch(spans=[dict(r) for r in ROWS]))
+    yield s
+    s.close()
 
 
 SLOS = yaml.safe_load("""
@@ -57,10 +63,10 @@ slos:
 
 def _oracle(window_min: float, bad: str) -> tuple[int, int]:
     """(total, bad) calls that started in the last ``window_min`` minutes, counted here."""
-    inside = [r for r in ROWS if NOW - window_min * MIN <= int(r["start_ns"]) < NOW]  # type: ignore[call-overload]
+    inside = [r for r in ROWS if NOW - window_min * MIN <= r["start_ns"] < NOW]
     if bad == "error":
         return len(inside), sum(1 for r in inside if r["status"] == "error")
-    return len(inside), sum(1 for r in inside if float(r["ttft_s"]) > 1.0)  # type: ignore[arg-type]
+    return len(inside), sum(1 for r in inside if r["ttft_s"] > 1.0)
 
 
 def test_burn_rates_budget_and_firing_pairs(store: DuckDBStore) -> None:
