@@ -43,6 +43,7 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
     "store": ("genlens.store.cli", "maintenance of a data directory (genlens store rebuild)"),
     "slo": ("genlens.slo.cli", "check SLO files; export them as Prometheus rules"),
     "dashboards": ("genlens.alerts.cli", "export Grafana dashboards over genlens' /metrics"),
+    "alerts": ("genlens.alerts.cli", "export Prometheus threshold alert rules over /metrics"),
 }
 
 

@@ -1,4 +1,5 @@
-"""``genlens dashboards export``: Grafana dashboards (executive, operator, debug) over the ``/metrics`` series."""
+"""``genlens dashboards export``: Grafana dashboards (executive, operator, debug) over the ``/metrics`` series;
+``genlens alerts rules``: Prometheus threshold alert rules over the same series."""
 
 from __future__ import annotations
 
@@ -18,6 +19,31 @@ def register(subparsers: Any) -> None:
                         help="this genlens' base URL, for links from the dashboards into its traces")
     export.set_defaults(func=_export)
     parser.set_defaults(func=lambda _args: parser.print_help() or 2)
+
+    alerts = subparsers.add_parser("alerts", help="export Prometheus threshold alert rules over /metrics",
+                                   description=__doc__)
+    alert_commands = alerts.add_subparsers(dest="alerts_command", metavar="ACTION")
+    rules = alert_commands.add_parser("rules", help="write the threshold alert rules (error rate, provider down, "
+                                                    "TTFT, latency, refusals, spend)")
+    rules.add_argument("--out", default=None, help="file to write (default: standard output)")
+    rules.set_defaults(func=_rules)
+    alerts.set_defaults(func=lambda _args: alerts.print_help() or 2)
+
+
+def _rules(args: argparse.Namespace) -> int:
+    import sys
+
+    import yaml
+
+    from genlens.alerts.threshold_rules import rules_document
+
+    text = yaml.safe_dump(rules_document(), sort_keys=False, allow_unicode=True)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"{args.out}: {len(rules_document()['groups'][0]['rules'])} rules", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:
