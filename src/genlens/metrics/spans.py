@@ -33,7 +33,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from genlens.metrics.catalog import FAMILIES, MAX_LABEL_CHARS, UNKNOWN, Family
+from genlens.metrics.catalog import FAMILIES, FAMILIES_BY_NAME, MAX_LABEL_CHARS, UNKNOWN, Family
 from genlens.metrics.series import Encoder, FamilySeries, Key, Sample
 from genlens.semconv.attrs import APP_GUARDRAIL_NAME
 from genlens.store.summaries import atto_array, atto_of
@@ -137,7 +137,7 @@ def _count(family: Family, labels: _Labels, mask: pa.Array | None = None) -> _Co
     return _Counts(family.name, _keys(out, names), counts, counts)
 
 
-def _pmf_counters(fam: dict[str, Family], labels: _Labels, calls: pa.Table, refused: pa.Array) -> list[_Counts]:
+def _pmf_counters(labels: _Labels, calls: pa.Table, refused: pa.Array) -> list[_Counts]:
     """Requests by status, the token counters and refusals: one group_by over (provider, model, feature)."""
     sums = {column: calls[column] for column in _PMF_SUMS.values() if column != "refused"}
     errors = pc.cast(pc.equal(labels["status"], _ERROR), pa.int64())
@@ -153,7 +153,7 @@ def _pmf_counters(fam: dict[str, Family], labels: _Labels, calls: pa.Table, refu
     updates = [_Counts("llm_requests_total", request_keys, request_counts, request_counts)]
     for family, column in _PMF_SUMS.items():
         values = out[f"{column}_sum"].to_pylist()
-        updates.append(_Counts(fam[family].name, keys, values, values if column == "refused" else calls_of))
+        updates.append(_Counts(family, keys, values, values if column == "refused" else calls_of))
     return updates
 
 
@@ -219,7 +219,7 @@ def _refused(finish_reasons: pa.ChunkedArray) -> pa.Array:
 
 def fold_spans(spans: pa.Table) -> Iterator[_Counts | _Buckets]:
     """Every family's update from one table of committed spans."""
-    fam = {f.name: f for f in FAMILIES}
+    fam = FAMILIES_BY_NAME
     committed = spans
     # the columns read, in one chunk: a committed batch is many exports' tables, and kernels pay per chunk
     # (the attributes JSON, large, is read only for the few guardrail rows)
@@ -236,7 +236,7 @@ def fold_spans(spans: pa.Table) -> Iterator[_Counts | _Buckets]:
     if calls.num_rows == 0:
         return
     lab = _Labels(calls)
-    yield from _pmf_counters(fam, lab, calls, _refused(calls["finish_reasons"]))
+    yield from _pmf_counters(lab, calls, _refused(calls["finish_reasons"]))
     call_class = calls["error_class"]
     failed = pc.coalesce(pc.and_(pc.equal(lab["status"], _ERROR),
                                  pc.and_(pc.not_equal(call_class, _VALIDATION), pc.not_equal(call_class, _GUARDRAIL))),
