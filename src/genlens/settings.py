@@ -35,6 +35,7 @@ from genlens.config_table import Setting, boolean, name_counts, number, resolve_
 from genlens.errors import ConfigError
 
 if TYPE_CHECKING:
+    from genlens.alerts.detectors import Rule as AlertRule
     from genlens.pricing import PriceBook
     from genlens.slo.spec import SLO
 
@@ -113,10 +114,31 @@ def _webhooks(value: Any) -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
+def _structured(value: Any) -> Any:
+    """A list or mapping given as text (an environment variable) is read as YAML (JSON is YAML)."""
+    if not isinstance(value, str):
+        return value
+    import yaml
+
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML/JSON: {exc}") from None
+
+
 def _entries(value: Any) -> tuple[dict[str, Any], ...]:
+    value = _structured(value)
     if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
         raise ValueError("expected a list of mappings")
     return tuple(dict(entry) for entry in value)
+
+
+def _overrides(value: Any) -> tuple[tuple[str, Any], ...]:
+    """``name: {fields}`` or ``name: false`` per built-in detector; the fields are checked when rules load."""
+    value = _structured(value)
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping | bool) or v is None for v in value.values()):
+        raise ValueError("expected a mapping of detector names to {field: value} or false")
+    return tuple((str(k), dict(v) if isinstance(v, Mapping) else v) for k, v in value.items())
 
 
 def _price_entries(value: Any) -> tuple[dict[str, Any], ...]:
@@ -132,7 +154,7 @@ SECTIONS: dict[str, str] = {
     "budgets": "Token budgets: per call (flagged on the span as it is ingested) and per feature and day.",
     "metrics": "The Prometheus metrics the server derives from every committed span, served at /metrics.",
     "slos": "Service-level objectives: a file of them (genlens, Sloth or OpenSLO shape) and/or a list here.",
-    "alerts": "Where alerts go (webhooks, Slack, Alertmanager, the log) and how often SLOs are evaluated.",
+    "alerts": "Alerting: evaluation interval and step, the built-in detectors, rules, silences, and where alerts go.",
     "sampling": "Content sampling per trace (no keys yet: it comes with tail sampling).",
     "retention": "How long each tier is kept (no keys yet: it comes with the purge job).",
     "privacy": "Redaction tiers of content (no keys yet: they come with server-side redaction).",
@@ -184,7 +206,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("slos.file", _path, None, "YAML file of SLOs (genlens SLO.yaml, Sloth prometheus/v1 or OpenSLO v1)."),
     Setting("slos.objectives", _entries, (), "SLOs written in the settings file, in the genlens shape."),
     Setting("alerts.interval_s", number(float, 0), 30.0,
-            "Seconds between evaluations of the SLOs' burn-rate alerts; 0 turns them off."),
+            "Seconds between evaluations of the alerts (SLO burn rates, detectors, rules); 0 turns them off."),
+    Setting("alerts.step", _lookback, "1m",
+            "Time step of the detectors and rules: windows are whole steps, evaluated at step boundaries."),
+    Setting("alerts.detectors", _overrides, (),
+            "Tuning of the built-in detectors by name (LLMErrorBurst, LLMTTFTSpike, LLMLatencySpike, "
+            "LLMRefusalSpike, LLMSpendSpike, LLMSpendHigh): {window, for, above, ratio, …} or false to turn one off."),
+    Setting("alerts.rules", _entries, (),
+            "Threshold and anomaly rules over call aggregates: {name, aggregate, by, where, window, for, above|below, "
+            "ratio, baseline, severity, labels, runbook}."),
+    Setting("alerts.silences", _entries, (),
+            "Silences: {matchers: {label: value}, until: ISO time, comment}; matching alerts are tracked, not sent."),
     Setting("alerts.webhooks", _webhooks, (),
             "Webhooks told of every alert firing and resolving: URLs, or {url, format: json|slack, headers}."),
     Setting("alerts.alertmanager", _url, None, "Alertmanager base URL (alerts are POSTed to /api/v2/alerts)."),
@@ -281,9 +313,25 @@ class AlertSettings:
     """The ``alerts`` section: the evaluation interval and where alerts are delivered."""
 
     interval_s: float = 30.0
+    step: str = "1m"
+    detectors: tuple[tuple[str, Any], ...] = ()
+    rules: tuple[dict[str, Any], ...] = ()
+    silences: tuple[dict[str, Any], ...] = ()
     webhooks: tuple[dict[str, Any], ...] = ()
     alertmanager: str | None = None
     ui_url: str | None = None
+
+    def load_rules(self) -> list[AlertRule]:
+        """The built-in detectors as tuned here, then the written rules (``ConfigError`` naming the flaw)."""
+        from genlens.alerts.detectors import load_rules
+
+        return load_rules(self.detectors, self.rules)
+
+    @property
+    def step_ns(self) -> int:
+        from genlens.timeparse import parse_duration
+
+        return parse_duration(self.step)
 
 
 @dataclass(frozen=True)

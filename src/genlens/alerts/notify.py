@@ -127,6 +127,11 @@ class AlertmanagerNotifier:
         response.raise_for_status()
 
 
+class Silencer(Protocol):
+    def matches(self, alert: Alert, now_ns: int) -> bool:
+        """Whether this silence holds ``alert`` back at ``now_ns``."""
+
+
 class LogNotifier:
     name = "log"
     repeats = False
@@ -151,14 +156,16 @@ class DeliveryStats:
     retried: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)  # given up after every attempt
     dropped: Counter[str] = field(default_factory=Counter)  # the queue was full
+    silenced: int = 0  # alert events a silence held back
 
 
 class Delivery:
     """Hands alerts to notifiers off the caller's thread: bounded queue, retries with backoff, counts."""
 
     def __init__(self, notifiers: Sequence[Notifier], *, max_queued: int = 1000, attempts: int = 5,
-                 backoff_s: float = 0.5) -> None:
+                 backoff_s: float = 0.5, silences: Sequence[Silencer] = ()) -> None:
         self.notifiers = tuple(notifiers)
+        self.silences = tuple(silences)
         self.attempts = attempts
         self.backoff_s = backoff_s
         self.stats = DeliveryStats()
@@ -170,7 +177,13 @@ class Delivery:
         self._thread.start()
 
     def publish(self, alert: Alert, *, repeat: bool = False) -> None:
-        """Queue ``alert`` for every notifier (a ``repeat`` of a firing alert only for those that want one)."""
+        """Queue ``alert`` for every notifier (a ``repeat`` of a firing alert only for those that want one).
+
+        A silenced alert is not sent (and counted); the job still tracks it as firing.
+        """
+        if self.silenced(alert):
+            self.stats.silenced += 1
+            return
         for notifier in self.notifiers:
             if repeat and not notifier.repeats:
                 continue
@@ -178,6 +191,10 @@ class Delivery:
                 self._queue.put_nowait(_Item(notifier, alert, repeat))
             except queue.Full:
                 self.stats.dropped[notifier.name] += 1
+
+    def silenced(self, alert: Alert, now_ns: int | None = None) -> bool:
+        now = time.time_ns() if now_ns is None else now_ns
+        return any(s.matches(alert, now) for s in self.silences)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -16,8 +16,10 @@ import grpc
 import uvicorn
 
 from genlens.alerts.book import AlertingJob
+from genlens.alerts.detector_job import DetectorAlertJob
 from genlens.alerts.findings_job import FindingsAlertJob
 from genlens.alerts.notify import AlertmanagerNotifier, Delivery, LogNotifier, Notifier, WebhookNotifier
+from genlens.alerts.silences import load_silences
 from genlens.alerts.slo_job import SloAlertJob
 from genlens.analysis.jobs import Job
 from genlens.metrics.spans import SpanMetrics
@@ -92,6 +94,8 @@ def build(settings: Settings) -> Components:
     """Compose the server: price book and custom stages/observers first (a bad one fails before any file opens)."""
     book = settings.prices.load_book()
     slos = settings.slos.load()
+    rules = settings.alerts.load_rules()
+    silences = load_silences(settings.alerts.silences)
     span_metrics = SpanMetrics(settings.metrics.max_series) if settings.metrics.enabled else None
     observers = (*((span_metrics,) if span_metrics is not None else ()), *observers_of(settings))
     store = DuckDBStore(settings.db_path)
@@ -105,10 +109,13 @@ def build(settings: Settings) -> Components:
         raise
     jobs = jobs_of(settings, store, writer)
     delivery = None
-    alerting = settings.alerts.interval_s > 0 and (slos or settings.cost_detect_interval_s > 0)
+    alerting = settings.alerts.interval_s > 0 and (slos or rules or settings.cost_detect_interval_s > 0)
     if alerting:
-        delivery = Delivery(notifiers_of(settings))
+        delivery = Delivery(notifiers_of(settings), silences=silences)
         ui = settings.alerts.ui_url or f"http://{settings.host}:{settings.port}"
+        if rules:
+            jobs.append(DetectorAlertJob(store, rules, delivery, settings.alerts.interval_s,
+                                         settings.alerts.step_ns, ui))
         if slos:
             jobs.append(SloAlertJob(store, slos, delivery, settings.alerts.interval_s, ui))
         if settings.cost_detect_interval_s > 0:  # a finding stays an alert while the detector keeps finding it

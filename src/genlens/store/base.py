@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from genlens.store.queries import CostQuery, SliQuery, SpanFilter, TraceQuery
+from genlens.store.queries import CostQuery, SeriesQuery, SliQuery, SpanFilter, TraceQuery
 from genlens.store.schema import DERIVED_TABLES
 
 _DERIVED_NAMES = frozenset(t.name for t in DERIVED_TABLES)
@@ -139,6 +139,9 @@ class AnalyticsReader(Protocol):
 
     def sli_counts(self, query: SliQuery) -> list[tuple[int, int]]:
         """(total, bad) spans of an SLI in each window of the query (an SLO's burn rates read these)."""
+
+    def call_series(self, query: SeriesQuery) -> list[dict[str, Any]]:
+        """Per (bucket, slice) call counts, errors, refusals, tokens, cost and latency counts (see SeriesQuery)."""
 
 
 class FindingsReader(Protocol):

@@ -17,10 +17,18 @@ from typing import Any
 import duckdb
 
 from genlens.errors import StoreError
-from genlens.store import columnar, duckdb_cost, duckdb_search, duckdb_sli, duckdb_summaries, duckdb_ui
+from genlens.store import (
+    columnar,
+    duckdb_cost,
+    duckdb_search,
+    duckdb_series,
+    duckdb_sli,
+    duckdb_summaries,
+    duckdb_ui,
+)
 from genlens.store.base import Committed, WriteBatch
 from genlens.store.migrations import MIGRATIONS
-from genlens.store.queries import ALL_TENANTS, CostQuery, SliQuery, SpanFilter, TraceQuery
+from genlens.store.queries import ALL_TENANTS, CostQuery, SeriesQuery, SliQuery, SpanFilter, TraceQuery
 from genlens.store.schema import TABLES
 from genlens.store.sql_filters import Where
 from genlens.store.summaries import scope_key, usd
@@ -281,6 +289,9 @@ class DuckDBStore:
     def sli_counts(self, query: SliQuery) -> list[tuple[int, int]]:
         row = self._query(*duckdb_sli.sli_sql(query))[0]
         return [(int(row[f"total_{i}"]), int(row[f"bad_{i}"])) for i in range(len(query.window_starts))]
+
+    def call_series(self, query: SeriesQuery) -> list[dict[str, Any]]:
+        return self._query(*duckdb_series.series_sql(query))
 
     def span_tenant(self, trace_id: str, span_id: str) -> str | None:
         return duckdb_ui.span_tenant(self._query, trace_id, span_id)

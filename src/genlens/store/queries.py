@@ -128,3 +128,37 @@ class SliQuery:
     window_starts: tuple[int, ...]
     total: tuple[Condition, ...]
     bad: tuple[Condition, ...]
+
+
+# Slices a call series may be grouped by: field → canonical SQL expression.
+SERIES_KEYS: dict[str, str] = {
+    "provider": "provider", "model": "coalesce(request_model, response_model)", "feature": "feature",
+    "tenant": "tenant", "service": "service_name", "environment": "environment",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesQuery:
+    """LLM and embedding calls counted in time buckets of ``bucket_ns`` per slice (the alert detectors' input).
+
+    Each row holds one (bucket, slice): calls, API errors (failed calls that are not the app's own
+    validation or guardrail rejections), refusals (finish reason ``content_filter``), tokens, cost, and
+    cumulative counts of TTFT and total latency at or below each of ``bounds`` (seconds), so windows of
+    any length combine by summing buckets and quantiles come from the counts as from a histogram.
+    """
+
+    tenant: str
+    start_ns: int
+    end_ns: int
+    bucket_ns: int
+    group_by: tuple[str, ...] = ()
+    bounds: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [k for k in self.group_by if k not in SERIES_KEYS]
+        if unknown:
+            raise ValueError(f"unknown series key(s) {unknown} (one of: {', '.join(SERIES_KEYS)})")
+        if self.bucket_ns <= 0:
+            raise ValueError(f"bucket_ns must be > 0, got {self.bucket_ns}")
+        if list(self.bounds) != sorted(set(self.bounds)):
+            raise ValueError("bounds must be strictly increasing")

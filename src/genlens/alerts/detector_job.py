@@ -1,0 +1,71 @@
+"""The detector alert job: every interval, the built-in detectors and written rules at the latest step.
+
+It evaluates the rules with :class:`~genlens.alerts.evaluation.Evaluator` over the
+few steps that decide the current state (the longest ``for`` plus one) and makes
+the episodes still firing at the latest step boundary the job's firing set; the
+book publishes each new one once and resolves the others.  One alert per rule and
+slice (its fingerprint is the rule name, severity and slice labels).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+from genlens.alerts.book import AlertingJob
+from genlens.alerts.detectors import Rule
+from genlens.alerts.evaluation import Episode, Evaluator
+from genlens.alerts.notify import Alert, Delivery
+from genlens.alerts.slo_job import RUNBOOKS
+from genlens.store.base import AnalyticsReader
+
+_UNITS = {"ratio": lambda v: f"{v * 100:.1f}%", "seconds": lambda v: f"{v:.2f}s",
+          "usd_per_hour": lambda v: f"${v:,.2f}/h", "usd_per_month": lambda v: f"${v:,.0f}/month",
+          "tokens_per_hour": lambda v: f"{v:,.0f} tokens/h", "calls_per_hour": lambda v: f"{v:,.0f} calls/h"}
+_LINK_KEYS = ("feature", "model", "provider", "tenant", "service")
+
+
+def shown(value: float | None, unit: str) -> str:
+    """A value in its unit's words (``12.5%``, ``3.10s``, ``$4.00/h``)."""
+    return "n/a" if value is None else _UNITS.get(unit, lambda v: f"{v:g}")(value)
+
+
+def episode_alert(episode: Episode, ui_url: str) -> Alert:
+    """The alert an episode raises: summary, slice, window, baseline, link, runbook, example traces."""
+    rule = episode.rule
+    where = ", ".join(f"{k}={v}" for k, v in episode.labels) or "all calls"
+    summary = f"{rule.aggregate.replace('_', ' ')} of {where} is {shown(episode.value, rule.unit)}"
+    if episode.baseline is not None:
+        kind = "the same hour on earlier days" if episode.baseline_from == "same_hour" else "the hour before"
+        ratio = f", {episode.value / episode.baseline:.1f}x" if episode.baseline > 0 else ""
+        summary += f" (baseline {shown(episode.baseline, rule.unit)}, {kind}{ratio})"
+    data = episode.as_dict()
+    query = {k: v for k, v in episode.labels if k in _LINK_KEYS}
+    if rule.aggregate == "error_rate":
+        query["status"] = "error"
+    link = f"{ui_url.rstrip('/')}/traces" + (f"?{urlencode(query)}" if query else "")
+    annotations = (("slice", where), ("window", data["window"]), ("condition", data["condition"]),
+                   ("link", link), ("runbook", f"{RUNBOOKS}/{rule.runbook}"))
+    return Alert(rule.name, rule.severity, (*episode.labels, *rule.labels, ("source", "genlens-detector")),
+                 summary, annotations, episode.fired_ns, example_trace_ids=episode.example_trace_ids)
+
+
+class DetectorAlertJob(AlertingJob):
+    name = "detector-alerts"
+
+    def __init__(self, reader: AnalyticsReader, rules: Sequence[Rule], delivery: Delivery, interval_s: float,
+                 step_ns: int, ui_url: str = "http://127.0.0.1:4318") -> None:
+        super().__init__(delivery, interval_s)
+        self.evaluator = Evaluator(reader, rules, step_ns)
+        self._ui = ui_url
+
+    def run_once(self, now_ns: int | None = None) -> list[Alert]:
+        now = time.time_ns() if now_ns is None else now_ns
+        firing = []
+        for episode in self.evaluator.evaluate(now, now):
+            if episode.firing:
+                alert = episode_alert(episode, self._ui)
+                firing.append(self.active.get(alert.fingerprint) or alert)
+        self.reconcile(firing, now)
+        return list(self.active.values())
