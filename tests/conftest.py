@@ -103,3 +103,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = start_server(tmp_path_factory.mktemp("genlens-data"))
     yield server
     server.stop()
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``genlens …`` as its own process."""
+    return subprocess.run([sys.executable, "-m", "genlens", *args], capture_output=True, text=True, timeout=120)
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The same command line in this process (real parser and code; saves a process start-up)."""
+    capsys.readouterr()
+    try:
+        from genlens.cli import main
+
+        code = main(list(args))
+    except SystemExit as exc:  # argparse errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, out, err)

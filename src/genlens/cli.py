@@ -38,7 +38,7 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
     "simulate": ("genlens.simulate.cli", "Run a simulated OpenAI/Anthropic provider with fault injection."),
     "prices": ("genlens.pricing.cli", "check a price file; price one call"),
     "report": ("genlens.reports.cli", "reports over stored spans (genlens report cost)"),
-    "detect": ("genlens.reports.cli", "run detectors on demand (genlens detect cost)"),
+    "detect": ("genlens.reports.cli", "what the detectors would have raised, and when (all, errors, latency, …, cost)"),
     "demo": ("genlens.demo.cli", "run genlens with an instrumented demo app against a simulated LLM provider"),
     "store": ("genlens.store.cli", "maintenance of a data directory (genlens store rebuild)"),
     "slo": ("genlens.slo.cli", "check SLO files; export them as Prometheus rules"),

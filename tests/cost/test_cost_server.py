@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +12,7 @@ import httpx
 import orjson
 import pytest
 
-from genlens.cli import main
-from tests.conftest import LiveServer, start_server
+from tests.conftest import LiveServer, cli, run_main, start_server
 from tests.cost.workload import DAY, END, PRICE_CHANGE, PRICE_FILE, T0, WEEK2, Plants, expected_cost, generate
 from tests.otlp_helpers import span_request
 
@@ -189,22 +186,6 @@ def test_cache_users_conversations_month(served: tuple[LiveServer, list[dict[str
     assert users[0]["user_id"] == "user-7" and len(users) == 3
     month = get(server, "/api/v1/cost/month", at=str(END), tenant="acme").json()
     assert month["month_start"] == "2026-10-01T00:00:00Z" and month["projected_month_usd"] > month["month_to_date_usd"]
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """``genlens …`` as its own process."""
-    return subprocess.run([sys.executable, "-m", "genlens", *args], capture_output=True, text=True, timeout=120)
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
-    """The same command line in this process (real parser and code; saves a process start-up)."""
-    capsys.readouterr()
-    try:
-        code = main(list(args))
-    except SystemExit as exc:  # argparse errors
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(list(args), code, out, err)
 
 
 def test_report_and_detect_cli_against_the_server(served: tuple[LiveServer, list[dict[str, Any]]],

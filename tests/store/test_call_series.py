@@ -23,7 +23,8 @@ def _model(row: dict[str, Any]) -> Any:
 def _expected(rows: list[dict[str, Any]], tenant: str, start: int, end: int) -> dict[tuple[Any, ...], dict[str, Any]]:
     out: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: {
         "calls": 0, "errors": 0, "refusals": 0, "input_tokens": 0, "cost_usd": 0.0, "ttft_count": 0,
-        "ttft_le": [0] * len(BOUNDS), "latency_count": 0, "latency_le": [0] * len(BOUNDS), "traces": set()})
+        "ttft_le": [0] * len(BOUNDS), "latency_count": 0, "latency_le": [0] * len(BOUNDS), "error_traces": [],
+        "refusal_traces": [], "ttft": [], "latency": [], "cost": []})
     for r in rows:
         if not (start <= r["start_ns"] < end) or r["kind"] not in ("llm", "embedding"):
             continue
@@ -35,8 +36,15 @@ def _expected(rows: list[dict[str, Any]], tenant: str, start: int, end: int) -> 
         slot["refusals"] += "content_filter" in (r["finish_reasons"] or [])
         slot["input_tokens"] += r["input_tokens"] or 0
         slot["cost_usd"] += r["cost_usd"] or 0.0
-        slot["traces"].add(r["trace_id"])
+        if r["status"] == "error" and r["error_class"] not in ("validation", "guardrail"):
+            slot["error_traces"].append(r["trace_id"])
+        if "content_filter" in (r["finish_reasons"] or []):
+            slot["refusal_traces"].append(r["trace_id"])
+        if r["cost_usd"] is not None:
+            slot["cost"].append((r["cost_usd"], r["trace_id"]))
+        slot["latency"].append((r["duration_ns"] / 1e9, r["trace_id"]))
         if r["ttft_s"] is not None:
+            slot["ttft"].append((r["ttft_s"], r["trace_id"]))
             slot["ttft_count"] += 1
             slot["ttft_le"] = [n + (r["ttft_s"] <= b) for n, b in zip(slot["ttft_le"], BOUNDS, strict=True)]
         slot["latency_count"] += 1
@@ -61,9 +69,13 @@ def test_call_series_equal_python(new_store: Callable[[str], Store], tenant: str
                 assert row[name] == slot[name], name
             assert list(row["ttft_le"]) == slot["ttft_le"] and list(row["latency_le"]) == slot["latency_le"]
             assert row["cost_usd"] == pytest.approx(slot["cost_usd"], rel=1e-9, abs=1e-12)
-            for example in ("error_trace", "refusal_trace", "slow_ttft_trace", "slow_trace", "cost_trace"):
-                assert row[example] is None or row[example] in slot["traces"]
-            assert (row["error_trace"] is None) == (slot["errors"] == 0)
+            # examples: the largest failing / refused trace id; the top call by value, largest id among ties
+            assert row["error_trace"] == max(slot["error_traces"], default=None)
+            assert row["refusal_trace"] == max(slot["refusal_traces"], default=None)
+            for example, value, name in (("slow_ttft_trace", "slow_ttft_s", "ttft"), ("slow_trace", "slow_s", "latency"),
+                                         ("cost_trace", "cost_max", "cost")):
+                top = max(slot[name], default=(None, None))
+                assert (row[example], row[value]) == (top[1], pytest.approx(top[0]) if top[0] is not None else None)
         assert sum(r["errors"] for r in got) > 0 and sum(r["refusals"] for r in got) > 0
     finally:
         store.close()

@@ -14,21 +14,13 @@ from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from genlens.alerts.book import AlertingJob
-from genlens.alerts.detectors import Rule
+from genlens.alerts.detectors import Rule, shown
 from genlens.alerts.evaluation import Episode, Evaluator
 from genlens.alerts.notify import Alert, Delivery
 from genlens.alerts.slo_job import RUNBOOKS
 from genlens.store.base import AnalyticsReader
 
-_UNITS = {"ratio": lambda v: f"{v * 100:.1f}%", "seconds": lambda v: f"{v:.2f}s",
-          "usd_per_hour": lambda v: f"${v:,.2f}/h", "usd_per_month": lambda v: f"${v:,.0f}/month",
-          "tokens_per_hour": lambda v: f"{v:,.0f} tokens/h", "calls_per_hour": lambda v: f"{v:,.0f} calls/h"}
 _LINK_KEYS = ("feature", "model", "provider", "tenant", "service")
-
-
-def shown(value: float | None, unit: str) -> str:
-    """A value in its unit's words (``12.5%``, ``3.10s``, ``$4.00/h``)."""
-    return "n/a" if value is None else _UNITS.get(unit, lambda v: f"{v:g}")(value)
 
 
 def episode_alert(episode: Episode, ui_url: str) -> Alert:

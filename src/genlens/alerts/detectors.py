@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,21 @@ AGGREGATES: dict[str, tuple[str, str]] = {
     "tokens_per_hour": ("tokens_per_hour", "rules"),
     "calls_per_hour": ("calls_per_hour", "rules"),
 }
+
+
+_UNITS: dict[str, Callable[[float], str]] = {
+    "ratio": lambda v: f"{v * 100:.1f}%", "seconds": lambda v: f"{v:.2f}s",
+    "usd_per_hour": lambda v: f"${v:,.2f}/h", "usd_per_month": lambda v: f"${v:,.0f}/month",
+    "tokens_per_hour": lambda v: f"{v:,.0f} tokens/h", "calls_per_hour": lambda v: f"{v:,.0f} calls/h",
+}
+
+
+def shown(value: float | None, unit: str) -> str:
+    """A value in its unit's words (``12.5%``, ``3.10s``, ``$4.00/h``)."""
+    if value is None:
+        return "n/a"
+    render = _UNITS.get(unit)
+    return render(value) if render is not None else f"{value:g}"
 
 
 def aggregate_info(name: str) -> tuple[str, str]:

@@ -36,7 +36,9 @@ EXAMPLES = 5
 _SUMS = ("calls", "errors", "refusals", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd",
          "ttft_count", "latency_count")
 _LISTS = ("ttft_le", "latency_le")
-_TRACES = ("error_trace", "refusal_trace", "slow_ttft_trace", "slow_trace", "cost_trace")
+# example trace → the value that ranks it (None: the trace id itself)
+_TRACES: dict[str, str | None] = {"error_trace": None, "refusal_trace": None, "slow_ttft_trace": "slow_ttft_s",
+                                  "slow_trace": "slow_s", "cost_trace": "cost_max"}
 HOURS_PER_MONTH = 730.0
 
 
@@ -50,7 +52,16 @@ class Series:
     slices: list[dict[str, str]]
     sums: dict[str, np.ndarray]  # name → [slices, buckets]
     lists: dict[str, np.ndarray]  # name → [slices, buckets, bounds]
-    traces: dict[str, np.ndarray]  # name → object [slices, buckets]
+    traces: dict[str, np.ndarray]  # name → object [slices, buckets] of (rank, trace id) or None
+
+    def since_bucket(self, first: int) -> Series:
+        """The same series from bucket ``first`` on (a view: nothing is copied)."""
+        if first == 0:
+            return self
+        return Series(self.origin + first * self.step, self.step, self.n_buckets - first, self.slices,
+                      {k: v[:, first:] for k, v in self.sums.items()},
+                      {k: v[:, first:] for k, v in self.lists.items()},
+                      {k: v[:, first:] for k, v in self.traces.items()})
 
 
 def fetch(reader: AnalyticsReader, keys: tuple[str, ...], start: int, end: int, step: int,
@@ -75,8 +86,9 @@ def fetch(reader: AnalyticsReader, keys: tuple[str, ...], start: int, end: int, 
             sums[name][s, b] += float(row[name] or 0)
         for name in _LISTS:
             lists[name][s, b] += np.asarray(row[name], dtype=float)
-        for name in _TRACES:
-            traces[name][s, b] = traces[name][s, b] or row[name]
+        for name, rank in _TRACES.items():
+            if row[name] is not None:
+                traces[name][s, b] = (float(row[rank] or 0.0) if rank else 0.0, str(row[name]))
     slices = [dict(zip(keys, key, strict=True)) for key in index]
     return Series(start, step, n, slices, sums, lists, traces)
 
@@ -262,36 +274,54 @@ class Evaluator:
         self.rules = list(rules)
         self.step = step_ns
         self.tenant = tenant
-        self.keys = tuple(dict.fromkeys(k for rule in self.rules for k in rule.keys))
-        self._hourly: tuple[tuple[int, int], Series] | None = None
+        self._hourly: dict[tuple[str, ...], tuple[tuple[int, int], Series]] = {}
 
-    def _hourly_series(self, start: int, end: int) -> Series:
-        if self._hourly is None or self._hourly[0] != (start, end):
-            self._hourly = ((start, end), fetch(self.reader, self.keys, start, end, NS_PER_HOUR, self.tenant))
-        return self._hourly[1]
+    def _hourly_series(self, keys: tuple[str, ...], start: int, end: int) -> Series:
+        cached = self._hourly.get(keys)
+        if cached is None or cached[0] != (start, end):
+            cached = self._hourly[keys] = ((start, end), fetch(self.reader, keys, start, end, NS_PER_HOUR,
+                                                               self.tenant))
+        return cached[1]
+
+    def _plan(self, rule: Rule, since_ns: int, until_ns: int) -> tuple[np.ndarray, int]:
+        """A rule's evaluation times (from the ones before ``since`` that decide its state there) and the
+        first bucket its windows and baseline read: its own, so its answer never depends on other rules."""
+        step = self.step
+        points = grid(since_ns - rule.for_ns - step, until_ns, step)
+        reach = rule.window_ns + (rule.trailing_ns if rule.baseline != "none" else 0)
+        origin = (int(points[0]) - reach) // step * step - step if len(points) else 0
+        return points, origin
 
     def evaluate(self, since_ns: int, until_ns: int) -> list[Episode]:
-        """Every episode of every rule pending, firing or resolved within ``[since, until]``."""
-        if not self.rules:
-            return []
+        """Every episode of every rule pending, firing or resolved within ``[since, until]``.
+
+        One call series is read per set of slice keys (a rule's ``by`` and ``where``), so a rule answers
+        the same with or without other rules beside it.
+        """
         step = self.step
-        warmup = max(rule.for_ns for rule in self.rules) + step  # evaluations before `since` decide its state
-        points = grid(since_ns - warmup, until_ns, step)
-        if len(points) == 0:
-            return []
-        reach = max(rule.window_ns + (rule.trailing_ns if rule.baseline != "none" else 0) for rule in self.rules)
-        origin = (points[0] - reach) // step * step - step
-        series = fetch(self.reader, self.keys, int(origin), int(points[-1]), step, self.tenant)
-        hourly = None
-        days = max((r.baseline_days for r in self.rules if r.baseline == "same_hour"), default=0)
-        if days:
-            h0 = int(points[0]) // NS_PER_HOUR * NS_PER_HOUR - days * NS_PER_DAY
-            h1 = int(points[-1]) // NS_PER_HOUR * NS_PER_HOUR - NS_PER_DAY + NS_PER_HOUR
-            hourly = self._hourly_series(h0, h1)
-        ends = ((points - origin) // step).astype(np.int64)
         out: list[Episode] = []
+        by_keys: dict[tuple[str, ...], list[Rule]] = {}
         for rule in self.rules:
-            out.extend(self._rule(rule, series, hourly, points, ends, since_ns))
+            by_keys.setdefault(tuple(sorted(rule.keys)), []).append(rule)
+        for keys, rules in by_keys.items():
+            plans = [(rule, *self._plan(rule, since_ns, until_ns)) for rule in rules]
+            plans = [p for p in plans if len(p[1])]
+            if not plans:
+                continue
+            origin = min(o for _, _, o in plans)
+            last = max(int(points[-1]) for _, points, _ in plans)
+            series = fetch(self.reader, keys, origin, last, step, self.tenant)
+            hourly = None
+            days = max((r.baseline_days for r in rules if r.baseline == "same_hour"), default=0)
+            if days:
+                first = min(int(points[0]) for _, points, _ in plans)
+                h0 = first // NS_PER_HOUR * NS_PER_HOUR - days * NS_PER_DAY
+                h1 = last // NS_PER_HOUR * NS_PER_HOUR - NS_PER_DAY + NS_PER_HOUR
+                hourly = self._hourly_series(keys, h0, h1)
+            for rule, points, rule_origin in plans:
+                view = series.since_bucket((rule_origin - origin) // step)
+                ends = ((points - rule_origin) // step).astype(np.int64)
+                out.extend(self._rule(rule, view, hourly, points, ends, since_ns))
         return sorted(out, key=lambda e: (e.fired_ns, e.rule.name, e.labels))
 
     def _rule(self, rule: Rule, series: Series, hourly: Series | None, points: np.ndarray, ends: np.ndarray,
@@ -415,13 +445,17 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _examples(traces: np.ndarray, members: list[int], first: int, last: int) -> tuple[str, ...]:
-    """Up to EXAMPLES distinct example traces of the slices' buckets ``[first, last)``, newest first."""
-    seen: dict[str, None] = {}
-    for b in range(min(last, traces.shape[1]) - 1, max(first, 0) - 1, -1):
-        for s in members:
-            trace = traces[s, b]
-            if trace:
-                seen.setdefault(str(trace))
-                if len(seen) >= EXAMPLES:
-                    return tuple(seen)
-    return tuple(seen)
+    """Up to EXAMPLES example traces of the slices' buckets ``[first, last)``: the highest ranked (slowest,
+    dearest; else the largest trace ids), the same however finely the series was sliced."""
+    if not members:
+        return ()
+    cells = traces[members, max(first, 0):max(min(last, traces.shape[1]), 0)].ravel()
+    ranked: list[tuple[float, str]] = sorted((c for c in cells if c is not None), reverse=True)
+    return tuple(dict.fromkeys(trace for _, trace in ranked))[:EXAMPLES]
+
+
+def detect(reader: AnalyticsReader, rules: Sequence[Rule], family: str, since_ns: int, until_ns: int,
+           step_ns: int, tenant: str = ALL_TENANTS) -> list[dict[str, Any]]:
+    """What the rules of ``family`` (``all``: every rule) would have raised over ``[since, until]``, and when."""
+    chosen = [rule for rule in rules if family == "all" or rule.family == family]
+    return [e.as_dict() for e in Evaluator(reader, chosen, step_ns, tenant).evaluate(since_ns, until_ns)]

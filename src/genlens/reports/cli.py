@@ -1,4 +1,9 @@
-"""``genlens report cost`` and ``genlens detect cost``: against a running server or a data directory.
+"""``genlens report cost`` and ``genlens detect …``: against a running server or a data directory.
+
+``genlens detect cost`` runs the cost detectors (findings); ``genlens detect
+errors|latency|refusals|spend|rules`` replays the built-in detectors and the
+alert rules of that family over the range and answers what would have fired,
+for which slice, and when it resolved; ``genlens detect all`` does both.
 
 With ``--server URL`` the numbers come from the REST API (the way to go while a
 server runs: DuckDB lets only one process open a file for writing).  With
@@ -51,8 +56,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                                   "token budgets, runaway conversations",
                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(dcost, "14d")
-    dcost.add_argument("--format", choices=("text", "json"), default="text")
+    dcost.add_argument("--format", choices=("text", "md", "json"), default="text")
     dcost.set_defaults(func=run_detect)
+    for family, what in FAMILY_HELP.items():
+        sub = detect_sub.add_parser(family, help=what, description=__doc__,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+        _common(sub, "1d")
+        sub.add_argument("--step", help="evaluation step (default: the alerts.step setting, 1m)")
+        sub.add_argument("--format", choices=("md", "text", "json"), default="md")
+        sub.set_defaults(func=run_alert_detect, family=family)
+
+
+FAMILY_HELP = {
+    "errors": "error bursts per provider and model (LLMErrorBurst) and error-rate rules: what would have fired",
+    "latency": "TTFT and latency spikes per model against the same hour of earlier days, latency rules",
+    "refusals": "refusal spikes per feature (finish reason content_filter) and refusal-rate rules",
+    "spend": "spend spikes per feature against the same hour of earlier days, spend over $50/h, spend rules",
+    "rules": "the other alert rules of the alerts.rules settings (cache-hit rate, tokens, calls)",
+    "all": "every detector and rule, and the cost detectors' findings",
+}
 
 
 def _range(args: argparse.Namespace) -> tuple[int, int]:
@@ -125,4 +147,54 @@ def run_detect(args: argparse.Namespace) -> int:
         findings = [f for f in findings if f["tenant"] == args.tenant]
     sys.stdout.write(render.as_json({"findings": findings}) if args.format == "json"
                      else render.findings_text(findings))
+    return 0
+
+
+def _cost_findings(args: argparse.Namespace, start: int, end: int, store: Any, settings: Any) -> list[dict[str, Any]]:
+    if args.server:
+        found: list[dict[str, Any]] = _get(args, "POST", "/api/v1/cost/detect",
+                                           {"start": start, "end": end, "save": "false"})["findings"]
+    else:
+        from genlens.analysis.cost_job import run_detectors, thresholds_from
+
+        found = run_detectors(store, start, end, thresholds_from(settings))
+    return [f for f in found if not args.tenant or args.tenant == "*" or f["tenant"] == args.tenant]
+
+
+def run_alert_detect(args: argparse.Namespace) -> int:
+    """Replay the detectors and rules of one family (or all) over the range: what would have fired, and when."""
+    from genlens.timeparse import parse_duration
+
+    start, end = _range(args)
+    tenant = args.tenant or "*"
+    store = settings = None
+    if args.server:
+        data = _get(args, "GET", f"/api/v1/detect/{args.family}",
+                    {"start": start, "end": end, "step": args.step, "tenant": tenant})
+        episodes = data["episodes"]
+    else:
+        from genlens.alerts.evaluation import detect
+
+        store, settings = _open_store(args)
+        step = parse_duration(args.step) if args.step else settings.alerts.step_ns
+        if step < 10**9:
+            raise BadRequest("--step must be at least 1s")
+        try:
+            episodes = detect(store, settings.alerts.load_rules(), args.family, start, end, step, tenant)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+    try:
+        findings = _cost_findings(args, start, end, store, settings) if args.family == "all" else None
+    finally:
+        if store is not None:
+            store.close()
+    if args.format == "json":
+        body: dict[str, Any] = {"family": args.family, "start_ns": start, "end_ns": end, "episodes": episodes}
+        if findings is not None:
+            body["findings"] = findings
+        sys.stdout.write(render.as_json(body))
+        return 0
+    sys.stdout.write(render.episodes_markdown(episodes, start, end, f"genlens detect {args.family}"))
+    if findings is not None:
+        sys.stdout.write("\n## Cost findings\n\n" + render.findings_text(findings))
     return 0

@@ -89,3 +89,23 @@ def findings_text(findings: list[dict[str, Any]]) -> str:
         if f.get("example_trace_ids"):
             lines.append(f"    examples: {', '.join(f['example_trace_ids'])}")
     return "\n".join(lines) + "\n"
+
+
+def episodes_markdown(episodes: list[dict[str, Any]], start_ns: int, end_ns: int, title: str = "Alerts") -> str:
+    """What would have fired over a range: one row per alert episode, oldest first."""
+    from genlens.alerts.detectors import shown
+
+    lines = [f"# {title} {_when(start_ns)} → {_when(end_ns)}", ""]
+    if not episodes:
+        return "\n".join([*lines, "Nothing would have fired.", ""])
+    columns = ("alert", "severity", "slice", "fired", "resolved", "value", "peak", "baseline", "calls", "examples")
+    lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for e in episodes:
+        unit = e["unit"]
+        baseline = shown(e["baseline"], unit) + (f" ({e['baseline_from']})" if e["baseline"] is not None else "")
+        cells = (e["alert"], e["severity"], ", ".join(f"{k}={v}" for k, v in e["slice"].items()) or "all calls",
+                 e["fired_at"], e["resolved_at"] or "still firing", shown(e["value"], unit), shown(e["peak"], unit),
+                 baseline, f"{e['calls']:,}", ", ".join(e["example_trace_ids"][:3]))
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    lines += ["", "Conditions:", *sorted({f"- {e['alert']}: {e['condition']}, for {e['for']}" for e in episodes}), ""]
+    return "\n".join(lines)

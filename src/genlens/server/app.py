@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from genlens import __version__
 from genlens.alerts.book import AlertingJob
+from genlens.alerts.detectors import Rule
 from genlens.analysis.jobs import Job
 from genlens.errors import GenlensError, Overloaded
 from genlens.metrics.spans import SpanMetrics
@@ -29,6 +30,7 @@ from genlens.pipeline.ingest import Ingestor
 from genlens.pricing import PriceBook
 from genlens.server.api import JSONResponse, api_router
 from genlens.server.api_cost import cost_router
+from genlens.server.api_detect import detect_router
 from genlens.server.api_slo import slo_router
 from genlens.server.docs import mount_docs
 from genlens.server.metrics_http import ServerStats, metrics_route
@@ -45,7 +47,8 @@ log = logging.getLogger("genlens.server")
 
 def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Ingestor, book: PriceBook, *,
                jobs: Sequence[Job] = (), span_metrics: SpanMetrics | None = None,
-               slos: Sequence[SLO] = (), alert_jobs: Sequence[AlertingJob] = ()) -> FastAPI:
+               slos: Sequence[SLO] = (), alert_jobs: Sequence[AlertingJob] = (),
+               rules: Sequence[Rule] = ()) -> FastAPI:
     app = FastAPI(
         title="genlens",
         version=__version__,
@@ -65,6 +68,7 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     app.include_router(api_router(store, scopes, reads))
     app.include_router(cost_router(store, settings, writer, scopes, book))
     app.include_router(slo_router(store, slos, scopes, alert_jobs))
+    app.include_router(detect_router(store, rules, settings.alerts.step_ns, scopes))
 
     mount_ui(app, store, settings, scopes, reads, book, slos, alert_jobs)
 

@@ -17,6 +17,7 @@ import uvicorn
 
 from genlens.alerts.book import AlertingJob
 from genlens.alerts.detector_job import DetectorAlertJob
+from genlens.alerts.detectors import Rule
 from genlens.alerts.findings_job import FindingsAlertJob
 from genlens.alerts.notify import AlertmanagerNotifier, Delivery, LogNotifier, Notifier, WebhookNotifier
 from genlens.alerts.silences import load_silences
@@ -47,6 +48,7 @@ class Components:
     jobs: list[Job] = field(default_factory=list)  # started with the server, stopped before the writer drains
     span_metrics: SpanMetrics | None = None  # the observer behind /metrics (None when metrics.enabled is off)
     slos: list[SLO] = field(default_factory=list)  # from settings, read once at start
+    rules: list[Rule] = field(default_factory=list)  # the detectors and alert rules of settings
     delivery: Delivery | None = None  # alert delivery to the notifiers of settings (closed after the jobs)
     grpc_server: grpc.Server | None = None
     grpc_port: int | None = None
@@ -122,7 +124,7 @@ def build(settings: Settings) -> Components:
             fresh = max(2.5 * settings.cost_detect_interval_s, 3600.0)
             jobs.append(FindingsAlertJob(store, delivery, settings.alerts.interval_s, fresh, ui))
     return Components(settings, store, writer, ingestor, book, jobs, span_metrics=span_metrics, slos=slos,
-                      delivery=delivery)
+                      rules=rules, delivery=delivery)
 
 
 def notifiers_of(settings: Settings) -> list[Notifier]:
@@ -146,7 +148,8 @@ def serve(settings: Settings) -> None:
                 parts.ingestor, settings.host, settings.grpc_port, settings.max_body_bytes
             )
         app = create_app(settings, parts.store, parts.writer, parts.ingestor, parts.book, jobs=parts.jobs,
-                         span_metrics=parts.span_metrics, slos=parts.slos, alert_jobs=parts.alert_jobs)
+                         span_metrics=parts.span_metrics, slos=parts.slos, alert_jobs=parts.alert_jobs,
+                         rules=parts.rules)
         log.info("genlens: data in %s", settings.db_path)
         log.info("genlens: OTLP/HTTP, REST API and UI on http://%s:%d", settings.host, settings.port)
         if parts.grpc_port:

@@ -3,7 +3,9 @@
 Each bucket row carries what a detector needs to judge any window made of whole
 buckets (sums combine; the ``*_le`` lists are cumulative counts per bound, like
 a Prometheus histogram) and one example trace per signal, so an alert can name
-traces to open without a second query.  Slice keys map to fixed expressions
+traces to open without a second query.  Examples are chosen deterministically
+(the largest failing or refused trace id; the slowest or dearest call and its
+value), so buckets of finer slices merge into the same examples as coarse ones.  Slice keys map to fixed expressions
 (``SERIES_KEYS``); every value is a bound parameter.
 """
 
@@ -26,6 +28,11 @@ def _le(expr: str, bounds: tuple[float, ...], params: list[Any]) -> str:
     return "list_value(" + ", ".join(f"count(*) FILTER (WHERE {expr} <= ?::DOUBLE)" for _ in bounds) + ")"
 
 
+def _top(expr: str) -> str:
+    """The trace of the largest ``expr`` in the group, the largest trace id among ties (deterministic)."""
+    return f"(max(struct_pack(v := {expr}, t := trace_id)) FILTER (WHERE {expr} IS NOT NULL)).t"
+
+
 def series_sql(query: SeriesQuery) -> tuple[str, list[Any]]:
     keys = [f"{SERIES_KEYS[k]} AS {k}" for k in query.group_by]
     params: list[Any] = [query.bucket_ns, query.bucket_ns]
@@ -42,11 +49,11 @@ def series_sql(query: SeriesQuery) -> tuple[str, list[Any]]:
     coalesce(sum(cost_usd), 0) AS cost_usd,
     count(ttft_s) AS ttft_count, {ttft_le} AS ttft_le,
     count(duration_ns) AS latency_count, {latency_le} AS latency_le,
-    any_value(trace_id) FILTER (WHERE {_API_ERROR}) AS error_trace,
-    any_value(trace_id) FILTER (WHERE {_REFUSED}) AS refusal_trace,
-    arg_max(trace_id, ttft_s) AS slow_ttft_trace,
-    arg_max(trace_id, duration_ns) AS slow_trace,
-    arg_max(trace_id, cost_usd) AS cost_trace
+    max(trace_id) FILTER (WHERE {_API_ERROR}) AS error_trace,
+    max(trace_id) FILTER (WHERE {_REFUSED}) AS refusal_trace,
+    {_top("ttft_s")} AS slow_ttft_trace, max(ttft_s) AS slow_ttft_s,
+    {_top("duration_ns / 1e9")} AS slow_trace, max(duration_ns) / 1e9 AS slow_s,
+    {_top("cost_usd")} AS cost_trace, max(cost_usd) AS cost_max
 FROM spans WHERE {where.sql}
 GROUP BY ALL ORDER BY bucket"""
     return sql, [*params, *where.params]

@@ -145,6 +145,9 @@ class SeriesQuery:
     validation or guardrail rejections), refusals (finish reason ``content_filter``), tokens, cost, and
     cumulative counts of TTFT and total latency at or below each of ``bounds`` (seconds), so windows of
     any length combine by summing buckets and quantiles come from the counts as from a histogram.
+    Example traces per row: ``error_trace`` and ``refusal_trace`` (the largest such trace id),
+    ``slow_ttft_trace``/``slow_ttft_s``, ``slow_trace``/``slow_s`` and ``cost_trace``/``cost_max`` (the call
+    with the largest value, the largest trace id among ties).
     """
 
     tenant: str
