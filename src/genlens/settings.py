@@ -209,6 +209,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds between evaluations of the alerts (SLO burn rates, detectors, rules); 0 turns them off."),
     Setting("alerts.step", _lookback, "1m",
             "Time step of the detectors and rules: windows are whole steps, evaluated at step boundaries."),
+    Setting("alerts.delay", _lookback, "30s",
+            "The live detectors evaluate up to this long ago, so calls still in flight or in an export batch "
+            "do not read as a drop."),
     Setting("alerts.detectors", _overrides, (),
             "Tuning of the built-in detectors by name (LLMErrorBurst, LLMTTFTSpike, LLMLatencySpike, "
             "LLMRefusalSpike, LLMSpendSpike, LLMSpendHigh): {window, for, above, ratio, …} or false to turn one off."),
@@ -314,6 +317,7 @@ class AlertSettings:
 
     interval_s: float = 30.0
     step: str = "1m"
+    delay: str = "30s"
     detectors: tuple[tuple[str, Any], ...] = ()
     rules: tuple[dict[str, Any], ...] = ()
     silences: tuple[dict[str, Any], ...] = ()
@@ -332,6 +336,12 @@ class AlertSettings:
         from genlens.timeparse import parse_duration
 
         return parse_duration(self.step)
+
+    @property
+    def delay_ns(self) -> int:
+        from genlens.timeparse import parse_duration
+
+        return parse_duration(self.delay)
 
 
 @dataclass(frozen=True)

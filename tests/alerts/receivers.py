@@ -70,10 +70,18 @@ class Alertmanager:
         stop_process(self.process)
 
 
-def start_alertmanager(workdir: Path) -> Alertmanager:
+def start_alertmanager(workdir: Path, webhook_url: str | None = None) -> Alertmanager:
+    """Debian's Alertmanager on loopback; with ``webhook_url`` it notifies that receiver of every alert (each its
+    own group, resolved ones too, repeats only after an hour), else it keeps alerts to itself."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "alertmanager.yml"
-    config.write_text("route:\n  receiver: blackhole\n  group_wait: 1s\nreceivers:\n  - name: blackhole\n")
+    if webhook_url is None:
+        config.write_text("route:\n  receiver: blackhole\n  group_wait: 1s\nreceivers:\n  - name: blackhole\n")
+    else:
+        config.write_text(
+            "route:\n  receiver: hook\n  group_by: ['...']\n  group_wait: 1s\n  group_interval: 1s\n"
+            "  repeat_interval: 1h\nreceivers:\n  - name: hook\n    webhook_configs:\n"
+            f"      - url: {webhook_url}\n        send_resolved: true\n")
     port = free_port()
     log_path = workdir / "alertmanager.log"
     process = launch([ALERTMANAGER, f"--config.file={config}", f"--storage.path={workdir / 'data'}",

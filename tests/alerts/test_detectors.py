@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from genlens.alerts.detectors import BUILTIN_BY_NAME, Rule, load_rules
@@ -155,3 +156,25 @@ def test_grid_is_bounded() -> None:
     with pytest.raises(ValueError, match="at most"):
         grid(0, 10**18, 1)
     assert list(grid(5, 4, 1)) == [] and math.isclose(len(grid(0, 10 * MIN, MIN)), 11)
+
+
+@pytest.mark.parametrize(("bad", "for_steps", "keep", "want"), [
+    ("0111000", 1, 0, [(1, 2, 4, 4)]),
+    ("0111000", 3, 0, []),  # bad for 3 evaluations is not bad for 3 steps
+    ("0110110", 0, 0, [(1, 1, 3, 3), (4, 4, 6, 6)]),  # flapping without keep_firing_for: two episodes
+    ("0110110", 0, 2, [(1, 1, 6, 8)]),  # with it: one, resolved two steps after the last bad evaluation
+    ("0110001", 0, 2, [(1, 1, 3, 5), (6, 6, 7, 9)]),
+    ("1111", 2, 0, [(0, 2, 4, 4)]),  # still firing at the end: resolved index past the points
+])
+def test_for_and_keep_firing_for(bad: str, for_steps: int, keep: int, want: list[tuple[int, int, int, int]]) -> None:
+    from genlens.alerts.evaluation import _firing
+
+    assert _firing(np.array([c == "1" for c in bad]), for_steps, keep) == want
+
+
+def test_keep_firing_for_merges_a_flapping_incident(store: DuckDBStore) -> None:
+    flappy = Rule("Flappy", "error_rate", ("provider",), window_ns=2 * MIN, above=0.34, min_calls=2)
+    plain = Evaluator(store, [flappy], STEP).evaluate(T0 + 20 * MIN, END)
+    kept = Evaluator(store, [dataclasses.replace(flappy, keep_firing_ns=30 * MIN)], STEP).evaluate(T0 + 20 * MIN, END)
+    assert len(plain) > len(kept) == 1
+    assert kept[0].fired_ns == plain[0].fired_ns and kept[0].resolved_ns == plain[-1].resolved_ns + 30 * MIN  # type: ignore[operator]

@@ -2,7 +2,8 @@
 
 It evaluates the rules with :class:`~genlens.alerts.evaluation.Evaluator` over the
 few steps that decide the current state (the longest ``for`` plus one) and makes
-the episodes still firing at the latest step boundary the job's firing set; the
+the episodes still firing at the latest step boundary ``alerts.delay`` ago (spans
+arrive after their calls end) the job's firing set; the
 book publishes each new one once and resolves the others.  One alert per rule and
 slice (its fingerprint is the rule name, severity and slice labels).
 """
@@ -47,15 +48,17 @@ class DetectorAlertJob(AlertingJob):
     name = "detector-alerts"
 
     def __init__(self, reader: AnalyticsReader, rules: Sequence[Rule], delivery: Delivery, interval_s: float,
-                 step_ns: int, ui_url: str = "http://127.0.0.1:4318") -> None:
+                 step_ns: int, ui_url: str = "http://127.0.0.1:4318", *, delay_ns: int = 0) -> None:
         super().__init__(delivery, interval_s)
         self.evaluator = Evaluator(reader, rules, step_ns)
         self._ui = ui_url
+        self.delay_ns = delay_ns
 
     def run_once(self, now_ns: int | None = None) -> list[Alert]:
         now = time.time_ns() if now_ns is None else now_ns
+        at = now - self.delay_ns  # spans of calls still running, or in an export batch, have not arrived yet
         firing = []
-        for episode in self.evaluator.evaluate(now, now):
+        for episode in self.evaluator.evaluate(at, at):
             if episode.firing:
                 alert = episode_alert(episode, self._ui)
                 firing.append(self.active.get(alert.fingerprint) or alert)

@@ -6,7 +6,8 @@ when it is bad: above or below a threshold, and/or a ``ratio`` away from a
 baseline — the same clock hour on the previous days (``same_hour``, for diurnal
 traffic; a young install without those days falls back to the trailing hour) or
 the trailing window before this one (``trailing``).  It fires once it has been
-bad for its ``for`` duration, and resolves at the first evaluation where it is not.
+bad for its ``for`` duration, and resolves at the first evaluation where it is not
+(or ``keep_firing_for`` after its last bad one, as Prometheus rules do, to damp flapping).
 
 The built-in detectors are rules too, with the field guides' defaults, so a new
 install catches a provider outage, a latency or TTFT spike, a refusal spike and
@@ -82,6 +83,7 @@ class Rule:
     where: tuple[tuple[str, str], ...] = ()  # slice values the rule is limited to
     window_ns: int = 5 * NS_PER_MINUTE
     for_ns: int = 0
+    keep_firing_ns: int = 0  # stays firing this long after its last bad evaluation (damps flapping)
     severity: str = "ticket"
     above: float | None = None  # bad when the value is above this …
     below: float | None = None  # … or below this
@@ -133,8 +135,8 @@ class Rule:
             raise ConfigError(f"{where}: give a threshold (above or below) and/or a ratio to a baseline")
         if self.ratio is not None and (self.ratio <= 1 or self.baseline == "none"):
             raise ConfigError(f"{where}: a ratio must be > 1 and needs a baseline (same_hour or trailing)")
-        if self.window_ns <= 0 or self.for_ns < 0 or self.trailing_ns <= 0:
-            raise ConfigError(f"{where}: window and trailing must be > 0, for >= 0")
+        if self.window_ns <= 0 or self.for_ns < 0 or self.keep_firing_ns < 0 or self.trailing_ns <= 0:
+            raise ConfigError(f"{where}: window and trailing must be > 0, for and keep_firing_for >= 0")
         if not 1 <= self.baseline_days <= 28 or self.min_calls < 1 or self.min_delta < 0:
             raise ConfigError(f"{where}: baseline_days 1..28, min_calls >= 1, min_delta >= 0")
         return self
@@ -161,7 +163,8 @@ BUILTIN: tuple[Rule, ...] = (
 )
 BUILTIN_BY_NAME = {rule.name: rule for rule in BUILTIN}
 
-_DURATIONS = {"window": "window_ns", "for": "for_ns", "trailing": "trailing_ns"}
+_DURATIONS = {"window": "window_ns", "for": "for_ns", "keep_firing_for": "keep_firing_ns",
+              "trailing": "trailing_ns"}
 _NUMBERS = {"above": float, "below": float, "ratio": float, "min_delta": float, "min_calls": int,
             "baseline_days": int}
 

@@ -343,15 +343,13 @@ class Evaluator:
             bad, baseline, source = _anomalous(rule, value, bad, baseline, source)
         examples = series.traces[example_field(rule)]
         episodes = []
+        keep = -(-rule.keep_firing_ns // self.step)
         for r, label in enumerate(g.labels):
-            for a, b in _runs(bad[r]):
-                fire = a + -(-rule.for_ns // self.step)
-                if fire >= b:
-                    continue  # bad, but not for long enough
-                resolved = int(points[b]) if b < len(points) else None
+            for a, fire, b, end in _firing(bad[r], -(-rule.for_ns // self.step), keep):
+                resolved = int(points[end]) if end < len(points) else None
                 if resolved is not None and resolved <= since_ns:
                     continue
-                span = value[r, fire:b]
+                span = np.where(bad[r, fire:b], value[r, fire:b], np.nan)
                 peak = fire + int(np.nanargmin(span) if rule.falling else np.nanargmax(span))
                 base = float(baseline[r, peak]) if np.isfinite(baseline[r, peak]) else None
                 episodes.append(Episode(
@@ -435,6 +433,24 @@ def _anomalous(rule: Rule, value: np.ndarray, candidate: np.ndarray, baseline: n
             held_source[r, j:end] = source[r, j]
             i = end + 1  # the evaluation that broke the run is good: a new run starts after it
     return bad, held, held_source
+
+
+def _firing(bad: np.ndarray, for_steps: int, keep_steps: int) -> list[tuple[int, int, int, int]]:
+    """(pending, fired, last bad + 1, resolved) indexes of each firing episode of one slice.
+
+    An episode fires once bad for ``for_steps``; it resolves ``keep_steps`` after the last bad evaluation,
+    unless it turns bad again before (then it goes on firing, without a new ``for``).
+    """
+    out: list[tuple[int, int, int, int]] = []
+    for a, b in _runs(bad):
+        if out and a < out[-1][3]:  # bad again while kept firing: the same episode
+            pending, fired, _, _ = out[-1]
+            out[-1] = (pending, fired, b, b + keep_steps)
+            continue
+        fire = a + for_steps
+        if fire < b:
+            out.append((a, fire, b, b + keep_steps))
+    return out
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:

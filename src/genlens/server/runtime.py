@@ -117,7 +117,7 @@ def build(settings: Settings) -> Components:
         ui = settings.alerts.ui_url or f"http://{settings.host}:{settings.port}"
         if rules:
             jobs.append(DetectorAlertJob(store, rules, delivery, settings.alerts.interval_s,
-                                         settings.alerts.step_ns, ui))
+                                         settings.alerts.step_ns, ui, delay_ns=settings.alerts.delay_ns))
         if slos:
             jobs.append(SloAlertJob(store, slos, delivery, settings.alerts.interval_s, ui))
         if settings.cost_detect_interval_s > 0:  # a finding stays an alert while the detector keeps finding it
