@@ -131,7 +131,8 @@ def reference(rule: Rule, rows: list[dict[str, Any]], points: list[int], step: i
             baseline = math.nan
             if rule.baseline != "none":
                 before = [r for r in members if t - width - trail <= r["start_ns"] < t - width]
-                if len(before) >= rule.min_calls and t - width - trail >= first_seen:
+                rate = rule.aggregate == "cost_per_hour"  # a rate needs history over its whole window
+                if len(before) >= rule.min_calls and (not rate or t - width - trail >= first_seen):
                     baseline = value_of(rule, before, trail / S)
                 if rule.baseline == "same_hour":
                     pooled: list[dict[str, Any]] = []

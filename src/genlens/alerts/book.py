@@ -16,6 +16,11 @@ from genlens.analysis.jobs import Job
 HISTORY = 1000  # resolved alerts kept in memory, newest last
 
 
+def silenced(jobs: Sequence[AlertingJob], alert: Alert) -> bool:
+    """Whether a silence of the alerts settings holds ``alert`` back now (it is tracked, not sent)."""
+    return any(job.delivery.silenced(alert) for job in jobs[:1])  # every job shares one delivery
+
+
 def current_alerts(jobs: Sequence[AlertingJob], resolved_limit: int = 200) -> tuple[list[Alert], list[Alert]]:
     """(firing alerts, newest first; the most recently resolved, newest first) of every job."""
     firing = sorted((a for job in jobs for a in job.active.values()), key=lambda a: -a.starts_at_ns)

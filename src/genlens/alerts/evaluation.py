@@ -40,6 +40,7 @@ _LISTS = ("ttft_le", "latency_le")
 _TRACES: dict[str, str | None] = {"error_trace": None, "refusal_trace": None, "slow_ttft_trace": "slow_ttft_s",
                                   "slow_trace": "slow_s", "cost_trace": "cost_max"}
 HOURS_PER_MONTH = 730.0
+PER_HOUR = frozenset({"usd_per_hour", "usd_per_month", "tokens_per_hour", "calls_per_hour"})
 
 
 @dataclass
@@ -370,11 +371,12 @@ class Evaluator:
         before = {name: p[:, np.maximum(ends - width, 0)] - p[:, np.maximum(ends - width - trail, 0)]
                   for name, p in g.prefix.items()}
         trailing = aggregate(rule.aggregate, before, trail * self.step / 1e9)
-        calls = g.prefix["calls"]
-        seen = calls[:, 1:] > calls[:, :-1]
-        first = np.where(seen.any(axis=1), seen.argmax(axis=1), calls.shape[1])  # a slice's first bucket
-        covered = (ends - width - trail)[None, :] >= first[:, None]  # its trailing window is all history
-        enough = (before["calls"] >= rule.min_calls) & covered
+        enough = before["calls"] >= rule.min_calls
+        if rule.unit in PER_HOUR:  # a rate needs history over all of its window, or it reads as a rise
+            calls = g.prefix["calls"]
+            seen = calls[:, 1:] > calls[:, :-1]
+            first = np.where(seen.any(axis=1), seen.argmax(axis=1), calls.shape[1])  # a slice's first bucket
+            enough &= (ends - width - trail)[None, :] >= first[:, None]
         value = np.where(enough, trailing, np.nan)
         source = np.where(enough, "trailing", "").astype(object)
         if rule.baseline == "same_hour" and hourly is not None and hourly.n_buckets:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import os
 import signal
 import socket
@@ -93,9 +94,16 @@ def _spawn(name: str, args: list[str], log_path: Path, defaults: dict[str, str] 
     return Child(name, process, log_path)
 
 
-# The demo's SLOs (package data) and a short evaluation interval, so alerts follow the planted incidents.
+# The demo's SLOs (package data), a short evaluation interval, and the built-in detectors with their windows
+# scaled from minutes to tens of seconds, so alerts follow incidents planted a minute into a short run.
 DEMO_SLOS = Path(__file__).resolve().parent / "slos.yaml"
-SERVER_DEFAULTS = {"GENLENS_SLOS_FILE": str(DEMO_SLOS), "GENLENS_ALERTS_INTERVAL_S": "5"}
+_SCALED = {"window": "1m", "for": "30s", "trailing": "5m"}
+DEMO_DETECTORS = {"LLMErrorBurst": {"window": "1m", "for": "30s"}, "LLMTTFTSpike": _SCALED,
+                  "LLMLatencySpike": _SCALED, "LLMRefusalSpike": _SCALED,
+                  "LLMSpendSpike": {"window": "5m", "trailing": "15m"}}
+SERVER_DEFAULTS = {"GENLENS_SLOS_FILE": str(DEMO_SLOS), "GENLENS_ALERTS_INTERVAL_S": "5",
+                   "GENLENS_ALERTS_STEP": "5s", "GENLENS_ALERTS_DELAY": "10s",
+                   "GENLENS_ALERTS_DETECTORS": json.dumps(DEMO_DETECTORS)}
 
 
 def spawn_server(host: str, port: int, data: Path) -> Child:

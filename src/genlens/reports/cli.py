@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     cost.add_argument("--format", choices=("markdown", "json", "csv"), default="markdown")
     cost.set_defaults(func=run_report)
 
-    detect = subparsers.add_parser("detect", help="run detectors on demand (genlens detect cost)")
+    detect = subparsers.add_parser("detect", help="what the detectors would have raised, and when (all, errors, latency, …, cost)")
     detect_sub = detect.add_subparsers(dest="detector", metavar="DETECTOR", required=True)
     dcost = detect_sub.add_parser("cost", help="prompt-cost regressions, cache-hit drops, spend anomalies, "
                                   "token budgets, runaway conversations",

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from genlens.alerts.book import AlertingJob, current_alerts
+from genlens.alerts.book import AlertingJob, current_alerts, silenced
 from genlens.errors import NotFound
 from genlens.server.api import JSONResponse
 from genlens.server.scope import TenantScope, TenantScopes
@@ -48,7 +48,7 @@ def slo_router(store: AnalyticsReader, slos: Sequence[SLO], scopes: TenantScopes
     @router.get("/alerts", tags=["alerts"], summary="Alerts firing now and recently resolved, newest first")
     async def list_alerts(scope: Scope) -> Response:
         firing, resolved = current_alerts(alerts)
-        return JSONResponse({"firing": [a.as_dict() for a in firing], "resolved": [a.as_dict() for a in resolved],
-                             "evaluating": bool(alerts)})
+        return JSONResponse({"firing": [{**a.as_dict(), "silenced": silenced(alerts, a)} for a in firing],
+                             "resolved": [a.as_dict() for a in resolved], "evaluating": bool(alerts)})
 
     return router

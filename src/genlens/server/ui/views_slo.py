@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from genlens.alerts.book import current_alerts
+from genlens.alerts.book import current_alerts, silenced
 from genlens.server.scope import TenantScope
 from genlens.server.ui.deps import Pages
 from genlens.server.ui.render import page
@@ -72,6 +72,7 @@ def register(router: APIRouter, pages: Pages) -> None:
         per_week = [{"week": w, "page": weeks[(w, "page")], "ticket": weeks[(w, "ticket")]}
                     for w in sorted({w for w, _ in weeks}, reverse=True)]
         found = await run_in_threadpool(pages.store.findings, scope.tenant, None, None, None, 50)
-        return page(request, "alerts.html", AlertsPage(bool(pages.alerts), [a.as_dict() for a in firing],
+        shown = [{**a.as_dict(), "silenced": silenced(pages.alerts, a)} for a in firing]
+        return page(request, "alerts.html", AlertsPage(bool(pages.alerts), shown,
                                                         [a.as_dict() for a in resolved], per_week, found),
                     nav="alerts")
