@@ -1,4 +1,4 @@
-"""The cost of /metrics: scrape latency with 10,000 series, and ingest with the metrics observer on vs off.
+"""The cost of /metrics and alerting: scrape latency with 10,000 series, and ingest with them on vs off.
 
 Scrape: a fresh ``genlens serve`` is fed realistic agent traces until its
 exposition holds at least 10,000 series (sample lines, as Prometheus counts
@@ -8,10 +8,11 @@ steady load of ~2,000 spans/s with a scrape every second, and the worst case
 where every series changed since the last scrape.
 
 Ingest: the same sustained ingest as ``bench/ingest.py``, alternating runs with
-``metrics.enabled`` off (the baseline, measured in the same run) and on, with a
-scraper fetching ``/metrics`` every 15 s (a common Prometheus interval) and every
-second (a stress case: at this ingest rate nearly every series changes between
-two scrapes).
+the metrics observer and alert evaluation off (the baseline, measured in the same
+run) and on: with a scraper fetching ``/metrics`` every 15 s (a common Prometheus
+interval) and the built-in detectors evaluated every 30 s (the default), and a
+stress case with both every second (at this ingest rate nearly every series
+changes between two scrapes, and every evaluation reads the last hour's calls).
 
     python bench/metrics.py [--runs 3] [--seconds 15] [--scrapes 30]
 """
@@ -162,14 +163,19 @@ def main() -> None:
           f"{f['idle_om'] * 1000:.1f} ms (OpenMetrics); under ~2,000 spans/s {f['loaded'] * 1000:.1f} ms; "
           f"every series changed {f['worst'] * 1000:.1f} ms")
     payloads = batches(200)
-    names = ("off", "on, scraped every 15 s", "on, scraped every 1 s")
+    off = {"GENLENS_METRICS_ENABLED": "false", "GENLENS_ALERTS_INTERVAL_S": "0"}
+    configs = {  # name → (server environment, scrape interval)
+        "off": (off, None),
+        "on: metrics scraped every 15 s, detectors every 30 s": ({}, 15.0),
+        "on: metrics scraped every 1 s, detectors every 1 s": ({"GENLENS_ALERTS_INTERVAL_S": "1"}, 1.0),
+    }
+    names = tuple(configs)
     rates: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[float]] = {name: [] for name in names}
     for run in range(args.runs):
-        for name, enabled, interval in zip(names, ("false", "true", "true"), (None, 15.0, 1.0), strict=True):
-            rate, _rss, _refused, cpu_us = one_run(
-                payloads, args.seconds, args.clients, env={"GENLENS_METRICS_ENABLED": enabled},
-                during=_scraper(interval) if interval else None)
+        for name, (env, interval) in configs.items():
+            rate, _rss, _refused, cpu_us = one_run(payloads, args.seconds, args.clients, env=env,
+                                                   during=_scraper(interval) if interval else None)
             rates[name].append(rate)
             cpu[name].append(cpu_us)
         print(f"run {run + 1}: " + ", ".join(f"{name} {rates[name][-1]:,.0f} spans/s ({cpu[name][-1]:.1f} µs CPU/span)"
