@@ -21,8 +21,9 @@ STEP = MIN
 
 
 def _short(name: str, **change: object) -> Rule:
-    """A built-in detector with windows short enough for 200 minutes of data."""
-    return dataclasses.replace(BUILTIN_BY_NAME[name], **change)  # type: ignore[arg-type]
+    """A built-in detector with windows short enough for 200 minutes of data (and no keep_firing_for, which the
+    reference does not model)."""
+    return dataclasses.replace(BUILTIN_BY_NAME[name], **{"keep_firing_ns": 0, **change})  # type: ignore[arg-type]
 
 
 RULES = (

@@ -28,10 +28,10 @@ from tests.conftest import start_server, stop_process
 pytestmark = pytest.mark.slow
 
 S = 10**9
-SCALED = {name: {"window": "10s", "for": "3s", "trailing": "30s", "min_calls": 5}
+SCALED = {name: {"window": "10s", "for": "3s", "trailing": "30s", "min_calls": 5, "keep_firing_for": "5s"}
           for name in ("LLMErrorBurst", "LLMTTFTSpike", "LLMLatencySpike", "LLMRefusalSpike")}
-SCALED["LLMSpendSpike"] = {"window": "10s", "trailing": "30s", "min_calls": 5}
-SCALED["LLMSpendHigh"] = {"window": "10s", "for": "3s"}
+SCALED["LLMSpendSpike"] = {"window": "10s", "trailing": "30s", "min_calls": 5, "keep_firing_for": "5s"}
+SCALED["LLMSpendHigh"] = {"window": "10s", "for": "3s", "keep_firing_for": "5s"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -103,6 +103,13 @@ def test_planted_incidents_alert_once_and_resolve_and_a_calm_run_raises_none(tmp
         replay = httpx.get(f"{drilled.url}/api/v1/detect/all", timeout=30, params={
             "start": timeline["run_start_ns"], "end": timeline["run_end_ns"], "step": "1s"}).json()["episodes"]
         assert {(e["alert"], tuple(e["slice"].items())) for e in replay} == EXPECTED
+
+        # the history is stored through the writer: it outlives a restart
+        drilled.stop()
+        drilled = start_server(tmp_path / "drill", extra_env={"GENLENS_ALERTS_INTERVAL_S": "0"})
+        history = httpx.get(f"{drilled.url}/api/v1/alerts/history", params={"since": "1h"}, timeout=10).json()
+        assert Counter((e["status"], *_key(e)) for e in history["events"]) == expected_events
+        assert "LLMErrorBurst" in httpx.get(f"{drilled.url}/alerts", timeout=10).text
 
         assert calm_hook.bodies == []
         quiet = httpx.get(f"{calm.url}/api/v1/alerts", timeout=10).json()

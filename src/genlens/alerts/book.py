@@ -8,12 +8,53 @@ notifiers that want repeats, and resolves an alert that is no longer in the set.
 from __future__ import annotations
 
 import dataclasses
+import logging
+import time
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from genlens.alerts.notify import Alert, Delivery
+from genlens.alerts.notify import Alert, Delivery, iso
 from genlens.analysis.jobs import Job
+from genlens.errors import Overloaded
+from genlens.store.base import WriteBatch
+from genlens.store.writer import Writer
+
+log = logging.getLogger("genlens.alerts")
 
 HISTORY = 1000  # resolved alerts kept in memory, newest last
+
+
+def event_row(alert: Alert, at_ns: int) -> dict[str, Any]:
+    """The alert_events row of an alert firing or resolving at ``at_ns``."""
+    return {"at_ns": at_ns, "status": "resolved" if alert.resolved else "firing", "fingerprint": alert.fingerprint,
+            "name": alert.name, "severity": alert.severity, "labels": alert.all_labels(),
+            "summary": alert.summary, "annotations": dict(alert.annotations),
+            "example_trace_ids": list(alert.example_trace_ids), "starts_ns": alert.starts_at_ns,
+            "ends_ns": alert.ends_at_ns}
+
+
+def event_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored alert event in the shape of :meth:`Alert.as_dict` (what pages and REST show)."""
+    return {"fingerprint": row["fingerprint"], "name": row["name"], "severity": row["severity"],
+            "status": row["status"], "labels": row["labels"], "summary": row["summary"],
+            "annotations": row["annotations"], "example_trace_ids": list(row["example_trace_ids"] or []),
+            "at": iso(row["at_ns"]), "starts_at": iso(row["starts_ns"] or 0),
+            "ends_at": iso(row["ends_ns"]) if row["ends_ns"] is not None else None}
+
+
+class AlertHistory:
+    """Records each alert as it fires and resolves through the one writer (the history outlives restarts)."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+        self.dropped = 0  # events the writer refused (a full queue, a shutdown)
+
+    def __call__(self, alert: Alert) -> None:
+        try:
+            self.writer.submit(WriteBatch(alert_events=[event_row(alert, time.time_ns())]))
+        except Overloaded:
+            self.dropped += 1
+            log.warning("alert %s not recorded in the history: the write queue is full", alert.name)
 
 
 def silenced(jobs: Sequence[AlertingJob], alert: Alert) -> bool:

@@ -27,13 +27,15 @@ _LINK_KEYS = ("feature", "model", "provider", "tenant", "service")
 def episode_alert(episode: Episode, ui_url: str) -> Alert:
     """The alert an episode raises: summary, slice, window, baseline, link, runbook, example traces."""
     rule = episode.rule
+    data = episode.as_dict()
     where = ", ".join(f"{k}={v}" for k, v in episode.labels) or "all calls"
-    summary = f"{rule.aggregate.replace('_', ' ')} of {where} is {shown(episode.value, rule.unit)}"
+    what = rule.aggregate.replace("_ttft", " TTFT").replace("_", " ")
+    summary = f"{what} of {where} is {shown(episode.value, rule.unit)}"
     if episode.baseline is not None:
-        kind = "the same hour on earlier days" if episode.baseline_from == "same_hour" else "the hour before"
+        kind = "the same hour on earlier days" if episode.baseline_from == "same_hour" \
+            else f"the {data['trailing']} before"
         ratio = f", {episode.value / episode.baseline:.1f}x" if episode.baseline > 0 else ""
         summary += f" (baseline {shown(episode.baseline, rule.unit)}, {kind}{ratio})"
-    data = episode.as_dict()
     query = {k: v for k, v in episode.labels if k in _LINK_KEYS}
     if rule.aggregate == "error_rate":
         query["status"] = "error"

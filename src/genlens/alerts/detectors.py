@@ -142,24 +142,26 @@ class Rule:
         return self
 
 
+# Built-ins stay firing a minute after their last bad evaluation: a slice whose traffic thins out during an
+# incident (calls slow down, clients back off) must not flap between firing and resolved.
 BUILTIN: tuple[Rule, ...] = (
     Rule("LLMErrorBurst", "error_rate", ("provider", "model"), window_ns=5 * NS_PER_MINUTE,
          for_ns=2 * NS_PER_MINUTE, severity="page", above=0.05, min_calls=10, runbook="provider-outage.md",
-         builtin=True),
+         keep_firing_ns=NS_PER_MINUTE, builtin=True),
     Rule("LLMTTFTSpike", "p95_ttft", ("model",), window_ns=5 * NS_PER_MINUTE, for_ns=3 * NS_PER_MINUTE,
          severity="page", ratio=2.0, baseline="same_hour", min_delta=0.5, min_calls=10,
-         runbook="latency-spike.md", builtin=True),
+         runbook="latency-spike.md", keep_firing_ns=NS_PER_MINUTE, builtin=True),
     Rule("LLMLatencySpike", "p95_latency", ("model",), window_ns=10 * NS_PER_MINUTE, for_ns=5 * NS_PER_MINUTE,
          severity="ticket", ratio=2.0, baseline="same_hour", min_delta=1.0, min_calls=10,
-         runbook="latency-spike.md", builtin=True),
+         runbook="latency-spike.md", keep_firing_ns=NS_PER_MINUTE, builtin=True),
     Rule("LLMRefusalSpike", "refusal_rate", ("feature",), window_ns=10 * NS_PER_MINUTE, for_ns=5 * NS_PER_MINUTE,
          severity="ticket", above=0.05, ratio=3.0, baseline="same_hour", min_delta=0.03, min_calls=10,
-         runbook="refusal-spike.md", builtin=True),
+         runbook="refusal-spike.md", keep_firing_ns=NS_PER_MINUTE, builtin=True),
     Rule("LLMSpendSpike", "cost_per_hour", ("feature",), window_ns=30 * NS_PER_MINUTE, for_ns=0,
          severity="ticket", ratio=2.0, baseline="same_hour", min_delta=1.0, min_calls=10,
-         runbook="cost-spike.md", builtin=True),
+         runbook="cost-spike.md", keep_firing_ns=NS_PER_MINUTE, builtin=True),
     Rule("LLMSpendHigh", "cost_per_hour", (), window_ns=5 * NS_PER_MINUTE, for_ns=5 * NS_PER_MINUTE,
-         severity="ticket", above=50.0, min_calls=1, runbook="cost-spike.md", builtin=True),
+         severity="ticket", above=50.0, min_calls=1, runbook="cost-spike.md", keep_firing_ns=NS_PER_MINUTE, builtin=True),
 )
 BUILTIN_BY_NAME = {rule.name: rule for rule in BUILTIN}
 

@@ -218,6 +218,7 @@ class Episode:
             "value": _finite(self.value), "peak": _finite(self.peak), "baseline": _finite(self.baseline),
             "baseline_from": self.baseline_from, "calls": self.calls,
             "window": _duration(rule.window_ns), "for": _duration(rule.for_ns),
+            "trailing": _duration(rule.trailing_ns),
             "condition": condition_text(rule), "runbook": rule.runbook,
             "example_trace_ids": list(self.example_trace_ids),
         }

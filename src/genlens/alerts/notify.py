@@ -24,7 +24,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -61,11 +61,11 @@ class Alert:
         return {"fingerprint": self.fingerprint, "name": self.name, "severity": self.severity,
                 "status": "resolved" if self.resolved else "firing", "labels": self.all_labels(),
                 "summary": self.summary, "annotations": dict(self.annotations),
-                "starts_at": _iso(self.starts_at_ns), "ends_at": _iso(self.ends_at_ns) if self.resolved else None,
+                "starts_at": iso(self.starts_at_ns), "ends_at": iso(self.ends_at_ns) if self.resolved else None,
                 "example_trace_ids": list(self.example_trace_ids)}
 
 
-def _iso(ns: int | None) -> str:
+def iso(ns: int | None) -> str:
     return datetime.fromtimestamp((ns or 0) / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -116,10 +116,10 @@ class AlertmanagerNotifier:
             "annotations": {"summary": alert.summary, **dict(alert.annotations),
                             **({"example_trace_ids": ", ".join(alert.example_trace_ids)}
                                if alert.example_trace_ids else {})},
-            "startsAt": _iso(alert.starts_at_ns),
+            "startsAt": iso(alert.starts_at_ns),
         }
         if alert.resolved:
-            item["endsAt"] = _iso(alert.ends_at_ns)
+            item["endsAt"] = iso(alert.ends_at_ns)
         generator = dict(alert.annotations).get("link")
         if generator:
             item["generatorURL"] = generator
@@ -163,9 +163,11 @@ class Delivery:
     """Hands alerts to notifiers off the caller's thread: bounded queue, retries with backoff, counts."""
 
     def __init__(self, notifiers: Sequence[Notifier], *, max_queued: int = 1000, attempts: int = 5,
-                 backoff_s: float = 0.5, silences: Sequence[Silencer] = ()) -> None:
+                 backoff_s: float = 0.5, silences: Sequence[Silencer] = (),
+                 history: Callable[[Alert], None] | None = None) -> None:
         self.notifiers = tuple(notifiers)
         self.silences = tuple(silences)
+        self.history = history  # told of each alert as it fires and resolves (silenced ones too)
         self.attempts = attempts
         self.backoff_s = backoff_s
         self.stats = DeliveryStats()
@@ -181,6 +183,11 @@ class Delivery:
 
         A silenced alert is not sent (and counted); the job still tracks it as firing.
         """
+        if not repeat and self.history is not None:
+            try:
+                self.history(alert)
+            except Exception:  # noqa: BLE001 - the history is a record; delivery goes on without it
+                log.exception("alert %s: could not record it in the history", alert.name)
         if self.silenced(alert):
             self.stats.silenced += 1
             return

@@ -98,8 +98,9 @@ def _spawn(name: str, args: list[str], log_path: Path, defaults: dict[str, str] 
 # scaled from minutes to tens of seconds, so alerts follow incidents planted a minute into a short run.
 DEMO_SLOS = Path(__file__).resolve().parent / "slos.yaml"
 # (a live incident starts 60 s in, when a model has seen only a handful of calls: 5 make a baseline here)
-_SCALED = {"window": "1m", "for": "20s", "trailing": "5m", "min_calls": 5}
-DEMO_DETECTORS = {"LLMErrorBurst": {"window": "1m", "for": "20s", "min_calls": 5}, "LLMTTFTSpike": _SCALED,
+_SCALED = {"window": "1m", "for": "20s", "trailing": "5m", "min_calls": 5, "keep_firing_for": "15s"}
+DEMO_DETECTORS = {"LLMErrorBurst": {"window": "1m", "for": "20s", "min_calls": 5, "keep_firing_for": "15s"},
+                  "LLMTTFTSpike": _SCALED,
                   "LLMLatencySpike": _SCALED, "LLMRefusalSpike": _SCALED,
                   "LLMSpendSpike": {"window": "5m", "trailing": "15m"}}
 SERVER_DEFAULTS = {"GENLENS_SLOS_FILE": str(DEMO_SLOS), "GENLENS_ALERTS_INTERVAL_S": "5",

@@ -67,7 +67,7 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     scopes = TenantScopes()  # no API keys configured: every tenant unless a request names one
     app.include_router(api_router(store, scopes, reads))
     app.include_router(cost_router(store, settings, writer, scopes, book))
-    app.include_router(slo_router(store, slos, scopes, alert_jobs))
+    app.include_router(slo_router(store, slos, scopes, alert_jobs, history_of=store))
     app.include_router(detect_router(store, rules, settings.alerts.step_ns, scopes))
 
     mount_ui(app, store, settings, scopes, reads, book, slos, alert_jobs)

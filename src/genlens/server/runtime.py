@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import grpc
 import uvicorn
 
-from genlens.alerts.book import AlertingJob
+from genlens.alerts.book import AlertHistory, AlertingJob
 from genlens.alerts.detector_job import DetectorAlertJob
 from genlens.alerts.detectors import Rule
 from genlens.alerts.findings_job import FindingsAlertJob
@@ -113,7 +113,7 @@ def build(settings: Settings) -> Components:
     delivery = None
     alerting = settings.alerts.interval_s > 0 and (slos or rules or settings.cost_detect_interval_s > 0)
     if alerting:
-        delivery = Delivery(notifiers_of(settings), silences=silences)
+        delivery = Delivery(notifiers_of(settings), silences=silences, history=AlertHistory(writer))
         ui = settings.alerts.ui_url or f"http://{settings.host}:{settings.port}"
         if rules:
             jobs.append(DetectorAlertJob(store, rules, delivery, settings.alerts.interval_s,

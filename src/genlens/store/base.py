@@ -40,12 +40,14 @@ class WriteBatch:
     scores: list[dict[str, Any]] = field(default_factory=list)
     # findings of the analysis jobs, merged into earlier findings of the same subject on commit
     findings: list[dict[str, Any]] = field(default_factory=list)
+    # the alerting jobs' alerts as they fire and resolve (schema.ALERT_EVENTS)
+    alert_events: list[dict[str, Any]] = field(default_factory=list)
     # rows already converted to Arrow (genlens.store.columnar.to_columnar): table name → tables
     arrow: dict[str, list[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         pending = (len(self.spans) + len(self.content) + len(self.logs) + len(self.metrics) + len(self.scores)
-                   + len(self.findings))
+                   + len(self.findings) + len(self.alert_events))
         # derived partial rows ride along with their spans and are not counted against queue limits
         arrow_rows: int = sum(t.num_rows for name, tables in self.arrow.items() if name not in _DERIVED_NAMES
                               for t in tables)
@@ -58,6 +60,7 @@ class WriteBatch:
         self.metrics.extend(other.metrics)
         self.scores.extend(other.scores)
         self.findings.extend(other.findings)
+        self.alert_events.extend(other.alert_events)
         for name, tables in other.arrow.items():
             self.arrow.setdefault(name, []).extend(tables)
 
@@ -148,6 +151,9 @@ class FindingsReader(Protocol):
     def findings(self, tenant: str, kind: str | None = None, feature: str | None = None,
                  since_ns: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Stored findings, newest first."""
+
+    def alert_events(self, since_ns: int, limit: int = 1000) -> list[dict[str, Any]]:
+        """Alert events (fired, resolved) at or after ``since_ns``, newest first; labels and annotations parsed."""
 
 
 class Maintenance(Protocol):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 
 from genlens.errors import StoreError
 from genlens.store import (
@@ -29,7 +30,7 @@ from genlens.store import (
 from genlens.store.base import Committed, WriteBatch
 from genlens.store.migrations import MIGRATIONS
 from genlens.store.queries import ALL_TENANTS, CostQuery, SeriesQuery, SliQuery, SpanFilter, TraceQuery
-from genlens.store.schema import TABLES
+from genlens.store.schema import ALERT_EVENTS, TABLES
 from genlens.store.sql_filters import Where
 from genlens.store.summaries import scope_key, usd
 
@@ -289,6 +290,15 @@ class DuckDBStore:
     def sli_counts(self, query: SliQuery) -> list[tuple[int, int]]:
         row = self._query(*duckdb_sli.sli_sql(query))[0]
         return [(int(row[f"total_{i}"]), int(row[f"bad_{i}"])) for i in range(len(query.window_starts))]
+
+    def alert_events(self, since_ns: int, limit: int = 1000) -> list[dict[str, Any]]:
+        columns = ", ".join(f'"{c}"' for c in ALERT_EVENTS.column_names)
+        rows = self._query(f"SELECT {columns} FROM alert_events WHERE at_ns >= ? ORDER BY at_ns DESC, status, "
+                           "fingerprint LIMIT ?", [since_ns, limit])
+        for row in rows:
+            for name in ("labels", "annotations"):
+                row[name] = orjson.loads(row[name]) if row[name] else {}
+        return rows
 
     def call_series(self, query: SeriesQuery) -> list[dict[str, Any]]:
         return self._query(*duckdb_series.series_sql(query))

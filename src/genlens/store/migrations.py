@@ -92,4 +92,11 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         # trace-id lookups of the summaries (a trace by id, a search page's rows); appends keep it cheap
         "CREATE INDEX IF NOT EXISTS trace_summaries_trace ON trace_summaries (trace_id)",
     )),
+    (8, (
+        # the alert history: each alert when it fired and when it resolved
+        "CREATE TABLE IF NOT EXISTS alert_events ("
+        '"at_ns" BIGINT, "status" VARCHAR, "fingerprint" VARCHAR, "name" VARCHAR, "severity" VARCHAR, '
+        '"labels" JSON, "summary" VARCHAR, "annotations" JSON, "example_trace_ids" VARCHAR[], '
+        '"starts_ns" BIGINT, "ends_ns" BIGINT)',
+    )),
 )

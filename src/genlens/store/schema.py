@@ -100,6 +100,18 @@ SCORES = Table(
     "scores",
 )
 
+# Alert events: each alert of the alerting jobs when it fired and when it resolved — the alert history,
+# kept across restarts — written through the writer as WriteBatch.alert_events.
+ALERT_EVENTS = Table(
+    "alert_events",
+    (
+        ("at_ns", "int"), ("status", "str"), ("fingerprint", "str"), ("name", "str"), ("severity", "str"),
+        ("labels", "json"), ("summary", "str"), ("annotations", "json"), ("example_trace_ids", "str_list"),
+        ("starts_ns", "int"), ("ends_ns", "int"),
+    ),
+    "alert_events",
+)
+
 # Derived tables, kept by the writer in the transaction of the spans they summarise (see
 # genlens.store.summaries) and rebuilt from spans by Maintenance.rebuild_summaries.  Key columns of
 # derived tables hold NULL as summaries.NULL_KEY, so that a unique index can merge on them.
@@ -150,7 +162,8 @@ LATENCY_HOURLY = Table(
 )
 
 TABLES: tuple[Table, ...] = (
-    SPANS, CONTENT, LOGS, METRIC_POINTS, FINDINGS, SCORES, TRACE_SUMMARIES, COST_HOURLY, LATENCY_HOURLY,
+    SPANS, CONTENT, LOGS, METRIC_POINTS, FINDINGS, SCORES, ALERT_EVENTS, TRACE_SUMMARIES, COST_HOURLY,
+    LATENCY_HOURLY,
 )
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Tables fed by rows of a WriteBatch, in the order a commit inserts them.

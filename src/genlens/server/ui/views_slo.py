@@ -2,7 +2,8 @@
 
 ``/slos`` reads the same statuses as ``GET /api/v1/slos`` (computed from the stored
 spans within the request's tenant scope); ``/alerts`` the alert job's firing and
-resolved alerts (as ``GET /api/v1/alerts``), alert volume per ISO week — alert
+alerts (as ``GET /api/v1/alerts``), and from the stored alert history the
+resolved ones and the alert volume per ISO week of the last 8 weeks — alert
 fatigue is a number too — and the stored findings of the detectors.
 """
 
@@ -19,14 +20,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from genlens.alerts.book import current_alerts, silenced
+from genlens.alerts.book import current_alerts, event_view, silenced
 from genlens.server.scope import TenantScope
 from genlens.server.ui.deps import Pages
 from genlens.server.ui.render import page
 from genlens.slo.engine import evaluate
 from genlens.slo.windows import WINDOWS
+from genlens.timeparse import NS_PER_WEEK
 
 SHOWN_WINDOWS = ("5m", "30m", "1h", "6h", "3d")
+HISTORY_WEEKS = 8  # of alert volume and resolved alerts, from the stored alert history
 LIGHT = {"ok": "ok", "warning": "warn", "ticket": "warn", "page": "err", "no data": "none", "prometheus": "none"}
 
 
@@ -67,12 +70,15 @@ def register(router: APIRouter, pages: Pages) -> None:
     @router.get("/alerts")
     @pages.guard
     async def alerts(request: Request, scope: TenantScope) -> Response:
-        firing, resolved = current_alerts(pages.alerts)
-        weeks: Counter[tuple[str, str]] = Counter((_week(a.starts_at_ns), a.severity) for a in (*firing, *resolved))
-        per_week = [{"week": w, "page": weeks[(w, "page")], "ticket": weeks[(w, "ticket")]}
-                    for w in sorted({w for w, _ in weeks}, reverse=True)]
+        firing, _ = current_alerts(pages.alerts)
+        since = time.time_ns() - HISTORY_WEEKS * NS_PER_WEEK
+        events = await run_in_threadpool(pages.store.alert_events, since, 10_000)
+        weeks: Counter[tuple[str, str]] = Counter((_week(e["at_ns"]), e["severity"]) for e in events
+                                                  if e["status"] == "firing")
+        per_week = [{"week": w, "page": weeks[(w, "page")], "ticket": weeks[(w, "ticket")],
+                     "info": weeks[(w, "info")]} for w in sorted({w for w, _ in weeks}, reverse=True)]
+        resolved = [event_view(e) for e in events if e["status"] == "resolved"][:200]
         found = await run_in_threadpool(pages.store.findings, scope.tenant, None, None, None, 50)
         shown = [{**a.as_dict(), "silenced": silenced(pages.alerts, a)} for a in firing]
-        return page(request, "alerts.html", AlertsPage(bool(pages.alerts), shown,
-                                                        [a.as_dict() for a in resolved], per_week, found),
+        return page(request, "alerts.html", AlertsPage(bool(pages.alerts), shown, resolved, per_week, found),
                     nav="alerts")
