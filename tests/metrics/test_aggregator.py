@@ -79,13 +79,16 @@ def _rows(n: int, seed: int, models: int = 40) -> list[dict[str, Any]]:
     return rows
 
 
-def _fold(metrics: SpanMetrics, rows: list[dict[str, Any]], sizes: list[int]) -> None:
+def _fold(metrics: SpanMetrics, rows: list[dict[str, Any]], sizes: list[int], *, coalesce: bool = False) -> None:
+    """Commit ``rows`` in batches of ``sizes``; each folded on its own unless ``coalesce`` (the server's way)."""
     start = 0
     for size in sizes:
         part = rows[start:start + size]
         start += size
         if part:
             metrics(CommittedBatch(0, {"spans": to_arrow(SPANS, part)}))
+            if not coalesce:
+                metrics.flush()
 
 
 def _text(metrics: SpanMetrics, openmetrics: bool = False) -> bytes:
@@ -113,6 +116,18 @@ def test_any_split_of_the_batches_gives_the_same_series() -> None:
                 a, b = series.histogram(key), other.histogram(key)
                 assert a is not None and b is not None
                 assert a[0] == b[0] and a[1] == pytest.approx(b[1], rel=1e-9)
+
+
+def test_coalesced_batches_fold_as_the_whole_and_every_read_sees_them() -> None:
+    rows = _rows(3000, seed=6)
+    whole, coalesced = SpanMetrics(), SpanMetrics()
+    _fold(whole, rows, [len(rows)])
+    _fold(coalesced, rows, [100] * 30, coalesce=True)  # 3,000 spans: under FOLD_ROWS, mostly still pending
+    assert _text(coalesced) == _text(whole)  # the scrape folds what is pending first
+    assert coalesced.spans == len(rows) and coalesced.batches == 30
+    pending = SpanMetrics()
+    _fold(pending, rows, [3000], coalesce=True)
+    assert [row[1] for row in pending.stats()] == [row[1] for row in whole.stats()]  # so do the stats
 
 
 def test_invalid_observations_are_not_counted() -> None:
