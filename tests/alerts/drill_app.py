@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--plan", choices=("incident", "calm"), required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--calm-s", type=float, default=45.0)
-    parser.add_argument("--incident-s", type=float, default=25.0)
+    parser.add_argument("--incident-s", type=float, default=30.0)
     parser.add_argument("--after-s", type=float, default=30.0)
     args = parser.parse_args()
     with run_simulator(config=SimulatorConfig(latency_scale=1.0, jitter=0.1, seed=7)) as sim:

@@ -28,15 +28,19 @@ from tests.conftest import start_server, stop_process
 pytestmark = pytest.mark.slow
 
 S = 10**9
-SCALED = {name: {"window": "10s", "for": "3s", "trailing": "30s", "min_calls": 5, "keep_firing_for": "5s"}
-          for name in ("LLMErrorBurst", "LLMTTFTSpike", "LLMLatencySpike", "LLMRefusalSpike")}
-SCALED["LLMSpendSpike"] = {"window": "10s", "trailing": "30s", "min_calls": 5, "keep_firing_for": "5s"}
-SCALED["LLMSpendHigh"] = {"window": "10s", "for": "3s", "keep_firing_for": "5s"}
+# Minutes become seconds. A 10x slower model answers in ~5 s, so its spans arrive that late: the latency rules
+# get wider windows, and every evaluation looks 10 s back (alerts.delay), as production's 30 s does.
+SCALED = {name: {"window": "10s", "for": "3s", "trailing": "30s", "min_calls": 5, "keep_firing_for": "8s"}
+          for name in ("LLMErrorBurst", "LLMRefusalSpike")}
+SCALED |= {name: {"window": "15s", "for": "3s", "trailing": "30s", "min_calls": 5, "keep_firing_for": "8s"}
+           for name in ("LLMTTFTSpike", "LLMLatencySpike")}
+SCALED["LLMSpendSpike"] = {"window": "10s", "trailing": "30s", "min_calls": 5, "keep_firing_for": "8s"}
+SCALED["LLMSpendHigh"] = {"window": "10s", "for": "3s", "keep_firing_for": "8s"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(hook: Webhook, alertmanager_url: str | None) -> dict[str, str]:
-    env = {"GENLENS_ALERTS_INTERVAL_S": "1", "GENLENS_ALERTS_STEP": "1s", "GENLENS_ALERTS_DELAY": "6s",
+    env = {"GENLENS_ALERTS_INTERVAL_S": "1", "GENLENS_ALERTS_STEP": "1s", "GENLENS_ALERTS_DELAY": "10s",
            "GENLENS_ALERTS_DETECTORS": json.dumps(SCALED), "GENLENS_ALERTS_WEBHOOKS": hook.url,
            "GENLENS_INGEST_WORKERS": "0", "GENLENS_COST_DETECT_INTERVAL_S": "0"}
     if alertmanager_url:
@@ -75,7 +79,7 @@ def test_planted_incidents_alert_once_and_resolve_and_a_calm_run_raises_none(tmp
         for process, log, _ in apps:
             assert process.wait(timeout=240) == 0, (tmp_path / f"{log.name}").read_text()[-3000:]
             log.close()
-        deadline = time.monotonic() + 30  # the last resolutions: one window after the incident ended
+        deadline = time.monotonic() + 45  # the last resolutions: delay + window + keep after the incident ended
         expected_events = Counter({(status, name, labels): 1 for name, labels in EXPECTED
                                    for status in ("firing", "resolved")})
         while time.monotonic() < deadline and (_events(hook) != expected_events

@@ -152,13 +152,16 @@ def test_self_metrics_count_exports_by_outcome_and_spans(fed: tuple[LiveServer, 
     assert httpx.post(f"{server.url}/v1/traces", content=big, timeout=30,
                       headers={**PROTOBUF, "content-encoding": "gzip"}).status_code == 413
     bad_span = span_request([{"trace_id": b"\x00" * 16, "span_id": b"\x01" * 8, "name": "zero trace id",
-                              "start": 10**18, "end": 10**18 + 1}])
+                              "start": 10**18, "end": 10**18 + 1},
+                             {"trace_id": b"\x02" * 16, "span_id": b"\x03" * 8, "name": "from 1970",
+                              "start": 5, "end": 6}])
     assert _post(server.url, bad_span.SerializeToString()).status_code == 200
     after = samples(server.url)
     assert value(after, "genlens_exports_total", signal="traces", outcome="bad_request") == 1
     assert value(after, "genlens_exports_total", signal="traces", outcome="too_large") == 1
-    assert value(after, "genlens_items_rejected_total", signal="traces") == 1
-    assert value(after, "genlens_spans_received_total") == spans_sent + 1
+    assert value(after, "genlens_items_rejected_total", signal="traces", reason="invalid_id") == 1
+    assert value(after, "genlens_items_rejected_total", signal="traces", reason="invalid_time") == 1
+    assert value(after, "genlens_spans_received_total") == spans_sent + 2
     assert value(after, "genlens_commit_seconds_count") >= 1
     assert value(after, "genlens_metric_series", metric="llm_requests_total") == len(exp.requests)
     assert value(after, "genlens_metric_folded_total", metric="llm_requests_total") == 0

@@ -14,7 +14,7 @@ from genlens.server.otlp_reply import SIGNALS, export_response
 def test_refused_items_are_counted_in_the_signals_own_field(signal: str, field: str) -> None:
     rejected = Rejections()
     for reason in ("span 1: bad trace id", "span 2: bad span id", "span 3: bad trace id"):
-        rejected.add(reason)
+        rejected.add(reason, "invalid_id")
     response = export_response(signal, rejected)
     assert isinstance(response, SIGNALS[signal][0])
     assert response.HasField("partial_success")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,9 +53,13 @@ class Rejections:
 
     count: int = 0
     reasons: list[str] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)  # kind of reason → items (the /metrics label)
 
-    def add(self, reason: str) -> None:
+    def add(self, reason: str, kind: str) -> None:
+        """Count one refused item: ``reason`` for the answer, ``kind`` (invalid_id, invalid_time, no_data,
+        not_normalized) for ``genlens_items_rejected_total``."""
         self.count += 1
+        self.kinds[kind] += 1
         if len(self.reasons) < _MAX_REASONS:
             self.reasons.append(reason)
 
@@ -142,18 +147,18 @@ def decode_spans(request: ExportTraceServiceRequest, values: ValueDecoder) -> tu
             for span in scope_spans.spans:
                 trace_id, span_id, parent = span.trace_id, span.span_id, span.parent_span_id
                 if len(trace_id) != 16 or not any(trace_id):
-                    rejected.add(f"span {span.name[:60]!r}: invalid trace_id (must be 16 non-zero bytes)")
+                    rejected.add(f"span {span.name[:60]!r}: invalid trace_id (must be 16 non-zero bytes)", "invalid_id")
                     continue
                 if len(span_id) != 8 or not any(span_id):
-                    rejected.add(f"span {span.name[:60]!r}: invalid span_id (must be 8 non-zero bytes)")
+                    rejected.add(f"span {span.name[:60]!r}: invalid span_id (must be 8 non-zero bytes)", "invalid_id")
                     continue
                 if parent and len(parent) != 8:
-                    rejected.add(f"span {span.name[:60]!r}: invalid parent_span_id (must be 8 bytes)")
+                    rejected.add(f"span {span.name[:60]!r}: invalid parent_span_id (must be 8 bytes)", "invalid_id")
                     continue
                 start, end = span.start_time_unix_nano, span.end_time_unix_nano
                 reason = check_time(start, end, now_ns)
                 if reason:
-                    rejected.add(f"span {span.name[:60]!r}: {reason}")
+                    rejected.add(f"span {span.name[:60]!r}: {reason}", "invalid_time")
                     continue
                 events = [
                     RawEvent(e.name, e.time_unix_nano, attributes(e.attributes)) for e in span.events
@@ -212,11 +217,11 @@ def decode_logs(request: ExportLogsServiceRequest, values: ValueDecoder) -> tupl
                     when = now_ns
                 reason = check_time(when, when, now_ns)
                 if reason:
-                    rejected.add(f"log record: {reason}")
+                    rejected.add(f"log record: {reason}", "invalid_time")
                     continue
                 trace_id, span_id = record.trace_id, record.span_id
                 if trace_id and len(trace_id) != 16 or span_id and len(span_id) != 8:
-                    rejected.add("log record: invalid trace_id/span_id length")
+                    rejected.add("log record: invalid trace_id/span_id length", "invalid_id")
                     continue
                 attrs = values.attributes(record.attributes)
                 event_name = record.event_name or str(attrs.get("event.name") or "")

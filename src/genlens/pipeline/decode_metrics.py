@@ -44,7 +44,7 @@ def decode_metrics(
             for metric in scope_metrics.metrics:
                 kind = metric.WhichOneof("data")
                 if kind is None:
-                    rejected.add(f"metric {metric.name[:60]!r}: no data")
+                    rejected.add(f"metric {metric.name[:60]!r}: no data", "no_data")
                     continue
                 data = getattr(metric, kind)
                 base = {
@@ -57,7 +57,7 @@ def decode_metrics(
                 for point in data.data_points:
                     reason = check_time(point.time_unix_nano or now_ns, point.time_unix_nano or now_ns, now_ns)
                     if reason:
-                        rejected.add(f"metric {metric.name[:60]!r}: {reason}")
+                        rejected.add(f"metric {metric.name[:60]!r}: {reason}", "invalid_time")
                         continue
                     row = dict.fromkeys(METRIC_COLUMNS)
                     row.update(base)

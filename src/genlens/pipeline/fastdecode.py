@@ -100,6 +100,7 @@ _LINK_SLOTS = slot_fields(RawLink)
 def _rejections(refused: list[tuple[int, str, int, int]], now_ns: int) -> Rejections:
     rejected = Rejections()
     for problem, name, start, end in refused:
-        reason = _ID_REASONS.get(problem) or check_time(start, end, now_ns)
-        rejected.add(f"span {name[:60]!r}: {reason}")
+        id_reason = _ID_REASONS.get(problem)
+        reason = id_reason or check_time(start, end, now_ns)
+        rejected.add(f"span {name[:60]!r}: {reason}", "invalid_id" if id_reason else "invalid_time")
     return rejected

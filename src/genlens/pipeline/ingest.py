@@ -127,7 +127,7 @@ def spans_to_batch(spans: list[RawSpan], default_tenant: str, rejected: Rejectio
             row, records = normalize_span(raw, default_tenant=default_tenant)
         except Exception as exc:  # noqa: BLE001 - one bad span must not sink its batch
             log.exception("normalizer failed on span %s", raw.span_id)
-            rejected.add(f"span {raw.name[:60]!r}: could not be normalized ({type(exc).__name__})")
+            rejected.add(f"span {raw.name[:60]!r}: could not be normalized ({type(exc).__name__})", "not_normalized")
             continue
         rows.append(row)
         if is_feedback(raw):
@@ -321,7 +321,8 @@ class Ingestor:
         self.worker_restarts = 0
         self.stage_errors = 0
         self.exports: Counter[tuple[str, str]] = Counter()  # (signal, outcome) → exports answered
-        self.items_rejected: Counter[str] = Counter()  # signal → items refused one by one in accepted exports
+        # (signal, kind of reason) → items refused one by one in accepted exports
+        self.items_rejected: Counter[tuple[str, str]] = Counter()
         # composed here in every mode: a custom stage that does not import fails the start, with its own message
         self._local: Stages | None = Stages(settings, book)
         self._lock = threading.Lock()
@@ -391,7 +392,8 @@ class Ingestor:
         with self._lock:
             self.exports[(signal, outcome_of(error))] += 1
             if error is None and prepared is not None and prepared.rejected.count:
-                self.items_rejected[signal] += prepared.rejected.count
+                for kind, count in prepared.rejected.kinds.items():
+                    self.items_rejected[(signal, kind)] += count
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

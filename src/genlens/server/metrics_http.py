@@ -48,12 +48,14 @@ class ServerStats:
                                   value=ing.spans_accepted)
         yield CounterMetricFamily("genlens_spans_received_total",
                                   "Spans decoded from accepted exports (accepted plus refused one by one).",
-                                  value=ing.spans_accepted + ing.items_rejected.get("traces", 0))
+                                  value=ing.spans_accepted + sum(n for (signal, _), n in ing.items_rejected.items()
+                                                               if signal == "traces"))
         refused = CounterMetricFamily("genlens_items_rejected_total",
-                                      "Items refused one by one inside accepted exports (invalid ids, times, sizes).",
-                                      labels=["signal"])
-        for signal, count in sorted(ing.items_rejected.items()):
-            refused.add_metric([signal], count)
+                                      "Items refused one by one inside accepted exports, by signal and reason "
+                                      "(invalid_id, invalid_time, no_data, not_normalized).",
+                                      labels=["signal", "reason"])
+        for (signal, reason), count in sorted(ing.items_rejected.items()):
+            refused.add_metric([signal, reason], count)
         yield refused
         yield CounterMetricFamily("genlens_stage_errors_total", "Exports refused because a stage raised.",
                                   value=ing.stage_errors)
