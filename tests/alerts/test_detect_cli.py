@@ -69,6 +69,19 @@ def test_tuned_by_settings_in_the_environment(data: Path, capsys: pytest.Capture
     assert bad.returncode == 2 and "unknown key 'abov'" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_tuned_by_a_settings_file(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "genlens.yaml"
+    config.write_text("alerts:\n  detectors:\n    LLMErrorBurst: {above: 0.5}\n  rules:\n"
+                      "    - {name: AnyError, aggregate: error_rate, by: [model], above: 0.01, window: 5m}\n")
+    done = run_main(capsys, "detect", "errors", *WINDOW, "--data", str(data), "--config", str(config),
+                    "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert [(e["alert"], e["slice"]) for e in orjson.loads(done.stdout)["episodes"]] == [
+        ("AnyError", {"model": "claude-haiku-4-5"})]
+    missing = run_main(capsys, "detect", "errors", *WINDOW, "--data", str(data), "--config", str(tmp_path / "no"))
+    assert missing.returncode == 2 and "cannot be read" in missing.stderr
+
+
 @pytest.mark.parametrize("args", [
     ["detect", "outages"], ["detect", "errors", "--step", "soon"], ["detect", "errors", "--step", "10ms"],
     ["detect", "errors", "--since", "1d", "--until", "3d"], ["detect", "errors", "--format", "xml"],

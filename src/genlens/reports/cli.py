@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from genlens.errors import BadRequest, GenlensError, StoreError
@@ -37,6 +38,9 @@ def _common(parser: argparse.ArgumentParser, since: str) -> None:
     where.add_argument("--data", metavar="DIR", help="data directory to read (read-only); see --server")
     parser.add_argument("--prices", metavar="FILE",
                         help="with --data: the price file the server uses (cache savings are priced with it)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="with --data: the server's settings file (its prices, detectors and alert rules apply; "
+                             "default: GENLENS_CONFIG)")
     parser.add_argument("--tenant", help="tenant scope; '*' = every tenant (report default: *, detect: all)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default 60)")
 
@@ -106,7 +110,8 @@ def _open_store(args: argparse.Namespace) -> Any:
     from genlens.settings import resolve
     from genlens.store.duckdb import DuckDBStore
 
-    settings = resolve({"data": args.data, "prices": args.prices})
+    settings = resolve({"data": args.data, "prices": args.prices},
+                       config_file=Path(args.config) if args.config else None)
     try:
         return DuckDBStore(settings.db_path, read_only=True), settings
     except StoreError as exc:
