@@ -179,3 +179,19 @@ def test_keep_firing_for_merges_a_flapping_incident(store: DuckDBStore) -> None:
     kept = Evaluator(store, [dataclasses.replace(flappy, keep_firing_ns=30 * MIN)], STEP).evaluate(T0 + 20 * MIN, END)
     assert len(plain) > len(kept) == 1
     assert kept[0].fired_ns == plain[0].fired_ns and kept[0].resolved_ns == plain[-1].resolved_ns + 30 * MIN  # type: ignore[operator]
+
+
+def test_the_live_job_holds_the_baseline_of_a_long_incident(store: DuckDBStore) -> None:
+    from genlens.alerts.detector_job import DetectorAlertJob
+    from genlens.alerts.notify import Delivery
+
+    rule = RULES[1]  # TTFT spike against the trailing 30 minutes; the spike lasts 20
+    late = T0 + INCIDENTS["ttft"][1] - 2 * MIN  # by now the trailing window is mostly the spike itself
+    assert not [e for e in Evaluator(store, [rule], STEP).evaluate(late, late) if e.firing]  # no memory: lost
+    delivery = Delivery([])
+    try:
+        job = DetectorAlertJob(store, [rule], delivery, 1.0, STEP)
+        firing = job.run_once(now_ns=late)
+        assert [(a.name, a.labels[0]) for a in firing] == [("LLMTTFTSpike", ("model", "gpt-4o-mini"))]
+    finally:
+        delivery.close()

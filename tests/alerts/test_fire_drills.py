@@ -34,7 +34,9 @@ SCALED = {name: {"window": "10s", "for": "3s", "trailing": "30s", "min_calls": 5
           for name in ("LLMErrorBurst", "LLMRefusalSpike")}
 SCALED |= {name: {"window": "15s", "for": "3s", "trailing": "30s", "min_calls": 5, "keep_firing_for": "8s"}
            for name in ("LLMTTFTSpike", "LLMLatencySpike")}
-SCALED["LLMSpendSpike"] = {"window": "10s", "trailing": "30s", "min_calls": 5, "keep_firing_for": "8s"}
+# calm spend is ~$1/h: a momentary bunching of calls (a stalled core) must not read as a doubling of it
+SCALED["LLMSpendSpike"] = {"window": "10s", "trailing": "30s", "min_calls": 5, "keep_firing_for": "15s",
+                           "min_delta": 5}
 SCALED["LLMSpendHigh"] = {"window": "10s", "for": "3s", "keep_firing_for": "8s"}
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,8 +90,8 @@ def test_planted_incidents_alert_once_and_resolve_and_a_calm_run_raises_none(tmp
         time.sleep(3)  # several more evaluations: nothing new
         timeline = json.loads(apps[0][2].read_text())
 
-        assert _events(hook) == expected_events, hook.bodies
-        assert _events(am_hook) == expected_events, am_hook.bodies
+        assert _events(hook) == expected_events, (_story(hook), timeline)
+        assert _events(am_hook) == expected_events, (_story(am_hook), timeline)
         for posted in hook.bodies:
             (alert,) = posted["body"]["alerts"]
             fired = _ns(alert["starts_at"])
@@ -130,6 +132,13 @@ def test_planted_incidents_alert_once_and_resolve_and_a_calm_run_raises_none(tmp
         manager.stop()
         for h in (hook, calm_hook, am_hook):
             h.stop()
+
+
+def _story(hook: Webhook) -> list[tuple[str, str, str, str | None, str]]:
+    """What a hook heard, in order: (status, alert, starts, ends, summary) — for a failing drill's message."""
+    return [(a["status"], a["labels"]["alertname"], a.get("starts_at") or a.get("startsAt"),
+             a.get("ends_at") or a.get("endsAt"), a.get("summary") or a.get("annotations", {}).get("summary", ""))
+            for posted in hook.bodies for a in posted["body"]["alerts"]]
 
 
 def _ns(iso: str) -> int:

@@ -1,7 +1,9 @@
 """The detector alert job: every interval, the built-in detectors and written rules at the latest step.
 
-It evaluates the rules with :class:`~genlens.alerts.evaluation.Evaluator` over the
-few steps that decide the current state (the longest ``for`` plus one) and makes
+It replays the rules with :class:`~genlens.alerts.evaluation.Evaluator` over the
+recent past that decides the current state (twice the longest window + trailing
+baseline + ``for``: long enough to see when a bad run began, so its baseline is
+held from before the incident, exactly as ``genlens detect`` holds it) and makes
 the episodes still firing at the latest step boundary ``alerts.delay`` ago (spans
 arrive after their calls end) the job's firing set; the
 book publishes each new one once and resolves the others.  One alert per rule and
@@ -55,12 +57,15 @@ class DetectorAlertJob(AlertingJob):
         self.evaluator = Evaluator(reader, rules, step_ns)
         self._ui = ui_url
         self.delay_ns = delay_ns
+        # how far back each evaluation replays: far enough to see when a bad run began, so an anomaly's
+        # baseline is held at its value from before the incident (as the replay of `genlens detect` holds it)
+        self.lookback_ns = 2 * max((r.window_ns + r.trailing_ns + r.for_ns for r in rules), default=0)
 
     def run_once(self, now_ns: int | None = None) -> list[Alert]:
         now = time.time_ns() if now_ns is None else now_ns
         at = now - self.delay_ns  # spans of calls still running, or in an export batch, have not arrived yet
         firing = []
-        for episode in self.evaluator.evaluate(at, at):
+        for episode in self.evaluator.evaluate(at - self.lookback_ns, at):
             if episode.firing:
                 alert = episode_alert(episode, self._ui)
                 firing.append(self.active.get(alert.fingerprint) or alert)
