@@ -108,6 +108,7 @@ class Prepared:
     accepted: int
     rejected: Rejections = field(default_factory=Rejections)
     spans: int = 0
+    content_seen: int = 0  # spans that arrived with content, before the stages (which may drop it)
 
 
 def _content_row(record: ContentRecord, tenant: str, time_ns: int) -> dict[str, Any]:
@@ -254,9 +255,11 @@ class Stages:
             spans, rejected = fastdecode.decode_trace_bytes(body, self.values.max_chars)
         else:
             spans, rejected = decode_spans(parse_request(body, media, ExportTraceServiceRequest), self.values)
-        batch = run_stages(self.stages, spans_to_batch(spans, self.default_tenant, rejected), self._traces)
+        normalized = spans_to_batch(spans, self.default_tenant, rejected)
+        seen = sum(1 for row in normalized.spans if row.get("content_sampled"))
+        batch = run_stages(self.stages, normalized, self._traces)
         accepted = len(batch.spans)
-        return Prepared(to_columnar(batch), accepted, rejected, spans=accepted)
+        return Prepared(to_columnar(batch), accepted, rejected, spans=accepted, content_seen=seen)
 
     def logs(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         logs, rejected = decode_logs(parse_request(body, media, ExportLogsServiceRequest), self.values)
@@ -323,6 +326,7 @@ class Ingestor:
         self.exports: Counter[tuple[str, str]] = Counter()  # (signal, outcome) → exports answered
         # (signal, kind of reason) → items refused one by one in accepted exports
         self.items_rejected: Counter[tuple[str, str]] = Counter()
+        self.content_seen = 0  # accepted spans that arrived with content (kept or not: /metrics compares)
         # composed here in every mode: a custom stage that does not import fails the start, with its own message
         self._local: Stages | None = Stages(settings, book)
         self._lock = threading.Lock()
@@ -385,6 +389,7 @@ class Ingestor:
         """Queue for commit; raises Overloaded when the write queue is full."""
         future = self.writer.submit(prepared.batch)
         self.spans_accepted += prepared.spans
+        self.content_seen += prepared.content_seen
         return future
 
     def count_export(self, signal: str, prepared: Prepared | None, error: BaseException | None = None) -> None:

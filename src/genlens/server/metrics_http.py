@@ -50,6 +50,9 @@ class ServerStats:
                                   "Spans decoded from accepted exports (accepted plus refused one by one).",
                                   value=ing.spans_accepted + sum(n for (signal, _), n in ing.items_rejected.items()
                                                                if signal == "traces"))
+        yield CounterMetricFamily("genlens_content_seen_spans_total",
+                                  "Accepted spans that arrived with content (prompts, outputs, tool arguments); "
+                                  "compare genlens_content_kept_spans_total.", value=ing.content_seen)
         refused = CounterMetricFamily("genlens_items_rejected_total",
                                       "Items refused one by one inside accepted exports, by signal and reason "
                                       "(invalid_id, invalid_time, no_data, not_normalized).",
