@@ -47,19 +47,22 @@ class AlertHistory:
 
     def __init__(self, writer: Writer) -> None:
         self.writer = writer
-        self.dropped = 0  # events the writer refused (a full queue, a shutdown)
 
     def __call__(self, alert: Alert) -> None:
         try:
             self.writer.submit(WriteBatch(alert_events=[event_row(alert, time.time_ns())]))
         except Overloaded:
-            self.dropped += 1
             log.warning("alert %s not recorded in the history: the write queue is full", alert.name)
 
 
 def silenced(jobs: Sequence[AlertingJob], alert: Alert) -> bool:
     """Whether a silence of the alerts settings holds ``alert`` back now (it is tracked, not sent)."""
     return any(job.delivery.silenced(alert) for job in jobs[:1])  # every job shares one delivery
+
+
+def firing_views(jobs: Sequence[AlertingJob], firing: Iterable[Alert]) -> list[dict[str, Any]]:
+    """Firing alerts as REST and pages show them: :meth:`Alert.as_dict` and whether a silence holds them."""
+    return [{**alert.as_dict(), "silenced": silenced(jobs, alert)} for alert in firing]
 
 
 def current_alerts(jobs: Sequence[AlertingJob], resolved_limit: int = 200) -> tuple[list[Alert], list[Alert]]:

@@ -6,8 +6,9 @@ of whole buckets, taken for all slices and evaluation times at once from prefix
 sums.  Rules are evaluated at each bucket boundary: a rule's slice is *pending*
 from the first bad evaluation, *fires* once it has been bad for the rule's
 ``for`` duration, and *resolves* at the first evaluation where it is good again.
-The live job evaluates the latest boundary with the same code, so ``genlens
-detect`` over a past range answers exactly what the server would have sent.
+The live job replays the recent past with the same code and keeps what fires at
+the latest boundary, so ``genlens detect`` over a past range answers exactly what
+the server would have sent.
 
 Quantiles come from cumulative counts at the catalog's latency bounds,
 interpolated inside the bucket as Prometheus' ``histogram_quantile`` does, so a
@@ -19,12 +20,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-from genlens.alerts.detectors import Rule, quantile_of
+from genlens.alerts.detectors import FAMILIES, Rule, quantile_of
+from genlens.alerts.notify import iso
 from genlens.metrics.catalog import LATENCY_BUCKETS
 from genlens.store.base import AnalyticsReader
 from genlens.store.queries import ALL_TENANTS, SeriesQuery
@@ -33,6 +34,7 @@ from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR
 UNKNOWN = "unknown"  # the label of a slice value the spans do not carry (as on /metrics)
 MAX_POINTS = 50_000  # evaluation times in one run: a longer range needs a longer step
 EXAMPLES = 5
+MIN_STEP_NS = 10**9  # on-demand evaluation steps: finer ones only multiply the work
 _SUMS = ("calls", "errors", "refusals", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd",
          "ttft_count", "latency_count")
 _LISTS = ("ttft_le", "latency_le")
@@ -212,8 +214,8 @@ class Episode:
         return {
             "alert": rule.name, "family": rule.family, "severity": rule.severity, "aggregate": rule.aggregate,
             "unit": rule.unit, "slice": dict(self.labels), "labels": dict(rule.labels),
-            "pending_at": _iso(self.pending_ns), "fired_at": _iso(self.fired_ns),
-            "resolved_at": _iso(self.resolved_ns) if self.resolved_ns is not None else None,
+            "pending_at": iso(self.pending_ns), "fired_at": iso(self.fired_ns),
+            "resolved_at": iso(self.resolved_ns) if self.resolved_ns is not None else None,
             "fired_at_ns": self.fired_ns, "resolved_at_ns": self.resolved_ns,
             "value": _finite(self.value), "peak": _finite(self.peak), "baseline": _finite(self.baseline),
             "baseline_from": self.baseline_from, "calls": self.calls,
@@ -226,10 +228,6 @@ class Episode:
 
 def _finite(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
-
-
-def _iso(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _duration(ns: int) -> str:
@@ -368,9 +366,7 @@ class Evaluator:
         if rule.baseline == "none":
             return np.full(shape, np.nan), np.full(shape, "", dtype=object)
         trail = -(-rule.trailing_ns // self.step)
-        # the trailing window just before this one
-        before = {name: p[:, np.maximum(ends - width, 0)] - p[:, np.maximum(ends - width - trail, 0)]
-                  for name, p in g.prefix.items()}
+        before = _window(g, np.maximum(ends - width, 0), trail)  # the trailing window just before this one
         trailing = aggregate(rule.aggregate, before, trail * self.step / 1e9)
         enough = before["calls"] >= rule.min_calls
         if rule.unit in PER_HOUR:  # a rate needs history over all of its window, or it reads as a rise
@@ -475,6 +471,13 @@ def _examples(traces: np.ndarray, members: list[int], first: int, last: int) -> 
 
 def detect(reader: AnalyticsReader, rules: Sequence[Rule], family: str, since_ns: int, until_ns: int,
            step_ns: int, tenant: str = ALL_TENANTS) -> list[dict[str, Any]]:
-    """What the rules of ``family`` (``all``: every rule) would have raised over ``[since, until]``, and when."""
+    """What the rules of ``family`` (``all``: every rule) would have raised over ``[since, until]``, and when.
+
+    ``ValueError`` for an unknown family, a step under a second, or a range of too many steps.
+    """
+    if family != "all" and family not in FAMILIES:
+        raise ValueError(f"unknown detector family {family!r} (one of: all, {', '.join(FAMILIES)})")
+    if step_ns < MIN_STEP_NS:
+        raise ValueError("step must be at least 1s")
     chosen = [rule for rule in rules if family == "all" or rule.family == family]
     return [e.as_dict() for e in Evaluator(reader, chosen, step_ns, tenant).evaluate(since_ns, until_ns)]

@@ -30,10 +30,6 @@ class Silence:
         labels = alert.all_labels()
         return all(labels.get(k) == v for k, v in self.matchers)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"matchers": dict(self.matchers), "starts_ns": self.starts_ns, "until_ns": self.until_ns,
-                "comment": self.comment}
-
 
 def load_silences(entries: Sequence[Mapping[str, Any]]) -> list[Silence]:
     """Silences from settings entries; ``ConfigError`` naming the entry and the flaw."""

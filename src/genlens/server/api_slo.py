@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from genlens.alerts.book import AlertingJob, current_alerts, event_view, silenced
+from genlens.alerts.book import AlertingJob, current_alerts, event_view, firing_views
 from genlens.errors import NotFound
 from genlens.server.api import JSONResponse
 from genlens.server.scope import TenantScope, TenantScopes
@@ -50,7 +50,7 @@ def slo_router(store: AnalyticsReader, slos: Sequence[SLO], scopes: TenantScopes
     @router.get("/alerts", tags=["alerts"], summary="Alerts firing now and recently resolved, newest first")
     async def list_alerts(scope: Scope) -> Response:
         firing, resolved = current_alerts(alerts)
-        return JSONResponse({"firing": [{**a.as_dict(), "silenced": silenced(alerts, a)} for a in firing],
+        return JSONResponse({"firing": firing_views(alerts, firing),
                              "resolved": [a.as_dict() for a in resolved], "evaluating": bool(alerts)})
 
     @router.get("/alerts/history", tags=["alerts"], summary="The stored alert history: each alert as it fired and "

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from genlens.alerts.book import current_alerts, event_view, silenced
+from genlens.alerts.book import current_alerts, event_view, firing_views
 from genlens.server.scope import TenantScope
 from genlens.server.ui.deps import Pages
 from genlens.server.ui.render import page
@@ -79,6 +79,6 @@ def register(router: APIRouter, pages: Pages) -> None:
                      "info": weeks[(w, "info")]} for w in sorted({w for w, _ in weeks}, reverse=True)]
         resolved = [event_view(e) for e in events if e["status"] == "resolved"][:200]
         found = await run_in_threadpool(pages.store.findings, scope.tenant, None, None, None, 50)
-        shown = [{**a.as_dict(), "silenced": silenced(pages.alerts, a)} for a in firing]
+        shown = firing_views(pages.alerts, firing)
         return page(request, "alerts.html", AlertsPage(bool(pages.alerts), shown, resolved, per_week, found),
                     nav="alerts")
