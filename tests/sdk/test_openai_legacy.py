@@ -143,8 +143,8 @@ def test_content_captured_and_redacted(sim, tel_factory):
     resp = client(sim).completions.create(model=MODEL, prompt=prompts, max_tokens=8)
     a = tel.span(f"text_completion {MODEL}").attributes
     assert json.loads(a[attrs.GEN_AI_INPUT_MESSAGES]) == [
-        {"role": "user", "parts": [{"type": "text", "content": "mail [REDACTED:EMAIL] please"}]},
-        {"role": "user", "parts": [{"type": "text", "content": "key [REDACTED:API_KEY] here"}]},
+        {"role": "user", "parts": [{"type": "text", "content": "mail [EMAIL] please"}]},
+        {"role": "user", "parts": [{"type": "text", "content": "key [API_KEY] here"}]},
     ]
     assert a[attrs.APP_REDACTED] is True
     assert json.loads(a[attrs.GEN_AI_OUTPUT_MESSAGES]) == [

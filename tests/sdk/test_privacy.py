@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from genlens.privacy import redact, redact_value
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("write to john.doe+x@mail.example.co.uk today", "write to [REDACTED:EMAIL] today"),
-    ("call +1 (415) 555-0100 or 415-555-0100", "call [REDACTED:PHONE] or [REDACTED:PHONE]"),
-    ("ssn 123-45-6789", "ssn [REDACTED:SSN]"),
-    ("visa 4111-1111-1111-1111 amex 378282246310005", "visa [REDACTED:CARD] amex [REDACTED:CARD]"),
-    ("openai sk-proj-AbCdEfGhIjKlMnOpQrSt12", "openai [REDACTED:API_KEY]"),
-    ("anthropic sk-ant-api03-abcdefghijklmnopqrstuvwxyz", "anthropic [REDACTED:API_KEY]"),
-    ("aws AKIAIOSFODNN7EXAMPLE", "aws [REDACTED:API_KEY]"),
-    ("gh ghp_abcdefghijklmnopqrstuvwxyz0123456789", "gh [REDACTED:API_KEY]"),
-    ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz.123", "Authorization: [REDACTED:API_KEY]"),
+    ("write to john.doe+x@mail.example.co.uk today", "write to [EMAIL] today"),
+    ("call +1 (415) 555-0100 or 415-555-0100", "call [PHONE] or [PHONE]"),
+    ("ssn 123-45-6789", "ssn [SSN]"),
+    ("visa 4111-1111-1111-1111 amex 378282246310005", "visa [CARD] amex [CARD]"),
+    ("openai sk-proj-AbCdEfGhIjKlMnOpQrSt12", "openai [API_KEY]"),
+    ("anthropic sk-ant-api03-abcdefghijklmnopqrstuvwxyz", "anthropic [API_KEY]"),
+    ("aws AKIAIOSFODNN7EXAMPLE", "aws [API_KEY]"),
+    ("gh ghp_abcdefghijklmnopqrstuvwxyz0123456789", "gh [API_KEY]"),
+    ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz.123", "Authorization: Bearer [API_KEY]"),
 ])
 def test_redacts(text, expected):
     result = redact(text)
     assert result.text == expected
-    assert result.count == expected.count("[REDACTED:")
+    assert result.count == len(re.findall(r"\[[A-Z_]+\]", expected))
 
 
 @pytest.mark.parametrize("text", [
@@ -35,12 +37,12 @@ def test_leaves_ordinary_text_alone(text):
 
 
 def test_card_needs_a_valid_luhn_checksum():
-    assert redact("4111111111111112").text != "[REDACTED:CARD]"
-    assert redact("4111111111111111").text == "[REDACTED:CARD]"
+    assert redact("4111111111111112").text == "4111111111111112"
+    assert redact("4111111111111111").text == "[CARD]"
 
 
 def test_luhn_against_independent_computation():
-    from genlens.privacy.redact import _luhn_ok
+    from genlens.privacy.validators import luhn_ok
 
     def reference(number: str) -> bool:
         digits = [int(d) for d in number][::-1]
@@ -49,7 +51,7 @@ def test_luhn_against_independent_computation():
 
     for n in range(10**6, 10**6 + 3000, 7):
         s = str(n) * 2
-        assert _luhn_ok(s) == reference(s)
+        assert luhn_ok(s) == reference(s)
 
 
 def test_hostile_and_oversized_input_is_bounded():
@@ -64,7 +66,7 @@ def test_hostile_and_oversized_input_is_bounded():
 def test_nested_values_and_depth_limit():
     value = {"a": ["mail x@y.io", {"b": "ok", "n": 5}], "c": None}
     out, count = redact_value(value)
-    assert out == {"a": ["mail [REDACTED:EMAIL]", {"b": "ok", "n": 5}], "c": None}
+    assert out == {"a": ["mail [EMAIL]", {"b": "ok", "n": 5}], "c": None}
     assert count == 1
     deep: list = []
     cur = deep
@@ -73,8 +75,8 @@ def test_nested_values_and_depth_limit():
         cur.append(nxt)
         cur = nxt
     cur.append("a@b.cd")
-    _, count = redact_value(deep)
-    assert count == 1  # the part below the depth limit is replaced wholesale
+    out, count = redact_value(deep)
+    assert count == 0 and "a@b.cd" not in repr(out)  # the part below the depth limit is replaced wholesale
 
 
 def test_non_string_input():

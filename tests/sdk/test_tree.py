@@ -138,7 +138,7 @@ def test_retrieval_ids_and_scores(tel_factory):
     a = tel.span("retrieval kb").attributes
     assert a[attrs.APP_RETRIEVAL_DOCUMENT_IDS] == ("a", "b", "3")
     assert a[attrs.APP_RETRIEVAL_DOCUMENT_SCORES] == (0.9, 0.7, 1.0)
-    assert a[attrs.GEN_AI_RETRIEVAL_QUERY_TEXT] == '"where is my order? mail [REDACTED:EMAIL]"'
+    assert a[attrs.GEN_AI_RETRIEVAL_QUERY_TEXT] == '"where is my order? mail [EMAIL]"'
 
 
 def test_context_nesting_overrides_and_reaches_llm_spans(sim, tel):

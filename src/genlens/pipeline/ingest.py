@@ -109,6 +109,7 @@ class Prepared:
     rejected: Rejections = field(default_factory=Rejections)
     spans: int = 0
     content_seen: int = 0  # spans that arrived with content, before the stages (which may drop it)
+    notes: dict[str, int] = field(default_factory=dict)  # what the stages counted (WriteBatch.notes)
 
 
 def _content_row(record: ContentRecord, tenant: str, time_ns: int) -> dict[str, Any]:
@@ -209,15 +210,20 @@ def budget_stage(tokens_per_call: tuple[tuple[str, int], ...]) -> Stage | None:
 
 
 def compose_stages(settings: Settings, book: PriceBook) -> tuple[tuple[str, Stage], ...]:
-    """The stages of every export, named and in order: pricing, budgets, then ``settings.stages``.
+    """The stages of every export, named and in order: pricing, budgets, redaction, then ``settings.stages``.
 
     Custom stages are imported here by spec (``ConfigError`` naming a spec that
     does not load), in whichever process runs the stages.
     """
+    from genlens.pipeline.redaction import redaction_stage
+
     stages: list[tuple[str, Stage]] = [("pricing", pricing_stage(book))]
     budgets = budget_stage(settings.budgets.tokens_per_call)
     if budgets is not None:
         stages.append(("budgets", budgets))
+    redaction = redaction_stage(settings.privacy, settings.max_attribute_chars)
+    if redaction is not None:
+        stages.append(("redaction", redaction))
     stages.extend((spec, load_callable(spec, "stages")) for spec in settings.stages)
     return tuple(stages)
 
@@ -259,12 +265,12 @@ class Stages:
         seen = sum(1 for row in normalized.spans if row.get("content_sampled"))
         batch = run_stages(self.stages, normalized, self._traces)
         accepted = len(batch.spans)
-        return Prepared(to_columnar(batch), accepted, rejected, spans=accepted, content_seen=seen)
+        return Prepared(to_columnar(batch), accepted, rejected, spans=accepted, content_seen=seen, notes=batch.notes)
 
     def logs(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         logs, rejected = decode_logs(parse_request(body, media, ExportLogsServiceRequest), self.values)
         batch = run_stages(self.stages, logs_to_batch(logs, self.default_tenant), self._logs)
-        return Prepared(to_columnar(batch), len(logs), rejected)
+        return Prepared(to_columnar(batch), len(logs), rejected, notes=batch.notes)
 
     def metrics(self, body: bytes, media: str = PROTOBUF) -> Prepared:
         request = parse_request(body, media, ExportMetricsServiceRequest)
@@ -327,6 +333,7 @@ class Ingestor:
         # (signal, kind of reason) → items refused one by one in accepted exports
         self.items_rejected: Counter[tuple[str, str]] = Counter()
         self.content_seen = 0  # accepted spans that arrived with content (kept or not: /metrics compares)
+        self.notes: Counter[str] = Counter()  # the stages' counts over accepted exports (redactions by tier, type)
         # composed here in every mode: a custom stage that does not import fails the start, with its own message
         self._local: Stages | None = Stages(settings, book)
         self._lock = threading.Lock()
@@ -390,6 +397,9 @@ class Ingestor:
         future = self.writer.submit(prepared.batch)
         self.spans_accepted += prepared.spans
         self.content_seen += prepared.content_seen
+        if prepared.notes:
+            with self._lock:
+                self.notes.update(prepared.notes)
         return future
 
     def count_export(self, signal: str, prepared: Prepared | None, error: BaseException | None = None) -> None:

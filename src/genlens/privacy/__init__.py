@@ -1,5 +1,7 @@
-"""Privacy: redaction of personal data and secrets, shared by the SDK and the server."""
+"""Privacy: one redaction engine (tiers, policies, placeholders) shared by the SDK and the server."""
 
-from genlens.privacy.redact import RULES, Redaction, Rule, redact, redact_value
+from genlens.privacy.engine import Counts, Policy, Redactor
+from genlens.privacy.patterns import Found, PatternTier
+from genlens.privacy.redact import Redaction, redact, redact_value
 
-__all__ = ["RULES", "Redaction", "Rule", "redact", "redact_value"]
+__all__ = ["Counts", "Found", "PatternTier", "Policy", "Redaction", "Redactor", "redact", "redact_value"]

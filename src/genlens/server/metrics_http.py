@@ -23,6 +23,7 @@ from genlens.metrics.exposition import render
 from genlens.metrics.series import le_labels
 from genlens.metrics.spans import SpanMetrics
 from genlens.pipeline.ingest import Ingestor
+from genlens.pipeline.redaction import NOTE_PREFIX as REDACTION_NOTE
 from genlens.store.writer import COMMIT_BUCKETS, Writer
 
 
@@ -53,6 +54,14 @@ class ServerStats:
         yield CounterMetricFamily("genlens_content_seen_spans_total",
                                   "Accepted spans that arrived with content (prompts, outputs, tool arguments); "
                                   "compare genlens_content_kept_spans_total.", value=ing.content_seen)
+        redactions = CounterMetricFamily("genlens_redactions_total",
+                                         "Sensitive values found by ingest redaction, by tier and type (the values "
+                                         "themselves are never stored).", labels=["tier", "type"])
+        for key, count in sorted(ing.notes.items()):
+            if key.startswith(REDACTION_NOTE):
+                tier, _, kind = key[len(REDACTION_NOTE):].partition(":")
+                redactions.add_metric([tier, kind], count)
+        yield redactions
         refused = CounterMetricFamily("genlens_items_rejected_total",
                                       "Items refused one by one inside accepted exports, by signal and reason "
                                       "(invalid_id, invalid_time, no_data, not_normalized).",

@@ -44,6 +44,8 @@ class WriteBatch:
     alert_events: list[dict[str, Any]] = field(default_factory=list)
     # rows already converted to Arrow (genlens.store.columnar.to_columnar): table name → tables
     arrow: dict[str, list[Any]] = field(default_factory=dict)
+    # counts the stages report about the batch (e.g. "redaction:pattern:EMAIL"), never stored: /metrics sums them
+    notes: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         pending = (len(self.spans) + len(self.content) + len(self.logs) + len(self.metrics) + len(self.scores)
@@ -63,6 +65,8 @@ class WriteBatch:
         self.alert_events.extend(other.alert_events)
         for name, tables in other.arrow.items():
             self.arrow.setdefault(name, []).extend(tables)
+        for key, n in other.notes.items():
+            self.notes[key] = self.notes.get(key, 0) + n
 
 
 @dataclass(slots=True)

@@ -99,4 +99,8 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         '"labels" JSON, "summary" VARCHAR, "annotations" JSON, "example_trace_ids" VARCHAR[], '
         '"starts_ns" BIGINT, "ends_ns" BIGINT)',
     )),
+    (9, (
+        # the redaction tiers the server ran over each span
+        'ALTER TABLE spans ADD COLUMN IF NOT EXISTS "redaction_tiers" VARCHAR[]',
+    )),
 )
