@@ -97,7 +97,8 @@ def redaction_stage(privacy: PrivacySettings, max_chars: int) -> Stage | None:
         from genlens.errors import ConfigError
 
         raise ConfigError("settings privacy: a hash action needs privacy.hash_salt (GENLENS_PRIVACY_HASH_SALT)")
-    redactor = Redactor(build_tiers(privacy, book.tiers), (privacy.hash_salt or "").encode(), max_chars)
+    # the decoder already cut every attribute value to max_chars and marked it: leave room for the mark
+    redactor = Redactor(build_tiers(privacy, book.tiers), (privacy.hash_salt or "").encode(), max_chars + 64)
     attributes = privacy.attributes
 
     def redaction(batch: WriteBatch, ctx: StageContext) -> WriteBatch:
