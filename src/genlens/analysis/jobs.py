@@ -36,7 +36,15 @@ class Job:
         """One run of the job's work; subclasses implement it."""
         raise NotImplementedError
 
+    def first_delay_s(self) -> float:
+        """Seconds from start to the first run: one interval (the server is still filling its write queue).
+        A job whose work must not wait for a whole interval after a restart answers less."""
+        return self.interval_s
+
     def _loop(self) -> None:
+        if self._stop.wait(max(0.0, self.first_delay_s())):
+            return
+        self.tick()
         while not self._stop.wait(self.interval_s):
             self.tick()
 
@@ -54,7 +62,7 @@ class Job:
             self.seconds_total += self.last_duration_s
 
     def start(self) -> None:
-        """First run one interval after start (the server is still filling its write queue)."""
+        """Run on a thread of its own: first after :meth:`first_delay_s`, then every interval."""
         if self._thread is not None:
             return
         self._stop.clear()

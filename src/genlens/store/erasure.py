@@ -20,6 +20,7 @@ the done request, like every audit entry, holds a hash of it salted with the req
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import unicodedata
 import uuid
@@ -32,6 +33,8 @@ from genlens.store.base import Maintenance
 from genlens.store.queries import ALL_TENANTS
 from genlens.store.writer import Writer
 from genlens.timeparse import iso
+
+log = logging.getLogger("genlens.erasure")
 
 SELECTORS: tuple[str, ...] = ("user_id", "conversation_id", "trace_id")
 MAX_VALUE_CHARS = 256
@@ -166,6 +169,7 @@ def request_erasure(writer: Writer, selector: Selector, purpose: str | None, act
         store.record_erasure(request)
 
     writer.run(record, "erasure request").result()
+    log.info("erasure %s: recorded (%s), erasing", request["id"], selector.kind)
     return run_pending(writer, request["id"])
 
 
@@ -175,9 +179,15 @@ def run_pending(writer: Writer, request_id: str) -> dict[str, Any]:
     def erase(store: Maintenance) -> dict[str, Any]:
         return store.erase(request_id)
 
-    return writer.run(erase, f"erasure {request_id}").result()
+    done: dict[str, Any] = writer.run(erase, f"erasure {request_id}").result()
+    log.info("erasure %s: done, %d traces", request_id, done["traces"])
+    return done
 
 
 def resume_pending(writer: Writer, store: Maintenance) -> list[dict[str, Any]]:
     """Finish every request still pending (one a crash interrupted), oldest first; their receipts."""
-    return [run_pending(writer, row["id"]) for row in store.pending_erasures()]
+    receipts = []
+    for row in store.pending_erasures():
+        log.info("erasure %s: resuming the pending request", row["id"])
+        receipts.append(run_pending(writer, row["id"]))
+    return receipts
