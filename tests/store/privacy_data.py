@@ -53,13 +53,13 @@ def _span(i: int, j: int, tenant: str, user: str | None, conversation: str | Non
     return row
 
 
-def workload() -> Workload:
-    """Thirty traces per tenant, users taking turns; each a root span and two LLM calls of one user."""
+def workload(traces: int = 60) -> Workload:
+    """``traces`` traces (half per tenant), users taking turns; each a root span and two LLM calls of one user."""
     w = Workload()
-    for i in range(60):
+    for i in range(traces):
         tenant, user = TENANTS[i % 2], USERS[i % 3]
         conversation = f"conv-{USERS.index(user)}-{i % 4}"
-        start = T0 + (i * 29 * NS_PER_HOUR) // 60 + 1234
+        start = T0 + (i * 29 * NS_PER_HOUR) // traces + 1234
         spans = [_span(i, 0, tenant, None, None, start)]
         spans += [_span(i, j, tenant, user, conversation, start + j * 10**9) for j in (1, 2)]
         if i == SHARED:
@@ -126,7 +126,7 @@ def expected(w: Workload, kind: str, value: str, scope: str) -> dict[str, int]:
         return sum(1 for r in rows if _in(r["tenant"], scope) and r["trace_id"] in traces)
 
     return {
-        "traces": len(traces),
+        "traces": len({s["trace_id"] for s in spans}),
         "spans": len(spans), "span_content": of_traces(w.content), "scores": of_traces(w.scores),
         "logs": of_traces(w.logs),
         "trace_summaries": len({(s["tenant"], s["trace_id"]) for s in w.spans

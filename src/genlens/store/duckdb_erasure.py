@@ -145,6 +145,8 @@ def erase(con: Con, request: dict[str, Any], now_ns: int) -> dict[str, Any]:
     ids = selected_traces(con, sel)
     conversations = selected_conversations(con, sel, ids)
     found = tied_rows(con, sel, ids, conversations)
+    spans = _tied(sel, ids, conversations)["spans"]
+    with_spans = _count(con, f"SELECT count(DISTINCT trace_id) FROM spans WHERE {spans.sql}", spans.params)
     traces = erase_traces(con, sel.tenant, ids)
     deleted = dict(traces.deleted)
     by_value = Where(sel.tenant).add(f"{sel.kind} = ?", sel.value)  # spans of the value outside any trace
@@ -167,7 +169,7 @@ def erase(con: Con, request: dict[str, Any], now_ns: int) -> dict[str, Any]:
         gone = traces.deleted.get(table, 0)
         tables[table] = {"found": gone, "deleted": gone, "rederived": traces.rederived.get(table, 0),
                          "remaining": abs(traces.stale_calls.get(table, 0))}
-    done = receipt(request, len(ids), tables, now_ns)
+    done = receipt(request, with_spans, tables, now_ns)
     if done["remaining"]:
         raise StoreError(f"erasure {request['id']} left rows behind, nothing was erased: "
                          + ", ".join(f"{t} {c['remaining']}" for t, c in tables.items() if c["remaining"]))

@@ -140,7 +140,8 @@ def done_entry(request: Mapping[str, Any], receipt: Mapping[str, Any]) -> dict[s
 
 def receipt(request: Mapping[str, Any], traces: int, tables: dict[str, dict[str, int]],
             completed_ns: int) -> dict[str, Any]:
-    """What an erasure found, deleted and left per table (``remaining`` is their sum and must be 0)."""
+    """What an erasure found, deleted and left per table (``remaining`` is their sum and must be 0);
+    ``traces`` counts the traces it found spans of."""
     return {
         "request_id": request["id"], "selector": request["selector"], "value_sha256": request["value_sha256"],
         "tenant": request["tenant"], "purpose": request["purpose"],
