@@ -56,3 +56,25 @@ def test_an_interval_of_0s_turns_purging_off_but_not_erasure(tmp_path: Path) -> 
         assert [j for j in parts.jobs if isinstance(j, ErasureJob)]
     finally:
         parts.close()
+
+
+def test_a_job_that_cannot_tell_when_it_is_due_still_runs() -> None:
+    import threading
+
+    from genlens.analysis.jobs import Job
+
+    ran = threading.Event()
+
+    class Blind(Job):
+        def first_delay_s(self) -> float:
+            raise RuntimeError("the audit log cannot be read")
+
+        def run_once(self) -> None:
+            ran.set()
+
+    job = Blind(0.05)
+    job.start()
+    try:
+        assert ran.wait(5)
+    finally:
+        job.stop()

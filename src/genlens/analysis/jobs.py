@@ -42,7 +42,12 @@ class Job:
         return self.interval_s
 
     def _loop(self) -> None:
-        if self._stop.wait(max(0.0, self.first_delay_s())):
+        try:
+            delay = max(0.0, self.first_delay_s())
+        except Exception:  # noqa: BLE001 - a job that cannot tell when it is due runs on its plain schedule
+            log.exception("%s: cannot tell when the first run is due; in one interval", self.name)
+            delay = self.interval_s
+        if self._stop.wait(delay):
             return
         self.tick()
         while not self._stop.wait(self.interval_s):
