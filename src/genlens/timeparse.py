@@ -27,6 +27,11 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _MAX_NS = 4102444800 * 10**9  # 2100-01-01
 
 
+def iso(ns: int | None) -> str:
+    """Epoch ns → ISO-8601 UTC text (``2026-11-20T13:00:00.250000Z``): the one way times are written out."""
+    return datetime.fromtimestamp((ns or 0) / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
 def parse_duration(text: str) -> int:
     match = _DURATION.match(text)
     if not match:

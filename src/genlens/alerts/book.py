@@ -13,11 +13,12 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from genlens.alerts.notify import Alert, Delivery, iso
+from genlens.alerts.notify import Alert, Delivery
 from genlens.analysis.jobs import Job
 from genlens.errors import Overloaded
 from genlens.store.base import WriteBatch
 from genlens.store.writer import Writer
+from genlens.timeparse import iso
 
 log = logging.getLogger("genlens.alerts")
 

@@ -25,11 +25,10 @@ from typing import Any
 import numpy as np
 
 from genlens.alerts.detectors import FAMILIES, Rule, quantile_of
-from genlens.alerts.notify import iso
 from genlens.metrics.catalog import LATENCY_BUCKETS
 from genlens.store.base import AnalyticsReader
 from genlens.store.queries import ALL_TENANTS, SeriesQuery
-from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR
+from genlens.timeparse import NS_PER_DAY, NS_PER_HOUR, iso
 
 UNKNOWN = "unknown"  # the label of a slice value the spans do not carry (as on /metrics)
 MAX_POINTS = 50_000  # evaluation times in one run: a longer range needs a longer step

@@ -26,10 +26,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
+
+from genlens.timeparse import iso
 
 log = logging.getLogger("genlens.alerts")
 
@@ -63,10 +64,6 @@ class Alert:
                 "summary": self.summary, "annotations": dict(self.annotations),
                 "starts_at": iso(self.starts_at_ns), "ends_at": iso(self.ends_at_ns) if self.resolved else None,
                 "example_trace_ids": list(self.example_trace_ids)}
-
-
-def iso(ns: int | None) -> str:
-    return datetime.fromtimestamp((ns or 0) / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 class Notifier(Protocol):

@@ -36,7 +36,20 @@ class Job:
         """One run of the job's work; subclasses implement it."""
         raise NotImplementedError
 
+    def first_delay_s(self) -> float:
+        """Seconds from start to the first run: one interval (the server is still filling its write queue).
+        A job whose work must not wait for a whole interval after a restart answers less."""
+        return self.interval_s
+
     def _loop(self) -> None:
+        try:
+            delay = max(0.0, self.first_delay_s())
+        except Exception:  # noqa: BLE001 - a job that cannot tell when it is due runs on its plain schedule
+            log.exception("%s: cannot tell when the first run is due; in one interval", self.name)
+            delay = self.interval_s
+        if self._stop.wait(delay):
+            return
+        self.tick()
         while not self._stop.wait(self.interval_s):
             self.tick()
 
@@ -54,7 +67,7 @@ class Job:
             self.seconds_total += self.last_duration_s
 
     def start(self) -> None:
-        """First run one interval after start (the server is still filling its write queue)."""
+        """Run on a thread of its own: first after :meth:`first_delay_s`, then every interval."""
         if self._thread is not None:
             return
         self._stop.clear()

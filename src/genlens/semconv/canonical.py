@@ -103,7 +103,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("events", "json", "span events other than content events"),
     # added by migration 4; a column added later goes after it (ALTER TABLE appends)
     Column("links", "json", "span links: [{trace_id, span_id, attributes}], hex ids"),
-    # added by migration 9
+    # added by migration 10
     Column("redaction_tiers", "str_list", "redaction tiers the server ran over the span's content and attributes"),
 )
 

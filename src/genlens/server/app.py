@@ -31,6 +31,7 @@ from genlens.pricing import PriceBook
 from genlens.server.api import JSONResponse, api_router
 from genlens.server.api_cost import cost_router
 from genlens.server.api_detect import detect_router
+from genlens.server.api_privacy import privacy_router
 from genlens.server.api_slo import slo_router
 from genlens.server.docs import mount_docs
 from genlens.server.metrics_http import ServerStats, metrics_route
@@ -69,6 +70,7 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     app.include_router(cost_router(store, settings, writer, scopes, book))
     app.include_router(slo_router(store, slos, scopes, alert_jobs, history_of=store))
     app.include_router(detect_router(store, rules, settings.alerts.step_ns, scopes))
+    app.include_router(privacy_router(store, writer, settings.retention))
 
     mount_ui(app, store, settings, scopes, reads, book, slos, alert_jobs)
 

@@ -79,8 +79,14 @@ def observers_of(settings: Settings) -> tuple[Observer, ...]:
 
 
 def jobs_of(settings: Settings, store: DuckDBStore, writer: Writer) -> list[Job]:
-    """The background jobs the settings turn on (each unless its interval is 0)."""
-    jobs: list[Job] = []
+    """The background jobs the settings turn on (each unless its interval is 0; erasures always resume)."""
+    from genlens.server.erasure import ErasureJob
+
+    jobs: list[Job] = [ErasureJob(store, writer)]
+    if settings.retention.interval_s > 0:
+        from genlens.server.retention import RetentionJob
+
+        jobs.append(RetentionJob(store, writer, settings.retention))
     if settings.summary_compact_interval_s > 0:
         from genlens.server.maintenance import CompactionJob
 

@@ -8,24 +8,30 @@ cost SQL and a job never sees the write path:
 * :class:`AnalyticsReader` — sums over spans (cost, cache, users, conversations,
   dashboard aggregates, filter facets);
 * :class:`FindingsReader` — stored findings of the analysis jobs;
-* :class:`Maintenance` — row counts, schema version, rebuilding and compacting derived tables, erasing traces;
+* :class:`AuditReader` — the audit log and the erasure requests;
+* :class:`Maintenance` — row counts, schema version, rebuilding and compacting derived tables, erasing traces
+  and what an erasure request selects, retention purges;
 * :class:`BatchSink` — ``write(batch)``, called only by the single writer
   (:mod:`genlens.store.writer`), which is the one path for every write.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from genlens.store.queries import CostQuery, SeriesQuery, SliQuery, SpanFilter, TraceQuery
 from genlens.store.schema import DERIVED_TABLES
 
+if TYPE_CHECKING:
+    from genlens.store.erasure import Selector
+
 _DERIVED_NAMES = frozenset(t.name for t in DERIVED_TABLES)
 
 __all__ = [
-    "AnalyticsReader", "BatchSink", "Committed", "FindingsReader", "Maintenance", "Store", "TraceReader",
-    "WriteBatch",
+    "AnalyticsReader", "AuditReader", "BatchSink", "Committed", "FindingsReader", "Maintenance", "Store",
+    "TraceReader", "WriteBatch",
 ]
 
 
@@ -42,6 +48,8 @@ class WriteBatch:
     findings: list[dict[str, Any]] = field(default_factory=list)
     # the alerting jobs' alerts as they fire and resolve (schema.ALERT_EVENTS)
     alert_events: list[dict[str, Any]] = field(default_factory=list)
+    # entries of the audit log (schema.AUDIT_LOG): erasures, retention purges
+    audit_log: list[dict[str, Any]] = field(default_factory=list)
     # rows already converted to Arrow (genlens.store.columnar.to_columnar): table name → tables
     arrow: dict[str, list[Any]] = field(default_factory=dict)
     # counts the stages report about the batch (e.g. "redaction:pattern:EMAIL"), never stored: /metrics sums them
@@ -49,7 +57,7 @@ class WriteBatch:
 
     def __len__(self) -> int:
         pending = (len(self.spans) + len(self.content) + len(self.logs) + len(self.metrics) + len(self.scores)
-                   + len(self.findings) + len(self.alert_events))
+                   + len(self.findings) + len(self.alert_events) + len(self.audit_log))
         # derived partial rows ride along with their spans and are not counted against queue limits
         arrow_rows: int = sum(t.num_rows for name, tables in self.arrow.items() if name not in _DERIVED_NAMES
                               for t in tables)
@@ -63,6 +71,7 @@ class WriteBatch:
         self.scores.extend(other.scores)
         self.findings.extend(other.findings)
         self.alert_events.extend(other.alert_events)
+        self.audit_log.extend(other.audit_log)
         for name, tables in other.arrow.items():
             self.arrow.setdefault(name, []).extend(tables)
         for key, n in other.notes.items():
@@ -160,6 +169,14 @@ class FindingsReader(Protocol):
         """Alert events (fired, resolved) at or after ``since_ns``, newest first; labels and annotations parsed."""
 
 
+class AuditReader(Protocol):
+    def audit_entries(self, since_ns: int, action: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Audit log entries at or after ``since_ns`` (of one action, if named), newest first; details parsed."""
+
+    def erasure_request(self, request_id: str) -> dict[str, Any] | None:
+        """A stored erasure request without the selected id itself (receipt parsed), None if unknown."""
+
+
 class Maintenance(Protocol):
     @property
     def schema_version(self) -> int: ...
@@ -178,6 +195,27 @@ class Maintenance(Protocol):
         """Fold the partial rows of each key of the derived tables into one (rows from ``since_ns`` on, or all);
         returns the rows removed per table.  Answers do not change; reads get cheaper."""
 
+    def record_erasure(self, request: dict[str, Any]) -> None:
+        """Store a new pending erasure request (``erasure.new_request``) with its audit entry, in one transaction
+        (through the writer)."""
 
-class Store(TraceReader, AnalyticsReader, FindingsReader, Maintenance, BatchSink, Protocol):
+    def erase(self, request_id: str) -> dict[str, Any]:
+        """Carry out a recorded erasure request in one transaction (through the writer): delete what it selects
+        (see :mod:`genlens.store.erasure`), count every table again inside the transaction (a row left fails
+        it), mark the request done and write its audit entry.  Returns the receipt; a done request answers
+        its stored receipt and changes nothing."""
+
+    def pending_erasures(self) -> list[dict[str, Any]]:
+        """Ids and request times of the erasure requests not yet done, oldest first."""
+
+    def erasure_matches(self, selector: Selector, trace_ids: list[str] | None = None) -> dict[str, int]:
+        """Rows per table an erasure of ``selector`` removes or edits now (the traces it selects, or the given
+        ``trace_ids`` with the spans of the selected id): what a receipt calls found, and, after, remaining."""
+
+    def purge(self, table: str, cutoff_ns: int, record: Callable[[dict[str, int]], dict[str, Any]]) -> dict[str, int]:
+        """Delete the rows of a retention tier's table older than ``cutoff_ns`` (``genlens.store.retention``),
+        with ``record(counts)``'s audit entry, in one transaction (through the writer); the rows deleted."""
+
+
+class Store(TraceReader, AnalyticsReader, FindingsReader, AuditReader, Maintenance, BatchSink, Protocol):
     """Everything one backend implements."""

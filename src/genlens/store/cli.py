@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     rebuild.set_defaults(func=run_rebuild)
 
 
-def _check_genlens_file(path: Path) -> None:
+def check_data_file(path: Path) -> None:
     """Refuse, before anything is written, a directory without a genlens file or a DuckDB file of another program."""
     import duckdb
 
@@ -51,7 +51,7 @@ def run_rebuild(args: argparse.Namespace) -> int:
     from genlens.store.duckdb import DuckDBStore
 
     path = Path(args.data).expanduser() / DB_FILE
-    _check_genlens_file(path)
+    check_data_file(path)
     store = DuckDBStore(path)
     try:
         store.rebuild_summaries()

@@ -9,7 +9,8 @@ durable, so an export is acknowledged only after :meth:`write` returns.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from genlens.errors import StoreError
 from genlens.store import (
     columnar,
     duckdb_cost,
+    duckdb_erasure,
+    duckdb_retention,
     duckdb_search,
     duckdb_series,
     duckdb_sli,
@@ -28,9 +31,12 @@ from genlens.store import (
     duckdb_ui,
 )
 from genlens.store.base import Committed, WriteBatch
+from genlens.store.erasure import DONE, PENDING, Selector, requested_entry
+from genlens.store.erasure import done_entry as erasure_entry
 from genlens.store.migrations import MIGRATIONS
 from genlens.store.queries import ALL_TENANTS, CostQuery, SeriesQuery, SliQuery, SpanFilter, TraceQuery
-from genlens.store.schema import ALERT_EVENTS, TABLES
+from genlens.store.retention import PURGES_BY_TABLE
+from genlens.store.schema import ALERT_EVENTS, AUDIT_LOG, ERASURE_REQUESTS, TABLES
 from genlens.store.sql_filters import Where
 from genlens.store.summaries import scope_key, usd
 
@@ -85,31 +91,27 @@ class DuckDBStore:
         committed = Committed()
         if not tables and not batch.findings:
             return committed
-        if self.read_only:
-            raise StoreError("the store is open read-only")
+        self._writable()
         with self._transaction(f"write to {self.path}") as con:
-            for table, arrow in tables:
-                view = f"_incoming_{table.name}"
-                con.register(view, arrow)
-                cols = ", ".join(f'"{c}"' for c in table.column_names)
-                con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {view}")
-                con.unregister(view)
+            _insert(con, tables)
             if batch.findings:
                 committed.findings = _merge_findings(con, batch.findings)
         return committed
 
-    def rebuild_summaries(self) -> None:
-        """Refill the derived tables from spans (writer thread only): repairs them, and proves the merge is exact."""
+    def _writable(self) -> None:
         if self.read_only:
             raise StoreError("the store is open read-only")
+
+    def rebuild_summaries(self) -> None:
+        """Refill the derived tables from spans (writer thread only): repairs them, and proves the merge is exact."""
+        self._writable()
         with self._transaction(f"rebuild of the summaries of {self.path}") as con:
             for sql in duckdb_summaries.rebuild_statements():
                 con.execute(sql)
 
     def compact_summaries(self, since_ns: int | None = None) -> dict[str, int]:
         """Fold each key's partial rows into one (writer thread only; see duckdb_summaries.compact_statements)."""
-        if self.read_only:
-            raise StoreError("the store is open read-only")
+        self._writable()
         removed: dict[str, int] = {}
         with self._transaction(f"compaction of the summaries of {self.path}") as con:
             for table, sql in duckdb_summaries.compact_statements(since_ns):
@@ -128,49 +130,75 @@ class DuckDBStore:
         """Erase whole traces (writer thread only): their spans, content, scores and logs, their summary rows,
         and their share of the hourly rollups, which are derived again from the spans left in the hours they
         touched.  One transaction; returns the rows deleted per table."""
-        if self.read_only:
-            raise StoreError("the store is open read-only")
-        removed: dict[str, int] = {}
+        self._writable()
         if not trace_ids:
-            return removed
-        key = scope_key(tenant)
-        if key is None:
-            return removed
-        ids = sorted(set(trace_ids))
-        scope = Where(tenant).add("trace_id IN (SELECT unnest(?::VARCHAR[]))", ids)
-        with self._transaction(f"erasure of {len(ids)} traces in {self.path}") as con:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _touched AS {duckdb_summaries.touched_hours_sql(scope.sql)}",
-                        scope.params)
-            for table in ("spans", "span_content", "scores", "logs"):
-                row = con.execute(f"DELETE FROM {table} WHERE {scope.sql}", scope.params).fetchone()
-                removed[table] = int(row[0]) if row else 0
-            summaries = Where(ALL_TENANTS).add("trace_id IN (SELECT unnest(?::VARCHAR[]))", ids)
-            if tenant != ALL_TENANTS:
-                summaries.add("tenant = ?", key)
-            row = con.execute(f"DELETE FROM trace_summaries WHERE {summaries.sql}", summaries.params).fetchone()
-            removed["trace_summaries"] = int(row[0]) if row else 0
-            for table, sql in duckdb_summaries.rederive_statements("_touched"):
-                result = con.execute(sql).fetchone()
-                if sql.startswith("DELETE"):
-                    removed[table] = int(result[0]) if result else 0
-            con.execute("DROP TABLE IF EXISTS _touched")
-        return removed
+            return {}
+        with self._transaction(f"erasure of {len(set(trace_ids))} traces in {self.path}") as con:
+            return duckdb_erasure.erase_traces(con, tenant, trace_ids).deleted
+
+    def record_erasure(self, request: dict[str, Any]) -> None:
+        """Store a pending erasure request and its audit entry (writer thread only; see genlens.store.erasure)."""
+        self._writable()
+        if request["status"] != PENDING:
+            raise StoreError(f"a new erasure request is pending, not {request['status']!r}")
+        with self._transaction(f"erasure request {request['id']} in {self.path}") as con:
+            duckdb_erasure.record(con, request)
+            _insert(con, columnar.tables_of(WriteBatch(audit_log=[requested_entry(request)])))
+
+    def erase(self, request_id: str) -> dict[str, Any]:
+        """Carry out a recorded erasure request in one transaction (writer thread only); returns its receipt."""
+        self._writable()
+        with self._transaction(f"erasure {request_id} in {self.path}") as con:
+            request = duckdb_erasure.request_row(con, request_id)
+            if request["status"] == DONE:
+                stored: dict[str, Any] = request["receipt"]
+                return stored
+            receipt = duckdb_erasure.erase(con, request, time.time_ns())
+            _insert(con, columnar.tables_of(WriteBatch(audit_log=[erasure_entry(request, receipt)])))
+        return receipt
+
+    def pending_erasures(self) -> list[dict[str, Any]]:
+        return self._query("SELECT id, requested_ns FROM erasure_requests WHERE status = ? "
+                           "ORDER BY requested_ns, id", [PENDING])
+
+    def erasure_matches(self, selector: Selector, trace_ids: list[str] | None = None) -> dict[str, int]:
+        cursor = self._db.cursor()
+        try:
+            return duckdb_erasure.matches(cursor, selector, trace_ids)
+        except duckdb.Error as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+        finally:
+            cursor.close()
+
+    def purge(self, table: str, cutoff_ns: int, record: Callable[[dict[str, int]], dict[str, Any]]) -> dict[str, int]:
+        """Delete a retention tier table's rows older than ``cutoff_ns`` with their audit entry (writer thread
+        only; see genlens.store.retention)."""
+        self._writable()
+        if table not in PURGES_BY_TABLE:
+            raise StoreError(f"{table!r} is not a table retention purges")
+        with self._transaction(f"retention purge of {table} in {self.path}") as con:
+            counts = duckdb_retention.purge(con, table, int(cutoff_ns))
+            _insert(con, columnar.tables_of(WriteBatch(audit_log=[record(counts)])))
+        return counts
 
     @contextmanager
     def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """BEGIN … COMMIT on the write connection, under the lock; any failure rolls back as StoreError."""
+        """BEGIN … COMMIT on the write connection, under the lock; any failure rolls back (a DuckDB error is
+        raised as StoreError, any other as it is)."""
         con = self._db
         with self._lock:
             try:
                 con.execute("BEGIN")
                 yield con
                 con.execute("COMMIT")
-            except duckdb.Error as exc:
+            except BaseException as exc:
                 try:
                     con.execute("ROLLBACK")
                 except duckdb.Error:
                     pass
-                raise StoreError(f"{what} failed: {exc}") from exc
+                if isinstance(exc, duckdb.Error):
+                    raise StoreError(f"{what} failed: {exc}") from exc
+                raise
 
     def close(self) -> None:
         with self._lock:
@@ -300,6 +328,24 @@ class DuckDBStore:
                 row[name] = orjson.loads(row[name]) if row[name] else {}
         return rows
 
+    def audit_entries(self, since_ns: int, action: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        columns = ", ".join(f'"{c}"' for c in AUDIT_LOG.column_names)
+        w = Where(ALL_TENANTS).add("at_ns >= ?", since_ns).equals((("action", action),))
+        rows = self._query(f"SELECT {columns} FROM audit_log WHERE {w.sql} ORDER BY at_ns DESC, target LIMIT ?",
+                           w.params + [limit])
+        for row in rows:
+            row["details"] = orjson.loads(row["details"]) if row["details"] else {}
+        return rows
+
+    def erasure_request(self, request_id: str) -> dict[str, Any] | None:
+        columns = ", ".join(f'"{c}"' for c in ERASURE_REQUESTS.column_names if c != "value")
+        rows = self._query(f"SELECT {columns} FROM erasure_requests WHERE id = ?", [request_id])
+        if not rows:
+            return None
+        row = rows[0]
+        row["receipt"] = orjson.loads(row["receipt"]) if row["receipt"] else None
+        return row
+
     def call_series(self, query: SeriesQuery) -> list[dict[str, Any]]:
         return self._query(*duckdb_series.series_sql(query))
 
@@ -317,6 +363,16 @@ class DuckDBStore:
 
 
 _FINDING_SUBJECT = ("tenant", "kind", "feature", "prompt_sha", "conversation_id")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, tables: list[tuple[Any, Any]]) -> None:
+    """Insert Arrow tables (``columnar.tables_of``) inside the caller's transaction."""
+    for table, arrow in tables:
+        view = f"_incoming_{table.name}"
+        con.register(view, arrow)
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {view}")
+        con.unregister(view)
 
 
 def _merge_findings(con: duckdb.DuckDBPyConnection, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -175,6 +175,31 @@ def rederive_statements(touched: str) -> list[tuple[str, str]]:
     return out
 
 
+def stale_calls_sql(touched: str) -> list[tuple[str, str]]:
+    """(table, SELECT) pairs answering, for the (tenant, hour) pairs in table ``touched``, how many calls the
+    rollup counts beyond the calls stored in ``spans`` there: 0 when the rollup agrees with the spans."""
+    out: list[tuple[str, str]] = []
+    for table, calls in ((COST_HOURLY, _CALLS), (LATENCY_HOURLY, f"{_CALLS} AND duration_ns IS NOT NULL")):
+        name = table.name
+        rolled = (f"SELECT coalesce(sum(calls), 0) FROM {name} WHERE EXISTS (SELECT 1 FROM {touched} x "
+                  f"WHERE x.tenant = {name}.tenant AND x.hour_ns = {name}.hour_ns)")
+        stored = (f"SELECT count(*) FROM spans s WHERE {calls} AND EXISTS (SELECT 1 FROM {touched} x "
+                  f"WHERE x.tenant = {key('s.tenant')} AND x.hour_ns = s.start_ns // {NS_PER_HOUR} * {NS_PER_HOUR})")
+        out.append((name, f"SELECT ({rolled}) - ({stored})"))
+    return out
+
+
+def resummarise_statements(keys: str) -> list[str]:
+    """Statements that replace the trace summaries of the (tenant key, trace_id) pairs in table ``keys`` by
+    one row per trace summarising the spans stored now (none for a trace without spans left)."""
+    match = "EXISTS (SELECT 1 FROM {keys} k WHERE k.tenant = {tenant} AND k.trace_id = {trace})"
+    spans = f"(SELECT * FROM spans s WHERE {match.format(keys=keys, tenant=key('s.tenant'), trace='s.trace_id')})"
+    summaries = TRACE_SUMMARIES.name
+    return [f"DELETE FROM {summaries} WHERE "
+            f"{match.format(keys=keys, tenant=f'{summaries}.tenant', trace=f'{summaries}.trace_id')}",
+            _insert(TRACE_SUMMARIES, _DERIVED[0][1].format(source=spans))]
+
+
 def rebuild_statements() -> list[str]:
     """Statements that empty every derived table and fill it again from all stored spans (one transaction)."""
     deletes = [f"DELETE FROM {table.name}" for table in DERIVED_TABLES]

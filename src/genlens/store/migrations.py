@@ -100,6 +100,16 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         '"starts_ns" BIGINT, "ends_ns" BIGINT)',
     )),
     (9, (
+        # the audit log (erasures, retention purges) and the erasure requests a restart resumes
+        "CREATE TABLE IF NOT EXISTS audit_log ("
+        '"at_ns" BIGINT, "actor" VARCHAR, "action" VARCHAR, "tenant" VARCHAR, "target" VARCHAR, '
+        '"purpose" VARCHAR, "details" JSON)',
+        "CREATE TABLE IF NOT EXISTS erasure_requests ("
+        '"id" VARCHAR, "selector" VARCHAR, "value" VARCHAR, "value_sha256" VARCHAR, "tenant" VARCHAR, '
+        '"purpose" VARCHAR, "actor" VARCHAR, "requested_ns" BIGINT, "status" VARCHAR, "done_ns" BIGINT, '
+        '"receipt" JSON)',
+    )),
+    (10, (
         # the redaction tiers the server ran over each span
         'ALTER TABLE spans ADD COLUMN IF NOT EXISTS "redaction_tiers" VARCHAR[]',
     )),

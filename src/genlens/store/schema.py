@@ -112,6 +112,30 @@ ALERT_EVENTS = Table(
     "alert_events",
 )
 
+# The audit log: who did what to the stored data and why (erasures, retention purges), written through the
+# writer as WriteBatch.audit_log — by a maintenance task in the transaction of the change it records.
+# Entries never hold a raw user or conversation id, only a salted hash of it (genlens.store.erasure).
+AUDIT_LOG = Table(
+    "audit_log",
+    (
+        ("at_ns", "int"), ("actor", "str"), ("action", "str"), ("tenant", "str"), ("target", "str"),
+        ("purpose", "str"), ("details", "json"),
+    ),
+    "audit_log",
+)
+
+# Erasure requests, recorded before the erasure runs so that one a crash interrupted is resumed at start:
+# ``value`` holds the selected id only while the request is pending (NULL once done; ``value_sha256`` stays),
+# ``receipt`` what the erasure found, deleted and left (genlens.store.erasure).
+ERASURE_REQUESTS = Table(
+    "erasure_requests",
+    (
+        ("id", "str"), ("selector", "str"), ("value", "str"), ("value_sha256", "str"), ("tenant", "str"),
+        ("purpose", "str"), ("actor", "str"), ("requested_ns", "int"), ("status", "str"), ("done_ns", "int"),
+        ("receipt", "json"),
+    ),
+)
+
 # Derived tables, kept by the writer in the transaction of the spans they summarise (see
 # genlens.store.summaries) and rebuilt from spans by Maintenance.rebuild_summaries.  Key columns of
 # derived tables hold NULL as summaries.NULL_KEY, so that a unique index can merge on them.
@@ -162,8 +186,8 @@ LATENCY_HOURLY = Table(
 )
 
 TABLES: tuple[Table, ...] = (
-    SPANS, CONTENT, LOGS, METRIC_POINTS, FINDINGS, SCORES, ALERT_EVENTS, TRACE_SUMMARIES, COST_HOURLY,
-    LATENCY_HOURLY,
+    SPANS, CONTENT, LOGS, METRIC_POINTS, FINDINGS, SCORES, ALERT_EVENTS, AUDIT_LOG, ERASURE_REQUESTS,
+    TRACE_SUMMARIES, COST_HOURLY, LATENCY_HOURLY,
 )
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Tables fed by rows of a WriteBatch, in the order a commit inserts them.
