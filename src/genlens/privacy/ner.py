@@ -20,20 +20,26 @@ import threading
 from typing import Any
 
 from genlens.errors import ConfigError
-from genlens.privacy.patterns import Found
+from genlens.privacy.patterns import Found, column_values
 
 ENTITY_TYPES: dict[str, str] = {"PERSON": "PERSON", "LOCATION": "LOCATION", "ORGANIZATION": "ORGANIZATION"}
 MIN_SCORE = 0.5
 
-_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿß'’]{1,30}"
+_NAME_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ž][a-zà-öø-ÿßĀ-ž'’]{1,30}"
 _PARTICLE = r"(?:van der|van den|van|von|de la|de|del|della|di|da|dos|das|do|du|le|la|ter|ten|zu|y)"
 CONTEXT_NAME = re.compile(
-    r"(?:\b(?i:my name is|i am|i'm|this is|name:|customer:|patient:|client:|contact:|user:|from:|to:|signed,?|"
-    r"regards,?|dear|hello|hi|mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?|herr|frau|monsieur|madame|mme\.?|mlle\.?|"
-    r"señor|señora|sr\.|sra\.|srta\.|signor|signora|sig\.|sig\.ra|dott\.?|dhr\.?|mevr\.?|mevrouw|meneer|"
-    r"senhor|senhora|je m'appelle|ich heiße|ich bin|me llamo|mi chiamo|mijn naam is|meu nome é|"
-    r"sono|soy|heet|chamo-me))[ \t]{1,3}"
+    r"(?:\b(?i:my name is|i am|i'm|this is|signed,?|regards,?|dear|hello|hi|mr\.?|mrs\.?|ms\.?|miss|dr\.?|"
+    r"prof\.?|herr|frau|monsieur|madame|mme\.?|mlle\.?|señor|señora|sr\.|sra\.|srta\.|signor|signora|sig\.|"
+    r"sig\.ra|dott\.?|dhr\.?|mevr\.?|mevrouw|meneer|senhor|senhora|je m'appelle|ich heiße|ich bin|me llamo|"
+    r"mi chiamo|mijn naam is|meu nome é|sono|soy|heet|chamo-me|bonjour|buongiorno|hola|hallo|olá|goedendag|hej|"
+    r"nome de|au nom de|a nombre de|intestato a|op naam van|auf den namen)[ \t]{1,3}"
+    r"|\b(?i:name|full[_ ]?name|customer(?:[_ ]name)?|client(?:[_ ]name)?|contact|patient|user|from|to|kunde|kundin|"
+    r"client|nom|nome|naam|nombre|imię i nazwisko|namn|author|owner|account holder|titular)"
+    r"[\"'*_]{0,2}[ \t]{0,2}[:=][\"'*_]{0,2}[ \t]{0,3}[\"']?)"
     rf"({_NAME_WORD}(?:[ \-](?:{_PARTICLE} )?{_NAME_WORD}){{1,3}})")
+_NAME_COLUMN = re.compile(r"(?i)^\s{0,2}[\"']?(?:name|full[_ ]?name|customer[_ ]?name|client[_ ]?name|contact[_ ]?name|"
+                          r"nom|nome|naam|nombre|namn)[\"']?\s{0,2}$")
+_NAME_CELL = re.compile(rf"^\s{{0,2}}[\"']?({_NAME_WORD}(?:[ \-](?:{_PARTICLE} )?{_NAME_WORD}){{1,3}})[\"']?\s{{0,2}}$")
 
 
 class NerTier:
@@ -86,6 +92,8 @@ class NerTier:
 
     def find(self, text: str) -> list[Found]:
         found = [Found("PERSON", m.start(1), m.end(1), "ner") for m in CONTEXT_NAME.finditer(text)]
+        if "\n" in text:
+            found.extend(column_values(text, _NAME_COLUMN, _NAME_CELL, "PERSON", "ner"))
         if not text.strip():
             return found
         engine = self._engine if self._engine is not None else self._load()

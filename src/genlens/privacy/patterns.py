@@ -108,24 +108,31 @@ EMAIL = re.compile(r"(?<![\w.%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9
                    r"(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}\b")
 
 # digits with at most one separator between them: a space, dot, dash or slash, or a parenthesis
-PHONE = re.compile(r"(?<![\w.+/\-])(?:\+|00)?\(?\d(?:(?:\)\s?|\s?\(|\s[\-–]\s|[ .\-/])?\d){6,16}"
-                   r"(?![\w/\-]|[.,]\d)")
+PHONE = re.compile(r"(?<![\w.+/\-])(?:\+|00)?\(?\d(?:(?:\)[ .\-]?|\s?\(|\s[\-–]\s|[ .\-/])?\d){6,16}"
+                   r"(?![\w/\-]|\.\d)")
 _PHONE_WORDS = re.compile(
-    r"(?i)(?:phone|tel|mobile|cell|call|fax|whatsapp|sms|text|ring|contact|number|telefon|handy|mobil|"
+    r"(?i)\b(?:phone|tel|mobile|cell|call|fax|whatsapp|sms|text|ring|contact|number|telefon|handy|mobil|"
     r"téléphone|portable|appel|teléfono|móvil|llama|telefono|cellulare|chiama|telefoonnummer|bel|"
     r"celular|ligue|número|nummer|numéro|numero)\W{0,3}(?:\w{1,12}\W{1,3}){0,2}$")
 _DATE_SHAPE = re.compile(r"^\d{1,4}([./\-])\d{1,2}\1\d{1,4}$|^\d{4}-\d{2}-\d{2}")
 _PHONE_SEPARATED = re.compile(r"\d[ .\-()/]{1,3}\d")
 
 
+_DECIMAL = re.compile(r"^\d+[.,]\d+$")
+_NOT_PHONE_WORDS = re.compile(r"(?i)\b(?:isbn(?:-1[03])?|issn|doi)\W{0,3}$")
+
+
 def _phone_ok(value: str, text: str, start: int) -> bool:
     """A phone number valid for its country: ``+``/``00`` numbers for the country they name, others for
-    one of the regions above, and then only when written in groups or after a word such as ``phone``."""
+    one of the regions above, and then only when written in groups or after a word such as ``phone``;
+    never a decimal number (``24.751467``) or a number after ``ISBN``."""
     digits = sum(c.isdigit() for c in value)
-    if not 7 <= digits <= 15 or _DATE_SHAPE.match(value) or _VERSION_WORDS.search(text, max(0, start - 12), start):
+    phone_word = _PHONE_WORDS.search(text, max(0, start - 40), start) is not None
+    if (not 7 <= digits <= 15 or _DATE_SHAPE.match(value) or (_DECIMAL.match(value) and not phone_word)
+            or _VERSION_WORDS.search(text, max(0, start - 12), start)
+            or _NOT_PHONE_WORDS.search(text, max(0, start - 10), start)):
         return False
-    if not value.startswith(("+", "00")) and not (
-            _PHONE_SEPARATED.search(value) or _PHONE_WORDS.search(text, max(0, start - 40), start)):
+    if not value.startswith(("+", "00")) and not (_PHONE_SEPARATED.search(value) or phone_word):
         return False
     return _valid_phone(value)
 
@@ -202,41 +209,89 @@ _DATE = (rf"(?:\d{{1,4}}[./\-]\d{{1,2}}[./\-]\d{{2,4}}"
          rf"|\d{{1,2}}(?:st|nd|rd|th|er|º)?\.?\s{{1,2}}(?:de\s)?(?:{_MONTHS})\.?,?\s{{1,2}}(?:de\s)?\d{{4}}"
          rf"|(?:{_MONTHS})\.?\s{{1,2}}\d{{1,2}}(?:st|nd|rd|th)?,?\s{{1,2}}\d{{4}})")
 DOB = re.compile(
-    r"(?i)\b(?:born(?:\s+on)?|birth\s*date|date\s+of\s+birth|d\.?o\.?b\.?|birthday|geboren(?:\s+am)?|"
+    r"(?i)\b(?:born(?:\s+on)?|birth[\s_]*date|date[\s_]+of[\s_]+birth|d\.?o\.?b\.?|birthday|geboren(?:\s+am)?|"
     r"geburtsdatum|geb\.|n[ée]e?\s+le|date\s+de\s+naissance|fecha\s+de\s+nacimiento|nacid[oa]\s+el|"
     r"data\s+di\s+nascita|nat[oa]\s+il|geboortedatum|geboren\s+op|data\s+de\s+nascimento|nascid[oa]\s+em)"
-    rf"\s{{0,3}}[:\-]?\s{{0,3}}(?:(?:on|am|le|el|il|em|op|the)\s{{1,2}})?({_DATE})(?!\d)")
+    rf"[\"'*_]{{0,2}}\s{{0,3}}[:\-=|]?[\"'*_]{{0,2}}\s{{0,3}}[\"']?\s{{0,2}}"
+    rf"(?:(?:is|was|ist|am|est|le|es|el|è|il|é|em|op|on|the)\s{{1,2}}){{0,2}}({_DATE})(?!\d)")
+
+_DATE_ONLY = re.compile(rf"(?i)^\s{{0,2}}[\"']?({_DATE})[\"']?\s{{0,2}}$")
+_BIRTH_COLUMN = re.compile(r"(?i)^\s{0,2}[\"']?(?:dob|d\.o\.b\.?|birth[\s_]*date|date[\s_]*of[\s_]*birth|birthday|"
+                           r"geburtsdatum|date[\s_]de[\s_]naissance|fecha[\s_]de[\s_]nacimiento|data[\s_]di[\s_]nascita|"
+                           r"geboortedatum|data[\s_]de[\s_]nascimento|data[\s_]urodzenia|födelsedatum)[\"']?\s{0,2}$")
+
+
+def column_values(text: str, header: re.Pattern[str], cell: re.Pattern[str], kind: str,
+                  tier: str = "pattern") -> list[Found]:
+    """The values (``cell``'s group 1) under the column of a table (CSV, TSV, ``;`` or ``|`` separated) whose
+    header cell matches ``header``: a table's header says what a bare value is."""
+    found: list[Found] = []
+    column: int | None = None
+    sep = ","
+    at = 0
+    for line in text.split("\n"):
+        if column is None:
+            for sep in (",", ";", "\t", "|"):
+                cells = line.split(sep)
+                if len(cells) > 1:
+                    column = next((i for i, c in enumerate(cells) if header.match(c)), None)
+                    if column is not None:
+                        break
+        else:
+            cells = line.split(sep)
+            if column < len(cells):
+                match = cell.match(cells[column])
+                if match:
+                    offset = at + sum(len(c) + len(sep) for c in cells[:column])
+                    found.append(Found(kind, offset + match.start(1), offset + match.end(1), tier))
+        at += len(line) + 1
+    return found
+
+
+# "Ich bin am 22.12.1957 geboren", "I was born on …" is above: the date before a birth word
+DOB_BEFORE = re.compile(rf"(?i)\b(?:am|on|le|el|il|em|op)\s{{1,2}}({_DATE})\s{{1,3}}(?:geboren|born|nato|nata|né|née)\b")
+
 
 # --- street addresses ----------------------------------------------------------------------------
 
 _W = r"[^\W\d_][\w'’.\-]{0,30}"  # a word of a street or city name
-_CITY_WORD = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿß'’\-]{1,30}"
+_CITY_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ž][^\W\d_]{1,30}(?![\w])"
 _CITY = rf"{_CITY_WORD}(?:[ \-](?:(?:de|di|del|am|an|sur|upon|la|le)[ \-])?{_CITY_WORD}){{0,2}}"
 _EN_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|"
              r"Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Row|Gardens|Grove|Hill|Mews|Walk")
 _US_TAIL = r"(?:,?\s{1,2}(?:Apt|Suite|Ste|Unit|Flat|#)\.?\s{0,2}[\w\-]{1,6})?"
 ADDRESSES: tuple[re.Pattern[str], ...] = (
     # 221B Baker Street, London NW1 6XE · 1600 Elm Avenue, Springfield, IL 62704
-    re.compile(rf"\b\d{{1,5}}[A-Za-z]?\s{{1,2}}(?:{_W}\s{{1,2}}){{0,3}}{_W}\s{{1,2}}(?:{_EN_TYPES})\b\.?{_US_TAIL}"
+    re.compile(rf"(?:\b(?:Flat|Apartment|Apt\.?|Unit|Suite)\s\d{{1,4}}[A-Za-z]?,\s{{1,2}})?\b\d{{1,5}}[A-Za-z]?\s{{1,2}}(?:{_W}\s{{1,2}}){{0,3}}{_W}\s{{1,2}}(?:{_EN_TYPES})\b\.?{_US_TAIL}"
                rf"(?:,\s{{0,2}}{_CITY})?(?:,?\s{{1,2}}[A-Z]{{2}}\s{{1,2}}\d{{5}}(?:-\d{{4}})?"
                r"|,?\s{1,2}[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})?"),
     # Hauptstraße 12, 10115 Berlin · Keizersgracht 123, 1015 CJ Amsterdam · Berliner Straße 5
-    re.compile(r"\b(?:[A-ZÄÖÜÀ-Þ][\w\-]{1,30}\s)?(?:[A-ZÄÖÜÀ-Þ][\w\-]{1,30}"
+    re.compile(r"\b(?:[A-ZÄÖÜÀ-Þ][\w\-]{1,30}\s(?:(?:de|van|der|den|am|an|im|la)\s)?)?(?:[A-ZÄÖÜÀ-ÞĀ-ž][\w\-]{1,30}"
                r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|"
-               r"straat|laan|plein|gracht|kade|singel|dijk|hof|steeg|markt)"
+               r"straat|laan|plein|gracht|kade|singel|dijk|hof|steeg|markt|"
+               r"gatan|vägen|väg|gränd|torget|allén|stigen|backen|plan)"
                r"|Straße|Strasse|Str\.|Weg|Platz|Allee|Gasse|Ring|Damm|Ufer|Markt|Straat|Laan|Plein|Kade)"
-               rf"\s{{1,2}}\d{{1,4}}(?:\s?[a-zA-Z]\b)?(?!\w)"
-               rf"(?:,\s{{0,2}}(?:\d{{4}}\s?[A-Z]{{2}}|\d{{4,5}})\s{{1,2}}{_CITY})?"),
+               rf"\s{{1,2}}\d{{1,4}}(?:\s?[a-zA-Z]{{1,2}}\b)?(?!\w)"
+               rf"(?:,\s{{0,2}}(?:\d{{4}}\s?[A-Z]{{2}}|\d{{3}}\s\d{{2}}|\d{{4,5}})\s{{1,2}}{_CITY})?"),
+    # Am Mühlbach 105b, 04257 Leipzig
+    re.compile(r"\b(?:Am|An der|Auf der|Im|In der|Zum|Zur)\s[A-ZÄÖÜ][\w\-]{2,30}\s{1,2}\d{1,4}(?:\s?[a-zA-Z]\b)?(?!\w)"
+               rf",\s{{0,2}}\d{{5}}\s{{1,2}}{_CITY}"),
+    # ul. Długa 52/31, 90-949 Łódź
+    re.compile(r"\b(?:ul|al|pl|os)\.\s{0,2}(?:[A-ZÀ-ÞĀ-ž][\w\-]{1,30}\s){0,3}?[A-ZÀ-ÞĀ-ž][\w\-]{1,30}"
+               rf"\s{{1,2}}\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}})?(?:,\s{{0,2}}\d{{2}}-\d{{3}}\s{{1,2}}{_CITY})?"),
     # 12 rue de la Paix, 75002 Paris
     re.compile(r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s{1,2}(?i:rue|avenue|av\.|boulevard|bd|place|allée|chemin|"
                rf"impasse|quai|cours|route|square)\s{{1,2}}(?:{_W}\s{{1,2}}){{0,5}}{_W}"
                rf"(?:,\s{{0,2}}\d{{5}}\s{{1,2}}{_CITY})?"),
     # Calle Mayor 5, 28013 Madrid · Via Roma 10, 00184 Roma · Rua Augusta, 100, 1100-053 Lisboa
-    re.compile(r"\b(?:Calle|C/|Avenida|Avda\.|Av\.|Plaza|Pza\.|Paseo|Camino|Carretera|Ronda|Travesía|"
+    re.compile(r"\b(?:Gran Vía|Rambla|Lungarno|Lungomare|Calle|C/|Avenida|Avda\.|Av\.|Plaza|Pza\.|Paseo|Camino|Carretera|Ronda|Travesía|"
                r"Via|Viale|Piazza|Piazzale|Corso|Largo|Vicolo|Strada|"
                r"Rua|R\.|Praça|Travessa|Alameda|Estrada|Rodovia)"
                rf"\s{{1,2}}(?:{_W}\s{{1,2}}){{0,5}}{_W},?\s{{1,2}}(?:n[º°o]\.?\s{{0,2}})?\d{{1,5}}[A-Za-z]?"
                r"(?:,?\s{1,2}\d{1,2}[º°ª]?\s?[A-Za-z]?(?=,))?"
+               r"(?:\s{0,2}[-–,]\s{0,2}(?:bloco|apto|apt|casa|sala|lote)\.?\s{1,2}\w{1,5})?"
+               r"(?:\s{0,2}[-–]\s{0,2}\d{5}\s{1,2}" + _CITY + r"(?:\s?\([A-Z]{2}\))?)?"
+               r"(?:,\s{0,2}" + _CITY + r"\s{1,2}[-–]\s{1,2}[A-Z]{2}\b)?"
                r"(?:\s{0,2}[-–]\s{0,2}" + _CITY + r")?"
                rf"(?:,\s{{0,2}}(?:CEP:?\s{{0,2}})?(?:\d{{5}}-?\d{{3}}|\d{{4}}-\d{{3}}|\d{{5}})"
                rf"(?:\s{{1,2}}{_CITY})?(?:\s?\([A-Z]{{2}}\))?(?:,?\s{{0,2}}[-–]?\s{{0,2}}[A-Z]{{2}}\b)?)?"),
@@ -245,12 +300,13 @@ ADDRESSES: tuple[re.Pattern[str], ...] = (
 
 _KEY_HINTS = ("sk-", "sk_", "rk_", "pk_", "AKIA", "ASIA", "gh", "github_pat_", "xox", "AIza", "glpat-", "eyJ")
 _BIRTH_WORDS = ("born", "birth", "dob", "d.o.b", "geb", "né", "nee", "naissance", "nacimiento", "nacid",
-                "nascita", "nato", "nata", "geboorte", "geboren", "nascimento", "nascid")
+                "nascita", "nato", "nata", "geboorte", "geboren", "nascimento", "nascid", "urodzenia", "födelse")
 _FR_STREETS = ("rue", "av", "boulevard", "bd", "place", "allée", "chemin", "impasse", "quai", "cours", "route",
                "square")
 _SUFFIX_STREETS = ("stra", "str.", "weg", "platz", "allee", "gasse", "ring", "damm", "ufer", "chaussee", "laan",
-                   "plein", "gracht", "kade", "singel", "dijk", "hof", "steeg", "markt")
-_ROMANCE_STREETS = ("Calle", "C/", "Av", "Plaza", "Pza.", "Paseo", "Camino", "Carretera", "Ronda", "Travesía",
+                   "plein", "gracht", "kade", "singel", "dijk", "hof", "steeg", "markt", "gatan", "väg", "gränd",
+                   "torget", "allén", "stigen", "backen", "plan")
+_ROMANCE_STREETS = ("Gran Vía", "Rambla", "Lungarno", "Lungomare", "Calle", "C/", "Av", "Plaza", "Pza.", "Paseo", "Camino", "Carretera", "Ronda", "Travesía",
                     "Via", "Viale", "Piazza", "Corso", "Largo", "Vicolo", "Strada", "Rua", "R.", "Praça", "Travessa",
                     "Alameda", "Estrada", "Rodovia")
 
@@ -269,12 +325,17 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("IP", IPV4, _ipv4_ok, hints=(".",), min_digits=4),
     Detector("IP", IPV6, _ipv6_ok, hints=(":",)),
     Detector("DOB", DOB, group=1, keywords=_BIRTH_WORDS, min_digits=4),
+    Detector("DOB", DOB_BEFORE, group=1, keywords=("geboren", "born", "nato", "nata", "né"), min_digits=4),
     Detector("ADDRESS", ADDRESSES[0], min_digits=1),
     Detector("ADDRESS", ADDRESSES[1], keywords=_SUFFIX_STREETS, min_digits=1),
-    Detector("ADDRESS", ADDRESSES[2], keywords=_FR_STREETS, min_digits=1),
-    Detector("ADDRESS", ADDRESSES[3], hints=_ROMANCE_STREETS, min_digits=1),
-    Detector("PHONE", PHONE, min_digits=7),  # validated group by group in PatternTier.find
+    Detector("ADDRESS", ADDRESSES[2], hints=("Am ", "An der", "Auf der", "Im ", "In der", "Zum ", "Zur "),
+             min_digits=5),
+    Detector("ADDRESS", ADDRESSES[3], hints=("ul.", "al.", "pl.", "os."), min_digits=1),
+    Detector("ADDRESS", ADDRESSES[4], keywords=_FR_STREETS, min_digits=1),
+    Detector("ADDRESS", ADDRESSES[5], hints=_ROMANCE_STREETS, min_digits=1),
+    Detector("PHONE", PHONE, _phone_ok, min_digits=7),
 )
+_BIRTH_COLUMN_WORDS = re.compile("|".join(map(re.escape, _BIRTH_WORDS)), re.IGNORECASE)
 TYPES: tuple[str, ...] = tuple(dict.fromkeys(d.type for d in DETECTORS))
 
 
@@ -300,13 +361,9 @@ class PatternTier:
                             found.append(Found("IBAN", start, end))
                             break
                     continue
-                if d.type == "PHONE":
-                    for start, end in _shorter(match, 7):
-                        if _phone_ok(text[start:end], text, start):
-                            found.append(Found("PHONE", start, end))
-                            break
-                    continue
                 start, end = match.span(d.group)
                 if d.check is None or d.check(text[start:end], text, start):
                     found.append(Found(d.type, start, end))
+        if digits >= 4 and _BIRTH_COLUMN_WORDS.search(text) and ("\n" in text):
+            found.extend(column_values(text, _BIRTH_COLUMN, _DATE_ONLY, "DOB"))
         return found
