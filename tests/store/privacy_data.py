@@ -28,12 +28,13 @@ class Workload:
     logs: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     alert_events: list[dict[str, Any]] = field(default_factory=list)
+    content_pending: list[dict[str, Any]] = field(default_factory=list)
 
     def batches(self) -> list[WriteBatch]:
         """All spans in one batch (one trace-summary row per tenant and trace), the rest in another."""
         return [WriteBatch(spans=[dict(s) for s in self.spans]),
                 WriteBatch(content=self.content, scores=self.scores, logs=self.logs, findings=self.findings,
-                           alert_events=self.alert_events)]
+                           alert_events=self.alert_events, content_pending=self.content_pending)]
 
 
 def trace_id(i: int) -> str:
@@ -69,6 +70,8 @@ def workload(traces: int = 60) -> Workload:
             w.content.append({"tenant": tenant, "trace_id": s["trace_id"], "span_id": s["span_id"],
                               "time_ns": s["start_ns"], "kind": "input_messages", "source": "test",
                               "data": [{"role": "user", "parts": [{"type": "text", "content": f"hi from {user}"}]}]})
+        w.content_pending.append({"tenant": tenant, "trace_id": trace_id(i), "received_ns": start, "content_rows": 2,
+                                  "root": True, "error_classes": [], "over_budget": False})
         if i % 2 == 0:
             w.scores.append({"tenant": tenant, "trace_id": trace_id(i), "span_id": spans[1]["span_id"],
                              "time_ns": start, "name": "thumbs", "source": "user", "thumbs": "up", "value": 1.0,
@@ -128,7 +131,7 @@ def expected(w: Workload, kind: str, value: str, scope: str) -> dict[str, int]:
     return {
         "traces": len({s["trace_id"] for s in spans}),
         "spans": len(spans), "span_content": of_traces(w.content), "scores": of_traces(w.scores),
-        "logs": of_traces(w.logs),
+        "logs": of_traces(w.logs), "content_pending": of_traces(w.content_pending), "content_decisions": 0,
         "trace_summaries": len({(s["tenant"], s["trace_id"]) for s in w.spans
                                 if _in(s["tenant"], scope) and s["trace_id"] in traces}),
         "findings": sum(1 for f in w.findings if _in(f["tenant"], scope) and (

@@ -65,6 +65,8 @@ def _batch() -> WriteBatch:
                        "severity_text": "INFO", "event_name": None, "body": "x", "attributes": None,
                        "resource_attributes": None})
         b.metrics.append({"tenant": "acme", "time_ns": _at(age), "name": "m", "type": "sum", "value": 1.0})
+        b.content_pending.append({"tenant": "acme", "trace_id": trace, "received_ns": _at(age), "content_rows": 1,
+                                  "root": True, "error_classes": [], "over_budget": False})
         b.findings.append({"id": f"f{age}", "kind": "spend_anomaly", "severity": "warning", "tenant": "acme",
                            "feature": f"feat{age}", "prompt_sha": None, "conversation_id": None,
                            "window_start_ns": _at(age) - NS_PER_HOUR, "window_end_ns": _at(age), "observed": 2.0,
@@ -118,6 +120,8 @@ def test_each_tier_keeps_exactly_its_days(purged: tuple[Path, dict[str, dict[str
     llm = [s for s in SPANS if s["kind"] == "llm"]
     kept = {
         "span_content": _kept(DAYS["content"], [s["start_ns"] for s in llm]),
+        "content_pending": _kept(DAYS["content"], [r["received_ns"] for r in batch.content_pending]),
+        "content_decisions": 0,
         "spans": _kept(DAYS["skeleton"], [s["start_ns"] for s in SPANS]),
         "logs": _kept(DAYS["skeleton"], [r["time_ns"] for r in batch.logs]),
         "metric_points": _kept(DAYS["skeleton"], [r["time_ns"] for r in batch.metrics]),
@@ -128,9 +132,9 @@ def test_each_tier_keeps_exactly_its_days(purged: tuple[Path, dict[str, dict[str
         "alert_events": _kept(DAYS["alerts"], [r["at_ns"] for r in batch.alert_events]),
         "audit_log": _kept(DAYS["audit"], [r["at_ns"] for r in batch.audit_log]) + len(PURGES),
     }
-    assert kept == {"span_content": 1, "spans": 5, "logs": 2, "metric_points": 2, "trace_summaries": 3,
+    assert kept == {"span_content": 1, "content_pending": 1, "content_decisions": 0, "spans": 5, "logs": 2, "metric_points": 2, "trace_summaries": 3,
                     "cost_hourly": 3, "latency_hourly": 3, "scores": 3, "findings": 3, "alert_events": 3,
-                    "audit_log": 14}  # the ages exercise every tier
+                    "audit_log": 16}  # the ages exercise every tier
     for table, n in kept.items():
         assert _query(path, f"SELECT count(*) FROM {table}") == [(n,)], table
     for purge in PURGES:

@@ -210,12 +210,14 @@ def budget_stage(tokens_per_call: tuple[tuple[str, int], ...]) -> Stage | None:
 
 
 def compose_stages(settings: Settings, book: PriceBook) -> tuple[tuple[str, Stage], ...]:
-    """The stages of every export, named and in order: pricing, budgets, redaction, then ``settings.stages``.
+    """The stages of every export, named and in order: pricing, budgets, redaction, sampling, then
+    ``settings.stages``.
 
     Custom stages are imported here by spec (``ConfigError`` naming a spec that
     does not load), in whichever process runs the stages.
     """
     from genlens.pipeline.redaction import redaction_stage
+    from genlens.pipeline.sampling import sampling_stage
 
     stages: list[tuple[str, Stage]] = [("pricing", pricing_stage(book))]
     budgets = budget_stage(settings.budgets.tokens_per_call)
@@ -224,6 +226,9 @@ def compose_stages(settings: Settings, book: PriceBook) -> tuple[tuple[str, Stag
     redaction = redaction_stage(settings.privacy, settings.max_attribute_chars)
     if redaction is not None:
         stages.append(("redaction", redaction))
+    sampling = sampling_stage(settings.sampling)
+    if sampling is not None:
+        stages.append(("sampling", sampling))
     stages.extend((spec, load_callable(spec, "stages")) for spec in settings.stages)
     return tuple(stages)
 

@@ -13,7 +13,7 @@ import time
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,7 +21,8 @@ from starlette.responses import Response
 from genlens.errors import BadRequest, NotFound
 from genlens.server.api import JSONResponse
 from genlens.server.otlp_http import read_body
-from genlens.settings import RetentionSettings
+from genlens.server.scope import TenantScope, TenantScopes
+from genlens.settings import RetentionSettings, SamplingSettings
 from genlens.store.base import Store
 from genlens.store.erasure import (
     ERASED,
@@ -67,7 +68,18 @@ def _entry_view(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "at": iso(row["at_ns"])}
 
 
-def privacy_router(store: Store, writer: Writer, retention: RetentionSettings) -> APIRouter:
+def sampling_view(settings: SamplingSettings, rows: list[dict[str, Any]], since_ns: int) -> dict[str, Any]:
+    """The policy in force and the decisions since ``since_ns``: seen (decided) vs kept traces, per reason."""
+    seen = sum(r["traces"] for r in rows)
+    kept = sum(r["traces"] for r in rows if r["keep"])
+    return {"enabled": settings.enabled, "decision_wait": settings.decision_wait,
+            "completion_grace": settings.completion_grace, "policies": settings.policy().describe(),
+            "since": iso(since_ns), "seen_traces": seen, "kept_traces": kept,
+            "kept_share": round(kept / seen, 6) if seen else None, "decisions": rows}
+
+
+def privacy_router(store: Store, writer: Writer, retention: RetentionSettings,
+                   sampling: SamplingSettings, scopes: TenantScopes) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
     @router.post("/erasure", summary="Erase every trace of a user, conversation or trace; answers the receipt")
@@ -98,6 +110,15 @@ def privacy_router(store: Store, writer: Writer, retention: RetentionSettings) -
         since_ns = parse_time(since, time.time_ns())
         rows = await run_in_threadpool(store.audit_entries, since_ns, action, limit)
         return JSONResponse({"since_ns": since_ns, "entries": [_entry_view(r) for r in rows]})
+
+    @router.get("/sampling", summary="Tail sampling of content: the policies and seen vs kept traces")
+    async def sampling_status(
+        scope: Annotated[TenantScope, Depends(scopes)],
+        since: Annotated[str, Query(max_length=100, description="ISO-8601, a duration ago (24h) or epoch ns")] = "24h",
+    ) -> Response:
+        since_ns = parse_time(since, time.time_ns())
+        rows = await run_in_threadpool(store.content_decisions, scope.tenant, since_ns)
+        return JSONResponse({"tenant": scope.tenant, **sampling_view(sampling, rows, since_ns)})
 
     @router.get("/retention", summary="Days kept per tier, the purge interval and the last purge")
     async def retention_status() -> Response:

@@ -70,7 +70,7 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     app.include_router(cost_router(store, settings, writer, scopes, book))
     app.include_router(slo_router(store, slos, scopes, alert_jobs, history_of=store))
     app.include_router(detect_router(store, rules, settings.alerts.step_ns, scopes))
-    app.include_router(privacy_router(store, writer, settings.retention))
+    app.include_router(privacy_router(store, writer, settings.retention, settings.sampling, scopes))
 
     mount_ui(app, store, settings, scopes, reads, book, slos, alert_jobs)
 

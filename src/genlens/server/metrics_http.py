@@ -24,6 +24,7 @@ from genlens.metrics.series import le_labels
 from genlens.metrics.spans import SpanMetrics
 from genlens.pipeline.ingest import Ingestor
 from genlens.pipeline.redaction import NOTE_PREFIX as REDACTION_NOTE
+from genlens.server.sampling import SamplingJob
 from genlens.store.writer import COMMIT_BUCKETS, Writer
 
 
@@ -54,6 +55,15 @@ class ServerStats:
         yield CounterMetricFamily("genlens_content_seen_spans_total",
                                   "Accepted spans that arrived with content (prompts, outputs, tool arguments); "
                                   "compare genlens_content_kept_spans_total.", value=ing.content_seen)
+        sampled = CounterMetricFamily("genlens_content_traces_total",
+                                      "Traces whose content tail sampling decided, by decision (kept, dropped) "
+                                      "and the policy that kept it (not_sampled: none did).",
+                                      labels=["decision", "reason"])
+        for job in self._jobs:
+            if isinstance(job, SamplingJob):
+                for decision, reason, n in job.counts():
+                    sampled.add_metric([decision, reason], n)
+        yield sampled
         redactions = CounterMetricFamily("genlens_redactions_total",
                                          "Sensitive values found by ingest redaction, by tier and type (the values "
                                          "themselves are never stored).", labels=["tier", "type"])
@@ -132,7 +142,8 @@ class ServerStats:
 
     @staticmethod
     def _span_metric_stats(spans: SpanMetrics) -> Iterator[Metric]:
-        yield CounterMetricFamily("genlens_content_kept_spans_total", "Committed spans whose content is stored.",
+        yield CounterMetricFamily("genlens_content_kept_spans_total",
+                                  "Committed spans whose content was stored (before tail sampling decides on it).",
                                   value=spans.content_kept_spans)
         series = GaugeMetricFamily("genlens_metric_series", "Label combinations held per span-derived metric.",
                                    labels=["metric"])

@@ -83,6 +83,10 @@ def jobs_of(settings: Settings, store: DuckDBStore, writer: Writer) -> list[Job]
     from genlens.server.erasure import ErasureJob
 
     jobs: list[Job] = [ErasureJob(store, writer)]
+    if settings.sampling.enabled:
+        from genlens.server.sampling import SamplingJob
+
+        jobs.append(SamplingJob(writer, settings.sampling))
     if settings.retention.interval_s > 0:
         from genlens.server.retention import RetentionJob
 

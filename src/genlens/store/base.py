@@ -25,6 +25,7 @@ from genlens.store.queries import CostQuery, SeriesQuery, SliQuery, SpanFilter, 
 from genlens.store.schema import DERIVED_TABLES
 
 if TYPE_CHECKING:
+    from genlens.privacy.sampling import SamplingPolicy
     from genlens.store.erasure import Selector
 
 _DERIVED_NAMES = frozenset(t.name for t in DERIVED_TABLES)
@@ -50,6 +51,8 @@ class WriteBatch:
     alert_events: list[dict[str, Any]] = field(default_factory=list)
     # entries of the audit log (schema.AUDIT_LOG): erasures, retention purges
     audit_log: list[dict[str, Any]] = field(default_factory=list)
+    # traces whose content awaits its tail-sampling decision (schema.CONTENT_PENDING), one row per trace
+    content_pending: list[dict[str, Any]] = field(default_factory=list)
     # rows already converted to Arrow (genlens.store.columnar.to_columnar): table name → tables
     arrow: dict[str, list[Any]] = field(default_factory=dict)
     # counts the stages report about the batch (e.g. "redaction:pattern:EMAIL"), never stored: /metrics sums them
@@ -72,6 +75,7 @@ class WriteBatch:
         self.findings.extend(other.findings)
         self.alert_events.extend(other.alert_events)
         self.audit_log.extend(other.audit_log)
+        self.content_pending.extend(other.content_pending)
         for name, tables in other.arrow.items():
             self.arrow.setdefault(name, []).extend(tables)
         for key, n in other.notes.items():
@@ -173,6 +177,10 @@ class AuditReader(Protocol):
     def audit_entries(self, since_ns: int, action: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Audit log entries at or after ``since_ns`` (of one action, if named), newest first; details parsed."""
 
+    def content_decisions(self, tenant: str, since_ns: int) -> list[dict[str, Any]]:
+        """Tail-sampling decisions made since ``since_ns`` in a tenant scope, counted per (keep, reason):
+        ``{keep, reason, traces, content_rows}``."""
+
     def erasure_request(self, request_id: str) -> dict[str, Any] | None:
         """A stored erasure request without the selected id itself (receipt parsed), None if unknown."""
 
@@ -211,6 +219,13 @@ class Maintenance(Protocol):
     def erasure_matches(self, selector: Selector, trace_ids: list[str] | None = None) -> dict[str, int]:
         """Rows per table an erasure of ``selector`` removes or edits now (the traces it selects, or the given
         ``trace_ids`` with the spans of the selected id): what a receipt calls found, and, after, remaining."""
+
+    def sample_content(self, policy: SamplingPolicy, now_ns: int, wait_ns: int, grace_ns: int) -> dict[str, Any]:
+        """Tail sampling of content in one transaction (through the writer): decide every trace that is due
+        (root arrived and ``grace_ns`` passed since its last rows, or ``wait_ns`` since its first) with
+        ``policy``, make content that came after its trace's decision follow that decision, delete the content
+        of dropped traces (clearing their spans' ``content_sampled``) and the pending rows of every settled
+        trace.  Returns ``{kept: {reason: traces}, dropped, late, waiting, content_deleted, …}``."""
 
     def purge(self, table: str, cutoff_ns: int, record: Callable[[dict[str, int]], dict[str, Any]]) -> dict[str, int]:
         """Delete the rows of a retention tier's table older than ``cutoff_ns`` (``genlens.store.retention``),

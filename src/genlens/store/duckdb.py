@@ -19,11 +19,13 @@ import duckdb
 import orjson
 
 from genlens.errors import StoreError
+from genlens.privacy.sampling import SamplingPolicy
 from genlens.store import (
     columnar,
     duckdb_cost,
     duckdb_erasure,
     duckdb_retention,
+    duckdb_sampling,
     duckdb_search,
     duckdb_series,
     duckdb_sli,
@@ -181,6 +183,13 @@ class DuckDBStore:
             _insert(con, columnar.tables_of(WriteBatch(audit_log=[record(counts)])))
         return counts
 
+    def sample_content(self, policy: SamplingPolicy, now_ns: int, wait_ns: int, grace_ns: int) -> dict[str, Any]:
+        """Decide the traces whose content is due and apply every decision, in one transaction (writer thread
+        only; see genlens.store.duckdb_sampling)."""
+        self._writable()
+        with self._transaction(f"content sampling in {self.path}") as con:
+            return duckdb_sampling.sample(con, policy, int(now_ns), int(wait_ns), int(grace_ns))
+
     @contextmanager
     def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """BEGIN … COMMIT on the write connection, under the lock; any failure rolls back (a DuckDB error is
@@ -336,6 +345,9 @@ class DuckDBStore:
         for row in rows:
             row["details"] = orjson.loads(row["details"]) if row["details"] else {}
         return rows
+
+    def content_decisions(self, tenant: str, since_ns: int) -> list[dict[str, Any]]:
+        return self._query(*duckdb_sampling.decisions_sql(tenant, since_ns))
 
     def erasure_request(self, request_id: str) -> dict[str, Any] | None:
         columns = ", ".join(f'"{c}"' for c in ERASURE_REQUESTS.column_names if c != "value")

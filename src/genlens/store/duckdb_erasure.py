@@ -23,6 +23,8 @@ from genlens.store.summaries import scope_key
 
 Con = duckdb.DuckDBPyConnection
 IN_TRACES = "trace_id IN (SELECT unnest(?::VARCHAR[]))"
+# Tables whose rows belong to one trace of one tenant, deleted whole with it (spans first).
+TRACE_TABLES = ("spans", "span_content", "scores", "logs", "content_pending", "content_decisions")
 _NOT_LISTED = "list_filter(example_trace_ids, lambda x: NOT list_contains(?::VARCHAR[], x))"
 
 
@@ -59,7 +61,7 @@ def erase_traces(con: Con, tenant: str, trace_ids: list[str]) -> TraceErasure:
     scope = Where(tenant).add(IN_TRACES, ids)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _touched AS {duckdb_summaries.touched_hours_sql(scope.sql)}",
                 scope.params)
-    for table in ("spans", "span_content", "scores", "logs"):
+    for table in TRACE_TABLES:
         done.deleted[table] = _count(con, f"DELETE FROM {table} WHERE {scope.sql}", scope.params)
     summaries = _summaries(tenant, ids)
     done.deleted["trace_summaries"] = _count(con, f"DELETE FROM trace_summaries WHERE {summaries.sql}",
@@ -97,7 +99,7 @@ def _tied(sel: Selector, ids: list[str], conversations: list[str]) -> dict[str, 
     """Per table, the rows tied to the selection: spans of the traces or of the value, everything hanging off
     the traces, findings keyed by the conversations or citing a trace, alert events citing one."""
     ties = {"spans": Where(sel.tenant).add(f"({IN_TRACES} OR {sel.kind} = ?)", ids, sel.value)}
-    for table in ("span_content", "scores", "logs"):
+    for table in TRACE_TABLES[1:]:
         ties[table] = Where(sel.tenant).add(IN_TRACES, ids)
     ties["trace_summaries"] = _summaries(sel.tenant, ids)
     ties["findings"] = Where(sel.tenant).add(

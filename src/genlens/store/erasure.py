@@ -44,7 +44,8 @@ REQUESTED, ERASED = "erasure.requested", "erasure.done"  # audit actions
 # Tables an erasure re-counts for the request's traces (every one must be 0 after), then the rollups, whose
 # "remaining" is the calls they count in the touched hours beyond the spans stored there.
 TIED_TABLES: tuple[str, ...] = (
-    "spans", "span_content", "scores", "logs", "trace_summaries", "findings", "alert_events",
+    "spans", "span_content", "scores", "logs", "content_pending", "content_decisions", "trace_summaries",
+    "findings", "alert_events",
 )
 ROLLUP_TABLES: tuple[str, ...] = ("cost_hourly", "latency_hourly")
 _HEX = frozenset("0123456789abcdef")

@@ -113,4 +113,13 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
         # the redaction tiers the server ran over each span
         'ALTER TABLE spans ADD COLUMN IF NOT EXISTS "redaction_tiers" VARCHAR[]',
     )),
+    (11, (
+        # tail sampling of content: traces awaiting their decision, and the decisions
+        "CREATE TABLE IF NOT EXISTS content_pending ("
+        '"tenant" VARCHAR, "trace_id" VARCHAR, "received_ns" BIGINT, "content_rows" BIGINT, "root" BOOLEAN, '
+        '"error_classes" VARCHAR[], "over_budget" BOOLEAN)',
+        "CREATE TABLE IF NOT EXISTS content_decisions ("
+        '"tenant" VARCHAR, "trace_id" VARCHAR, "decided_ns" BIGINT, "keep" BOOLEAN, "reason" VARCHAR, '
+        '"content_rows" BIGINT, "features" VARCHAR[])',
+    )),
 )

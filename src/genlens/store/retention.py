@@ -41,6 +41,8 @@ class Purge:
 # In the order a run purges them: content before the spans it clears content_sampled on.
 PURGES: tuple[Purge, ...] = (
     Purge("content", "span_content", "time_ns"),
+    Purge("content", "content_pending", "received_ns"),
+    Purge("content", "content_decisions", "decided_ns"),
     Purge("skeleton", "spans", "start_ns"),
     Purge("skeleton", "logs", "time_ns"),
     Purge("skeleton", "metric_points", "time_ns"),

@@ -136,6 +136,25 @@ ERASURE_REQUESTS = Table(
     ),
 )
 
+# Tail sampling of content (genlens.privacy.sampling): one row per trace and batch while the trace's content
+# awaits its decision — written by the sampling stage in the transaction of the spans, so what waits survives a
+# restart — and one decision per (tenant, trace), kept so that content arriving late follows it.
+CONTENT_PENDING = Table(
+    "content_pending",
+    (
+        ("tenant", "str"), ("trace_id", "str"), ("received_ns", "int"), ("content_rows", "int"),
+        ("root", "bool"), ("error_classes", "str_list"), ("over_budget", "bool"),
+    ),
+    "content_pending",
+)
+CONTENT_DECISIONS = Table(
+    "content_decisions",
+    (
+        ("tenant", "str"), ("trace_id", "str"), ("decided_ns", "int"), ("keep", "bool"), ("reason", "str"),
+        ("content_rows", "int"), ("features", "str_list"),
+    ),
+)
+
 # Derived tables, kept by the writer in the transaction of the spans they summarise (see
 # genlens.store.summaries) and rebuilt from spans by Maintenance.rebuild_summaries.  Key columns of
 # derived tables hold NULL as summaries.NULL_KEY, so that a unique index can merge on them.
@@ -187,7 +206,7 @@ LATENCY_HOURLY = Table(
 
 TABLES: tuple[Table, ...] = (
     SPANS, CONTENT, LOGS, METRIC_POINTS, FINDINGS, SCORES, ALERT_EVENTS, AUDIT_LOG, ERASURE_REQUESTS,
-    TRACE_SUMMARIES, COST_HOURLY, LATENCY_HOURLY,
+    CONTENT_PENDING, CONTENT_DECISIONS, TRACE_SUMMARIES, COST_HOURLY, LATENCY_HOURLY,
 )
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Tables fed by rows of a WriteBatch, in the order a commit inserts them.
