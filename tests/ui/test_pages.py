@@ -33,7 +33,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 def test_every_page_has_a_json_twin(ui_server: Any) -> None:
     server, built = ui_server
-    for path in ("/overview", "/traces", "/conversations", "/cost", "/slos", "/alerts",
+    for path in ("/overview", "/traces", "/conversations", "/cost", "/slos", "/alerts", "/privacy",
                  f"/traces/{built[0].trace_id.hex()}"):
         by_param = _get(server.url, path, format="json", range="7d")  # every tenant by default
         by_header = httpx.get(server.url + path, params={"range": "7d"}, headers={"accept": "application/json"})

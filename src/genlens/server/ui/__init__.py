@@ -46,7 +46,14 @@ def plotly_js() -> Path:
 
 
 def ui_router(pages: Pages) -> APIRouter:
-    from genlens.server.ui import views_conversations, views_cost, views_overview, views_slo, views_traces
+    from genlens.server.ui import (
+        views_conversations,
+        views_cost,
+        views_overview,
+        views_privacy,
+        views_slo,
+        views_traces,
+    )
 
     router = APIRouter(include_in_schema=False)
 
@@ -60,7 +67,7 @@ def ui_router(pages: Pages) -> APIRouter:
         return FileResponse(plotly_js(), media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
 
-    for module in (views_overview, views_traces, views_conversations, views_cost, views_slo):
+    for module in (views_overview, views_traces, views_conversations, views_cost, views_slo, views_privacy):
         module.register(router, pages)
     return router
 
