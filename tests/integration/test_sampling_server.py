@@ -111,3 +111,13 @@ def test_pending_decisions_survive_sigkill(tmp_path: Path) -> None:
         second.stop()
     assert _direct(path, "SELECT count(*) FROM content_pending") == [(0,)]
     assert _direct(path, "SELECT count(DISTINCT trace_id) FROM span_content") == [(3,)]
+
+
+def test_the_sampling_endpoint_refuses_hostile_parameters(live_server: Any) -> None:
+    for params in ({"since": "yesterday-ish"}, {"since": "9" * 90}, {"since": "x" * 500},
+                   {"tenant": "a\nb"}, {"tenant": "t" * 500}):
+        r = httpx.get(f"{live_server.url}/api/v1/sampling", params=params, timeout=10)
+        assert r.status_code == 400, (params, r.status_code, r.text)
+        assert r.json()["error"] == "BadRequest"
+    ok = httpx.get(f"{live_server.url}/api/v1/sampling", params={"since": "1h", "tenant": "nobody"}, timeout=10)
+    assert ok.status_code == 200 and ok.json()["enabled"] is False and ok.json()["seen_traces"] == 0
