@@ -53,6 +53,8 @@ def rate(fn: Callable[[str], object], texts: list[str], rounds: int) -> float:
 
 
 def presidio() -> Callable[[str], object] | None:
+    # before presidio (and tldextract under it) is imported: the bundled suffix list, never a fetch
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     try:
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NlpEngineProvider
@@ -66,7 +68,6 @@ def presidio() -> Callable[[str], object] | None:
         )
     except ImportError:
         return None
-    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")  # the bundled suffix list, no fetch
     nlp = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "no_op",
                                                "models": [{"lang_code": "en", "model_name": "no_op"}]}).create_engine()
     registry = RecognizerRegistry(supported_languages=["en"])
