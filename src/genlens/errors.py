@@ -34,6 +34,18 @@ class PayloadTooLarge(BadRequest):
     status_code = 413
 
 
+class Unauthorized(GenlensError):
+    """No credentials, or credentials that name no live API key (answered with ``WWW-Authenticate``)."""
+
+    status_code = 401
+
+
+class Forbidden(GenlensError):
+    """A valid API key whose role does not allow the request."""
+
+    status_code = 403
+
+
 class NotFound(GenlensError):
     status_code = 404
 

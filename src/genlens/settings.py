@@ -215,6 +215,8 @@ SECTIONS: dict[str, str] = {
     "sampling": "Tail sampling of content per trace: which traces keep prompts and outputs once they complete "
                 "(skeleton spans are always kept).",
     "retention": "How long each tier of stored data is kept, in days, and how often the purge job runs.",
+    "access": "API keys and roles (genlens keys), UI sign-in sessions, who may scrape /metrics.",
+    "tls": "TLS for the HTTP port (OTLP/HTTP, REST, UI) and the gRPC port: a PEM certificate and its key.",
     "privacy": "Redaction at ingest: which tiers run over content and free-text attributes, and per feature.",
     "auth": "API keys and roles (no keys yet: with none configured every tenant is readable on loopback).",
 }
@@ -360,6 +362,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retention.audit_days", _DAYS, 2557, "Days the audit log (erasures, purges) is kept (2557: 7 years)."),
     Setting("retention.interval", _interval, "1h",
             "How often the purge job deletes what is older than its tier's days; 0s turns purging off."),
+    Setting("access.keys_file", _path, None,
+            "JSON file of API keys (genlens keys create); default keys.json in the data directory. Once it "
+            "exists every request needs a key; without it the server binds to loopback only."),
+    Setting("access.session_hours", number(float, None, 24 * 30, above=0), 12.0,
+            "Hours a UI sign-in (session cookie) lasts; revoking its key ends it sooner."),
+    Setting("access.metrics_public", boolean, False,
+            "Serve /metrics without a key when keys are configured (else it needs an admin key)."),
+    Setting("tls.cert_file", _path, None, "PEM certificate (chain): serve HTTP and gRPC over TLS, with tls.key_file."),
+    Setting("tls.key_file", _path, None, "PEM private key of tls.cert_file."),
     Setting("cost_detect_interval_s", number(float, 0), 3600.0,
             "Seconds between scheduled runs of the cost detectors in the server; 0 turns them off."),
     Setting("cost_detect_lookback", _lookback, "1d",
@@ -496,6 +507,31 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class AccessSettings:
+    """The ``access`` section: API keys (genlens.server.keys) and UI sessions."""
+
+    keys_file: Path | None = None
+    session_hours: float = 12.0
+    metrics_public: bool = False
+
+    def keys_path(self, data: Path) -> Path:
+        """The keys file: the setting, else ``keys.json`` in the data directory."""
+        return self.keys_file or data / "keys.json"
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """The ``tls`` section: a certificate and key turn on TLS for HTTP and gRPC."""
+
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.cert_file is not None
+
+
+@dataclass(frozen=True)
 class RetentionSettings:
     """The ``retention`` section: days kept per tier (genlens.store.retention.TIERS) and the purge interval."""
 
@@ -595,6 +631,8 @@ class Settings:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    access: AccessSettings = field(default_factory=AccessSettings)
+    tls: TlsSettings = field(default_factory=TlsSettings)
     cost_detect_interval_s: float = 3600.0
     cost_detect_lookback: str = "1d"
     cost_regression_ratio: float = 1.5
@@ -612,7 +650,8 @@ class Settings:
 
 _SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings, "metrics": MetricsSettings,
                                  "slos": SloSettings, "alerts": AlertSettings, "privacy": PrivacySettings,
-                                 "retention": RetentionSettings, "sampling": SamplingSettings}
+                                 "retention": RetentionSettings, "sampling": SamplingSettings,
+                                 "access": AccessSettings, "tls": TlsSettings}
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

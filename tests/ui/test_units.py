@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from genlens.errors import BadRequest, NotFound
+from genlens.errors import BadRequest, Forbidden, NotFound
 from genlens.query.conversations import user_text, with_running_totals
 from genlens.query.cost import month_projection
 from genlens.query.facets import FACET_CACHE_MAX, FacetCache
@@ -104,12 +104,15 @@ def test_the_scope_is_every_tenant_unless_one_is_named() -> None:
 
 def test_a_grant_narrows_the_scope_and_is_never_widened() -> None:
     one, two = frozenset({"acme"}), frozenset({"acme", "globex"})
-    assert resolve(None, one) == resolve("*", one) == TenantScope("acme", None)
+    assert resolve(None, one) == TenantScope("acme", None)
     assert resolve("acme", two) == TenantScope("acme", "acme")
     with pytest.raises(NotFound):
         resolve("globex", one)
     with pytest.raises(BadRequest):
         resolve(None, two)
+    for granted in (one, two):  # every tenant is for admin keys (their grant is None)
+        with pytest.raises(Forbidden):
+            resolve("*", granted)
 
 
 def test_facet_cache_is_bounded_and_counts_evictions() -> None:

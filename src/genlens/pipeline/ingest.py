@@ -112,6 +112,35 @@ class Prepared:
     notes: dict[str, int] = field(default_factory=dict)  # what the stages counted (WriteBatch.notes)
 
 
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sent an export, as far as tenants go: the API key's (genlens.server.auth), picklable for workers.
+
+    ``tenant`` is given to items that name none; with ``allowed`` set, items of any other tenant are refused
+    one by one (OTLP partial success, kind ``tenant``), so a key of tenant A never writes into tenant B.
+    """
+
+    tenant: str
+    allowed: frozenset[str] | None = None
+
+
+def confine(batch: WriteBatch, allowed: frozenset[str], rejected: Rejections) -> WriteBatch:
+    """Drop the rows of ``batch`` outside ``allowed``, refusing each span, log record and metric point."""
+    for name in ("spans", "logs", "metrics"):
+        rows = getattr(batch, name)
+        kept = [r for r in rows if r.get("tenant") in allowed]
+        for row in rows:
+            if row.get("tenant") not in allowed:
+                what = f"span {row.get('span_id')}" if name == "spans" else name.rstrip("s") + " item"
+                rejected.add(f"{what}: tenant {str(row.get('tenant'))[:60]!r} is not one of this key's tenants",
+                             "tenant")
+        rows[:] = kept
+    for name in ("content", "scores"):
+        rows = getattr(batch, name)
+        rows[:] = [r for r in rows if r.get("tenant") in allowed]
+    return batch
+
+
 def _content_row(record: ContentRecord, tenant: str, time_ns: int) -> dict[str, Any]:
     return {
         "tenant": tenant, "trace_id": record.trace_id, "span_id": record.span_id, "time_ns": time_ns,
@@ -261,26 +290,37 @@ class Stages:
         self._traces = StageContext("traces", settings.default_tenant)
         self._logs = StageContext("logs", settings.default_tenant)
 
-    def traces(self, body: bytes, media: str = PROTOBUF) -> Prepared:
+    def traces(self, body: bytes, media: str = PROTOBUF, sender: Sender | None = None) -> Prepared:
         if media == PROTOBUF:
             spans, rejected = fastdecode.decode_trace_bytes(body, self.values.max_chars)
         else:
             spans, rejected = decode_spans(parse_request(body, media, ExportTraceServiceRequest), self.values)
-        normalized = spans_to_batch(spans, self.default_tenant, rejected)
+        normalized = spans_to_batch(spans, sender.tenant if sender else self.default_tenant, rejected)
+        if sender is not None and sender.allowed is not None:
+            confine(normalized, sender.allowed, rejected)
         seen = sum(1 for row in normalized.spans if row.get("content_sampled"))
         batch = run_stages(self.stages, normalized, self._traces)
         accepted = len(batch.spans)
         return Prepared(to_columnar(batch), accepted, rejected, spans=accepted, content_seen=seen, notes=batch.notes)
 
-    def logs(self, body: bytes, media: str = PROTOBUF) -> Prepared:
+    def logs(self, body: bytes, media: str = PROTOBUF, sender: Sender | None = None) -> Prepared:
         logs, rejected = decode_logs(parse_request(body, media, ExportLogsServiceRequest), self.values)
-        batch = run_stages(self.stages, logs_to_batch(logs, self.default_tenant), self._logs)
-        return Prepared(to_columnar(batch), len(logs), rejected, notes=batch.notes)
+        batch = logs_to_batch(logs, sender.tenant if sender else self.default_tenant)
+        accepted = len(logs)
+        if sender is not None and sender.allowed is not None:
+            before = rejected.count
+            confine(batch, sender.allowed, rejected)
+            accepted -= rejected.count - before
+        batch = run_stages(self.stages, batch, self._logs)
+        return Prepared(to_columnar(batch), accepted, rejected, notes=batch.notes)
 
-    def metrics(self, body: bytes, media: str = PROTOBUF) -> Prepared:
+    def metrics(self, body: bytes, media: str = PROTOBUF, sender: Sender | None = None) -> Prepared:
         request = parse_request(body, media, ExportMetricsServiceRequest)
-        rows, rejected = decode_metrics(request, self.values, self.default_tenant)
-        return Prepared(to_columnar(WriteBatch(metrics=rows)), len(rows), rejected)
+        rows, rejected = decode_metrics(request, self.values, sender.tenant if sender else self.default_tenant)
+        batch = WriteBatch(metrics=rows)
+        if sender is not None and sender.allowed is not None:
+            confine(batch, sender.allowed, rejected)
+        return Prepared(to_columnar(batch), len(batch.metrics), rejected)
 
 
 _worker_stages: Stages | None = None
@@ -306,9 +346,9 @@ def _exit_with_parent(parent_pid: int, interval_s: float = 1.0) -> None:
             os._exit(0)
 
 
-def _run_in_worker(signal: str, body: bytes, media: str) -> Prepared:
+def _run_in_worker(signal: str, body: bytes, media: str, sender: Sender | None) -> Prepared:
     assert _worker_stages is not None, "worker not initialised"
-    return getattr(_worker_stages, signal)(body, media)  # type: ignore[no-any-return]
+    return getattr(_worker_stages, signal)(body, media, sender)  # type: ignore[no-any-return]
 
 
 class Ingestor:
@@ -353,16 +393,18 @@ class Ingestor:
         pool.submit(int).result()  # start the workers now, so the first export does not wait for imports
         return pool
 
-    def prepare_async(self, signal: str, body: bytes, media: str = PROTOBUF) -> Future[Prepared]:
-        """Run the stages of one export of an OTLP ``signal`` (traces, logs, metrics) off the caller's thread."""
+    def prepare_async(self, signal: str, body: bytes, media: str = PROTOBUF,
+                      sender: Sender | None = None) -> Future[Prepared]:
+        """Run the stages of one export of an OTLP ``signal`` (traces, logs, metrics) off the caller's thread;
+        ``sender`` confines it to an API key's tenants."""
         if signal not in self.SIGNALS:
             raise ValueError(signal)
         pool = self.pool
         try:
             if self._local is not None:
-                future = pool.submit(getattr(self._local, signal), body, media)
+                future = pool.submit(getattr(self._local, signal), body, media, sender)
             else:
-                future = pool.submit(_run_in_worker, signal, body, media)
+                future = pool.submit(_run_in_worker, signal, body, media, sender)
         except BrokenProcessPool:
             self._replace(pool)
             raise Overloaded("ingest worker restarted; retry") from None
@@ -374,9 +416,9 @@ class Ingestor:
             with self._lock:
                 self.stage_errors += 1
 
-    def prepare(self, signal: str, body: bytes, media: str = PROTOBUF) -> Prepared:
+    def prepare(self, signal: str, body: bytes, media: str = PROTOBUF, sender: Sender | None = None) -> Prepared:
         """Blocking form of :meth:`prepare_async` (gRPC handlers, tools)."""
-        return self.result(self.prepare_async(signal, body, media))
+        return self.result(self.prepare_async(signal, body, media, sender))
 
     def result(self, future: Future[Prepared]) -> Prepared:
         try:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from genlens.api_key import auth_headers
 from genlens.errors import BadRequest, GenlensError, StoreError
 from genlens.query.cost import check_range
 from genlens.reports import render
@@ -94,7 +95,7 @@ def _get(args: argparse.Namespace, method: str, path: str, params: dict[str, Any
     url = args.server.rstrip("/") + path
     try:
         response = httpx.request(method, url, params={k: v for k, v in params.items() if v is not None},
-                                 timeout=args.timeout)
+                                 timeout=args.timeout, headers=auth_headers())
     except httpx.HTTPError as exc:
         raise GenlensError(f"cannot reach genlens server at {args.server}: {exc}") from exc
     if response.status_code >= 400:

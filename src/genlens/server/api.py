@@ -15,14 +15,19 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import Response
 
 from genlens.query import trace_views
 from genlens.query.paging import check_hex_id, decode_cursor
+from genlens.server.content_gate import ContentGate
 from genlens.server.scope import TenantScope, TenantScopes
-from genlens.store.base import TraceReader
+from genlens.store.base import Store
 from genlens.store.queries import TraceQuery
 from genlens.timeparse import parse_duration, parse_time
+
+PURPOSE_HELP = ("why raw content is read (investigator and admin keys): the read is audited and answers content "
+                "unredacted; without it, content is redacted")
 
 
 class JSONResponse(Response):
@@ -32,8 +37,13 @@ class JSONResponse(Response):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS, default=str)
 
 
-def api_router(store: TraceReader, scopes: TenantScopes, reads: Executor) -> APIRouter:
-    """The trace and telemetry routes; ``reads`` (owned by the caller) overlaps the reads of one answer."""
+def api_router(store: Store, scopes: TenantScopes, reads: Executor, gate: ContentGate | None = None) -> APIRouter:
+    """The trace and telemetry routes; ``reads`` (owned by the caller) overlaps the reads of one answer, ``gate``
+    decides what content each caller sees (None: content as stored)."""
+
+    def reader(request: Request) -> Store:
+        return store if gate is None else gate.reader(request, store)
+
     router = APIRouter(prefix="/api/v1", tags=["traces"])
     Scope = Annotated[TenantScope, Depends(scopes)]
 
@@ -77,19 +87,26 @@ def api_router(store: TraceReader, scopes: TenantScopes, reads: Executor) -> API
 
     @router.get("/traces/{trace_id}", summary="One trace as a span tree")
     async def get_trace(
+        request: Request,
         trace_id: str,
         scope: Scope,
         format: Annotated[Literal["tree", "flat"], Query(description="nested tree or flat list")] = "tree",
+        purpose: Annotated[str | None, Query(max_length=500, description=PURPOSE_HELP)] = None,
     ) -> Response:
         trace_id = check_hex_id(trace_id, 32, "trace id")
-        body = await run_in_threadpool(trace_views.read_trace, store, scope.tenant, trace_id, reads,
+        body = await run_in_threadpool(trace_views.read_trace, reader(request), scope.tenant, trace_id, reads,
                                        flat=format == "flat")
         return JSONResponse(body)
 
     @router.get("/spans/{span_id}", summary="One span with its content")
-    async def get_span(span_id: str, scope: Scope) -> Response:
+    async def get_span(
+        request: Request,
+        span_id: str,
+        scope: Scope,
+        purpose: Annotated[str | None, Query(max_length=500, description=PURPOSE_HELP)] = None,
+    ) -> Response:
         span_id = check_hex_id(span_id, 16, "span id")
-        return JSONResponse(await run_in_threadpool(trace_views.read_span, store, scope.tenant, span_id))
+        return JSONResponse(await run_in_threadpool(trace_views.read_span, reader(request), scope.tenant, span_id))
 
     @router.get("/metrics", summary="Stored OTLP metric data points", tags=["telemetry"])
     async def metric_points(
@@ -102,13 +119,15 @@ def api_router(store: TraceReader, scopes: TenantScopes, reads: Executor) -> API
 
     @router.get("/logs", summary="Stored OTLP log records", tags=["telemetry"])
     async def log_records(
+        request: Request,
         scope: Scope,
         trace_id: str | None = None,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+        purpose: Annotated[str | None, Query(max_length=500, description=PURPOSE_HELP)] = None,
     ) -> Response:
         if trace_id is not None:
             trace_id = check_hex_id(trace_id, 32, "trace id")
-        rows = await run_in_threadpool(trace_views.logs, store, scope.tenant, trace_id, limit)
+        rows = await run_in_threadpool(trace_views.logs, reader(request), scope.tenant, trace_id, limit)
         return JSONResponse({"logs": rows})
 
     return router

@@ -20,6 +20,8 @@ from starlette.responses import Response
 
 from genlens.errors import BadRequest, NotFound
 from genlens.server.api import JSONResponse
+from genlens.server.auth import principal_of
+from genlens.server.content_gate import READ_ACTION
 from genlens.server.otlp_http import read_body
 from genlens.server.scope import TenantScope, TenantScopes
 from genlens.settings import RetentionSettings, SamplingSettings
@@ -42,7 +44,7 @@ from genlens.timeparse import iso, parse_time
 # No `from __future__ import annotations` here: FastAPI must see the local dependency types, not strings.
 MAX_BODY_BYTES = 16 * 1024
 FIELDS = (*SELECTORS, "tenant", "purpose")
-ACTIONS = (REQUESTED, ERASED, PURGED)
+ACTIONS = (REQUESTED, ERASED, PURGED, READ_ACTION)
 
 
 def parse_erasure(body: bytes) -> tuple[Selector, str | None]:
@@ -84,9 +86,11 @@ def privacy_router(store: Store, writer: Writer, retention: RetentionSettings,
 
     @router.post("/erasure", summary="Erase every trace of a user, conversation or trace; answers the receipt")
     async def erase(request: Request) -> Response:
-        """Admin-only once API keys and roles exist: it deletes data of every tenant unless one is named."""
+        """Admin keys only (server/auth.py): it deletes data of every tenant unless one is named."""
         selector, purpose = parse_erasure(await read_body(request, MAX_BODY_BYTES))
-        receipt = await run_in_threadpool(request_erasure, writer, selector, purpose, "rest")
+        principal = principal_of(request)
+        actor = "rest" if principal is None else f"rest {principal.actor}"
+        receipt = await run_in_threadpool(request_erasure, writer, selector, purpose, actor)
         return JSONResponse(receipt)
 
     @router.get("/erasure/{request_id}", summary="A stored erasure request: status and receipt")

@@ -33,10 +33,15 @@ from genlens.server.api_cost import cost_router
 from genlens.server.api_detect import detect_router
 from genlens.server.api_privacy import privacy_router
 from genlens.server.api_slo import slo_router
+from genlens.server.auth import AccessMiddleware, key_grant
+from genlens.server.content_gate import read_gate
 from genlens.server.docs import mount_docs
+from genlens.server.keys import KeyRing
+from genlens.server.login import login_router
 from genlens.server.metrics_http import ServerStats, metrics_route
 from genlens.server.otlp_http import otlp_routes
 from genlens.server.scope import TenantScopes
+from genlens.server.sessions import SessionSigner
 from genlens.server.ui import mount_ui
 from genlens.settings import Settings
 from genlens.slo.spec import SLO
@@ -49,7 +54,7 @@ log = logging.getLogger("genlens.server")
 def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Ingestor, book: PriceBook, *,
                jobs: Sequence[Job] = (), span_metrics: SpanMetrics | None = None,
                slos: Sequence[SLO] = (), alert_jobs: Sequence[AlertingJob] = (),
-               rules: Sequence[Rule] = ()) -> FastAPI:
+               rules: Sequence[Rule] = (), keys: KeyRing | None = None) -> FastAPI:
     app = FastAPI(
         title="genlens",
         version=__version__,
@@ -65,14 +70,20 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
                                                                      alert_jobs)))
     reads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="genlens-read")  # REST and UI reads overlap here
     app.router.on_shutdown.append(lambda: reads.shutdown(wait=False, cancel_futures=True))
-    scopes = TenantScopes()  # no API keys configured: every tenant unless a request names one
-    app.include_router(api_router(store, scopes, reads))
+    keys = keys if keys is not None else KeyRing(settings.access.keys_path(settings.data))
+    sessions = SessionSigner(settings.data / "session.key", settings.access.session_hours)
+    app.add_middleware(AccessMiddleware, keys=keys, sessions=sessions, routes=lambda: app.router.routes,
+                       metrics_public=settings.access.metrics_public)
+    scopes = TenantScopes(key_grant)  # the caller's key's tenants; every tenant with no keys configured
+    gate = read_gate(settings.privacy, settings.max_attribute_chars, writer)
+    app.include_router(login_router(keys, sessions, secure=settings.tls.enabled))
+    app.include_router(api_router(store, scopes, reads, gate))
     app.include_router(cost_router(store, settings, writer, scopes, book))
     app.include_router(slo_router(store, slos, scopes, alert_jobs, history_of=store))
     app.include_router(detect_router(store, rules, settings.alerts.step_ns, scopes))
     app.include_router(privacy_router(store, writer, settings.retention, settings.sampling, scopes))
 
-    mount_ui(app, store, settings, scopes, reads, book, slos, alert_jobs)
+    mount_ui(app, store, settings, scopes, reads, book, slos, alert_jobs, gate, notes=lambda: dict(ingestor.notes))
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process answers")
     async def healthz() -> Response:

@@ -74,7 +74,7 @@ class ServerStats:
         yield redactions
         refused = CounterMetricFamily("genlens_items_rejected_total",
                                       "Items refused one by one inside accepted exports, by signal and reason "
-                                      "(invalid_id, invalid_time, no_data, not_normalized).",
+                                      "(invalid_id, invalid_time, no_data, not_normalized, tenant: outside the API key's tenants).",
                                       labels=["signal", "reason"])
         for (signal, reason), count in sorted(ing.items_rejected.items()):
             refused.add_metric([signal, reason], count)

@@ -32,6 +32,7 @@ from genlens.errors import (
 )
 from genlens.pipeline.decode import JSON, PROTOBUF
 from genlens.pipeline.ingest import Ingestor
+from genlens.server.auth import principal_of, sender_of
 from genlens.server.otlp_reply import SIGNALS, export_response
 
 log = logging.getLogger("genlens.otlp")
@@ -107,7 +108,8 @@ def _receiver(
             media = _media_type(request)
             body = await read_body(request, limit)
             try:
-                prepared = await asyncio.wrap_future(ingestor.prepare_async(signal, body, media))
+                sender = sender_of(principal_of(request), ingestor.settings.default_tenant)
+                prepared = await asyncio.wrap_future(ingestor.prepare_async(signal, body, media, sender))
             except BrokenProcessPool:
                 raise ingestor.worker_died() from None
             future = ingestor.submit(prepared)

@@ -5,6 +5,7 @@ Kept apart from the CLI so tests and the demo can run a server in-process too.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import signal
 import threading
@@ -23,10 +24,12 @@ from genlens.alerts.notify import AlertmanagerNotifier, Delivery, LogNotifier, N
 from genlens.alerts.silences import load_silences
 from genlens.alerts.slo_job import SloAlertJob
 from genlens.analysis.jobs import Job
+from genlens.errors import ConfigError
 from genlens.metrics.spans import SpanMetrics
 from genlens.pipeline.ingest import Ingestor
 from genlens.pricing import PriceBook
 from genlens.server.app import create_app
+from genlens.server.keys import KeyRing
 from genlens.server.otlp_grpc import start_grpc
 from genlens.settings import Settings, load_callable
 from genlens.slo.spec import SLO
@@ -50,6 +53,7 @@ class Components:
     slos: list[SLO] = field(default_factory=list)  # from settings, read once at start
     rules: list[Rule] = field(default_factory=list)  # the detectors and alert rules of settings
     delivery: Delivery | None = None  # alert delivery to the notifiers of settings (closed after the jobs)
+    keys: KeyRing | None = None  # the API keys (None only for tools that build a server without HTTP)
     grpc_server: grpc.Server | None = None
     grpc_port: int | None = None
 
@@ -102,8 +106,36 @@ def jobs_of(settings: Settings, store: DuckDBStore, writer: Writer) -> list[Job]
     return jobs
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (or ``localhost``): reachable from this machine only."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_access(settings: Settings, keys: KeyRing) -> None:
+    """Refuse to start where anyone could read everything: a non-loopback address with no API keys; and a TLS
+    setting that is half given or unreadable."""
+    tls = settings.tls
+    if (tls.cert_file is None) != (tls.key_file is None):
+        raise ConfigError("settings tls.cert_file and tls.key_file go together: give both or neither")
+    for path in (tls.cert_file, tls.key_file):
+        if path is not None and not path.is_file():
+            raise ConfigError(f"TLS file {str(path)!r} does not exist")
+    if not keys.enforcing() and not is_loopback(settings.host):
+        raise ConfigError(
+            f"refusing to listen on {settings.host!r} with no API keys: anyone who can reach it would read every "
+            f"tenant's prompts. Create an admin key first (genlens keys create --name NAME --role admin "
+            f"--data {settings.data}), or bind to 127.0.0.1.")
+
+
 def build(settings: Settings) -> Components:
     """Compose the server: price book and custom stages/observers first (a bad one fails before any file opens)."""
+    keys = KeyRing(settings.access.keys_path(settings.data))
+    check_access(settings, keys)
     book = settings.prices.load_book()
     slos = settings.slos.load()
     rules = settings.alerts.load_rules()
@@ -134,7 +166,7 @@ def build(settings: Settings) -> Components:
             fresh = max(2.5 * settings.cost_detect_interval_s, 3600.0)
             jobs.append(FindingsAlertJob(store, delivery, settings.alerts.interval_s, fresh, ui))
     return Components(settings, store, writer, ingestor, book, jobs, span_metrics=span_metrics, slos=slos,
-                      rules=rules, delivery=delivery)
+                      rules=rules, delivery=delivery, keys=keys)
 
 
 def notifiers_of(settings: Settings) -> list[Notifier]:
@@ -153,19 +185,28 @@ def serve(settings: Settings) -> None:
     parts = build(settings)
     try:
         parts.start_jobs()
+        tls = None
+        if settings.tls.cert_file is not None and settings.tls.key_file is not None:
+            tls = (settings.tls.key_file.read_bytes(), settings.tls.cert_file.read_bytes())
         if settings.grpc_port:
             parts.grpc_server, parts.grpc_port = start_grpc(
-                parts.ingestor, settings.host, settings.grpc_port, settings.max_body_bytes
+                parts.ingestor, settings.host, settings.grpc_port, settings.max_body_bytes, keys=parts.keys, tls=tls
             )
         app = create_app(settings, parts.store, parts.writer, parts.ingestor, parts.book, jobs=parts.jobs,
                          span_metrics=parts.span_metrics, slos=parts.slos, alert_jobs=parts.alert_jobs,
-                         rules=parts.rules)
+                         rules=parts.rules, keys=parts.keys)
+        scheme = "https" if settings.tls.enabled else "http"
         log.info("genlens: data in %s", settings.db_path)
-        log.info("genlens: OTLP/HTTP, REST API and UI on http://%s:%d", settings.host, settings.port)
+        log.info("genlens: OTLP/HTTP, REST API and UI on %s://%s:%d", scheme, settings.host, settings.port)
+        if parts.keys is not None and parts.keys.configured:
+            log.info("genlens: API keys required (%s)", parts.keys.path)
+        else:
+            log.info("genlens: no API keys configured: open to this machine only (loopback)")
         if parts.grpc_port:
-            log.info("genlens: OTLP/gRPC on %s:%d", settings.host, parts.grpc_port)
+            log.info("genlens: OTLP/gRPC on %s:%d%s", settings.host, parts.grpc_port, " (TLS)" if tls else "")
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                                access_log=False, timeout_graceful_shutdown=10)
+                                access_log=False, timeout_graceful_shutdown=10,
+                                ssl_certfile=settings.tls.cert_file, ssl_keyfile=settings.tls.key_file)
         with _stop_signals_return():
             uvicorn.Server(config).run()
     finally:

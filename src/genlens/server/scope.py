@@ -6,7 +6,7 @@ route takes it with ``Depends(scopes)`` and each UI page receives it from the
 page guard, which calls the same :class:`TenantScopes`; nothing else reads the
 ``tenant`` parameter.
 
-The rule, with no API keys configured (today's only mode):
+The rule, with no API keys configured:
 
 * no ``tenant`` parameter (or an empty one) → every tenant;
 * ``tenant=X`` → tenant ``X`` only; ``tenant=*`` → every tenant;
@@ -20,15 +20,16 @@ trace of all its spans; its ``tenant`` is the tenant of its earliest span (ties:
 the smallest name), the one its list row names.  ``tenant=X`` shows only X's
 spans of it.
 
-**The seam for key-scoped access.**  :class:`TenantScopes` takes a
-:data:`Grant`: a callable answering, for a request, the tenants its caller may
-read (``None`` = every tenant).  Today's grant is :func:`every_tenant`.  The
-privacy issue plugs in a grant that reads the request's API key and returns that
-key's tenants; :func:`resolve` then narrows within them and never widens past
-them: naming a tenant outside the grant is a 404 (the same answer as a tenant
-with no data, so a key cannot probe which tenants exist), naming none or ``*``
-means the key's one tenant, and a key of several tenants must name one (stores
-read one tenant or all of them).
+**Key-scoped access.**  :class:`TenantScopes` takes a :data:`Grant`: a
+callable answering, for a request, the tenants its caller may read (``None`` =
+every tenant).  With no keys configured the grant is :func:`every_tenant`; with
+keys it is :func:`genlens.server.auth.key_grant` (an admin key: every tenant;
+any other: the key's tenants).  :func:`resolve` then narrows within them and
+never widens past them: naming a tenant outside the grant is a 404 (the same
+answer as a tenant with no data, so a key cannot probe which tenants exist),
+``*`` is a 403 (every tenant is for admin keys), naming none means the key's one
+tenant, and a key of several tenants must name one (stores read one tenant or
+all of them).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from typing import Annotated
 from fastapi import Query
 from starlette.requests import Request
 
-from genlens.errors import BadRequest, NotFound
+from genlens.errors import BadRequest, Forbidden, NotFound
 from genlens.store.queries import ALL_TENANTS
 
 __all__ = ["MAX_TENANT_CHARS", "Grant", "TenantScope", "TenantScopes", "check_tenant", "every_tenant", "resolve"]
@@ -89,7 +90,9 @@ def resolve(named: str | None, granted: frozenset[str] | None) -> TenantScope:
     """The scope of a request naming ``named`` (already checked) whose caller may read ``granted``."""
     if granted is None:
         return TenantScope(named or ALL_TENANTS, named if named != ALL_TENANTS else None)
-    if named is not None and named != ALL_TENANTS:
+    if named == ALL_TENANTS:
+        raise Forbidden("tenant=* (every tenant) is for admin keys; name one of this key's tenants")
+    if named is not None:
         if named not in granted:
             raise NotFound(f"no tenant {named!r} in this scope")
         return TenantScope(named, named)

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from genlens.api_key import auth_headers
 from genlens.errors import BadRequest, GenlensError
 from genlens.store.erasure import MAX_PURPOSE_CHARS, SELECTORS, check_text, selector_of
 
@@ -74,7 +75,7 @@ def _post(server: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
 
     url = server.rstrip("/") + "/api/v1/erasure"
     try:
-        response = httpx.post(url, json=body, timeout=timeout)
+        response = httpx.post(url, json=body, timeout=timeout, headers=auth_headers())
     except (httpx.HTTPError, ValueError) as exc:
         raise GenlensError(f"cannot reach genlens server at {server}: {exc}") from exc
     if response.status_code >= 400:

@@ -11,7 +11,7 @@ served from the installed ``plotly`` package (nothing is fetched from a CDN).
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from genlens.alerts.book import AlertingJob
 from genlens.errors import NotFound
 from genlens.pricing import PriceBook
+from genlens.server.content_gate import ContentGate
 from genlens.server.scope import TenantScopes
 from genlens.server.ui.deps import Pages
 from genlens.server.ui.http_errors import routing_error
@@ -73,11 +74,12 @@ def ui_router(pages: Pages) -> APIRouter:
 
 
 def mount_ui(app: FastAPI, store: Store, settings: Settings, scopes: TenantScopes, reads: Executor,
-             book: PriceBook, slos: Sequence[SLO] = (), alerts: Sequence[AlertingJob] = ()) -> None:
+             book: PriceBook, slos: Sequence[SLO] = (), alerts: Sequence[AlertingJob] = (),
+             gate: ContentGate | None = None, notes: Callable[[], Mapping[str, int]] | None = None) -> None:
     """Add the UI's pages and static files to ``app``; routing errors outside the API answer with the error page.
 
     ``reads`` (owned by the caller) runs the independent reads of one page side by side.
     """
-    app.include_router(ui_router(Pages(store, settings, scopes, reads, book, slos, alerts)))
+    app.include_router(ui_router(Pages(store, settings, scopes, reads, book, slos, alerts, gate, notes)))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_exception_handler(HTTPException, routing_error)

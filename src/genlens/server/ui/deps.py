@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, get_type_hints
@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from genlens.alerts.book import AlertingJob
 from genlens.pricing import PriceBook
+from genlens.server.content_gate import ContentGate
 from genlens.server.scope import TenantScopes
 from genlens.server.ui.render import View, error_page
 from genlens.settings import Settings
@@ -38,6 +39,17 @@ class Pages:
     book: PriceBook  # loaded once by the composition root, shared with pricing and the REST API
     slos: Sequence[SLO] = ()  # from settings, as the REST API has them
     alerts: Sequence[AlertingJob] = ()  # the alerting jobs (SLO burn rates, findings)
+    gate: ContentGate | None = None  # what content each caller may see (None: content as stored)
+    notes: Callable[[], Mapping[str, int]] | None = None  # the ingest stages' counts since start (redactions)
+
+    def reader(self, request: Request) -> Store:
+        """The store as this request may read content from it (server/content_gate.py); pages that show
+        content read through this, and their templates find the request's access in ``content_access``."""
+        if self.gate is None:
+            return self.store
+        reader = self.gate.reader(request, self.store)
+        request.scope.setdefault("state", {})["content_access"] = reader.access  # type: ignore[attr-defined]
+        return reader
 
     def prices(self) -> PriceBook:
         """The one price book of the server (never loaded here: a page must price as ingest did)."""

@@ -112,7 +112,22 @@ ENV = jinja2.Environment(
 )
 ENV.filters.update(dur=fmt_duration_ns, secs=fmt_seconds, usd=fmt_usd, num=fmt_num, pct=fmt_pct, ts=fmt_time,
                    tojson_safe=to_json, tenant_qs=tenant_qs)
-ENV.globals.update(version=__version__)
+def _principal(request: Request) -> Any:
+    """The signed-in caller of a page (genlens.server.auth.Principal), or None with no keys configured."""
+    return request.scope.get("state", {}).get("principal")
+
+
+def _csrf(request: Request) -> str:
+    """The session's CSRF token, for the forms of a page that change something (sign-out)."""
+    return str(request.scope.get("state", {}).get("csrf", ""))
+
+
+def _content_access(request: Request) -> Any:
+    """How this page's content was read (genlens.server.content_gate.ContentAccess), None when not gated."""
+    return request.scope.get("state", {}).get("content_access")
+
+
+ENV.globals.update(version=__version__, principal=_principal, csrf=_csrf, content_access=_content_access)
 
 
 def wants_json(request: Request) -> bool:

@@ -44,7 +44,6 @@ def _moved(request: Request, path: str) -> Response:
 
 
 def register(router: APIRouter, pages: Pages) -> None:
-    store = pages.store
 
     @router.get("/conversations")
     @pages.guard
@@ -52,7 +51,8 @@ def register(router: APIRouter, pages: Pages) -> None:
         filters = Filters.parse(request.query_params, scope)
         offset = int_param(request.query_params, "offset", 0, 0, 100_000)
         span_filter = filters.span_filter(time.time_ns())
-        rows, has_more = await run_in_threadpool(conversations.active, store, span_filter, PAGE, offset)
+        rows, has_more = await run_in_threadpool(conversations.active, pages.reader(request), span_filter, PAGE,
+                                                 offset)
         ctx = ConversationsPage(filters=filters, rows=rows, offset=offset, has_more=has_more,
                                 window=(span_filter.start_ns or 0, span_filter.end_ns or 0))
         return page(request, "conversations.html", ctx, nav="conversations")
@@ -60,7 +60,8 @@ def register(router: APIRouter, pages: Pages) -> None:
     @router.get("/conversations/{conversation_id}")
     @pages.guard
     async def conversation(request: Request, conversation_id: str, scope: TenantScope) -> Response:
-        ctx = await run_in_threadpool(conversations.conversation, store, scope.tenant, conversation_id, MAX_TURNS)
+        ctx = await run_in_threadpool(conversations.conversation, pages.reader(request), scope.tenant,
+                                      conversation_id, MAX_TURNS)
         return page(request, "conversation.html", ctx, nav="conversations", named=scope.named)
 
     @router.get("/sessions")

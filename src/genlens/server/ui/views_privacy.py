@@ -18,7 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from genlens.pipeline.redaction import NOTE_PREFIX as REDACTION_NOTE
 from genlens.server.api_privacy import sampling_view
+from genlens.server.auth import principal_of
 from genlens.server.scope import TenantScope
 from genlens.server.ui.deps import Pages
 from genlens.server.ui.render import page
@@ -36,12 +38,24 @@ class PrivacyPage:
     retention_interval: str
     last_purge: dict[str, Any] | None = None
     audit: list[dict[str, Any]] = field(default_factory=list)
+    audit_shown: bool = True  # the audit log is for admin keys (and everyone with no keys configured)
+    found: list[dict[str, Any]] = field(default_factory=list)  # redactions by tier and type since the server started
 
 
 def _redaction(pages: Pages) -> dict[str, Any]:
     p = pages.settings.privacy
     return {"enabled": p.enabled, "tiers": list(p.tiers), "action": p.action, "actions": dict(p.actions),
             "features": {name: policy for name, policy in p.features}, "attributes": p.attributes}
+
+
+def _found(pages: Pages) -> list[dict[str, Any]]:
+    """What the redaction stage found since the server started, by tier and type (counts only)."""
+    rows = []
+    for key, count in sorted((pages.notes() if pages.notes else {}).items()):
+        if key.startswith(REDACTION_NOTE):
+            tier, _, kind = key.removeprefix(REDACTION_NOTE).partition(":")
+            rows.append({"tier": tier, "type": kind, "count": count})
+    return rows
 
 
 def register(router: APIRouter, pages: Pages) -> None:
@@ -52,9 +66,12 @@ def register(router: APIRouter, pages: Pages) -> None:
         since = now - NS_PER_DAY
         decisions = await run_in_threadpool(pages.store.content_decisions, scope.tenant, since)
         purge = await run_in_threadpool(last_purge, pages.store)
-        audit = await run_in_threadpool(pages.store.audit_entries, now - 30 * NS_PER_DAY, None, AUDIT_SHOWN)
+        principal = principal_of(request)
+        admin = principal is None or principal.may("admin")
+        audit = await run_in_threadpool(pages.store.audit_entries, now - 30 * NS_PER_DAY, None, AUDIT_SHOWN) \
+            if admin else []
         retention = pages.settings.retention
         ctx = PrivacyPage(_redaction(pages), sampling_view(pages.settings.sampling, decisions, since),
                           retention.days, retention.interval, purge,
-                          [{**a, "at": iso(a["at_ns"])} for a in audit])
+                          [{**a, "at": iso(a["at_ns"])} for a in audit], admin, _found(pages))
         return page(request, "privacy.html", ctx, nav="privacy")

@@ -119,12 +119,14 @@ def register(router: APIRouter, pages: Pages) -> None:
         if selected is not None:
             selected = check_hex_id(selected, 16, "span id")
 
+        reader = pages.reader(request)
+
         def load() -> TracePage:
-            wf, summary = trace_views.read_waterfall(store, scope.tenant, trace_id)
+            wf, summary = trace_views.read_waterfall(reader, scope.tenant, trace_id)
             panel = None
             if selected:
-                panel = span_panel(store, trace_views.span_tenant(store, scope.tenant, trace_id, selected), trace_id,
-                                   selected)
+                panel = span_panel(reader, trace_views.span_tenant(reader, scope.tenant, trace_id, selected),
+                                   trace_id, selected)
             root = wf.rows[0][4] if wf.rows else ""
             return TracePage(trace_id=trace_id, tenant=scope.named, summary=summary, waterfall=wf, span=panel,
                              selected=selected, root_name=root)
@@ -138,8 +140,11 @@ def register(router: APIRouter, pages: Pages) -> None:
         span_id = check_hex_id(span_id, 16, "span id")
         if not wants_json(request) and request.query_params.get("partial") != "1":
             return RedirectResponse(f"/traces/{trace_id}?span={span_id}{tenant_qs(scope.named, '&')}", status_code=307)
+        reader = pages.reader(request)
         panel = await run_in_threadpool(
-            lambda: span_panel(store, trace_views.span_tenant(store, scope.tenant, trace_id, span_id), trace_id, span_id))
+            lambda: span_panel(reader, trace_views.span_tenant(reader, scope.tenant, trace_id, span_id), trace_id,
+                               span_id))
         if wants_json(request):
             return page(request, "_span_panel.html", panel)
-        return HTMLResponse(ENV.get_template("_span_panel.html").render(span=panel, trace_id=trace_id))
+        return HTMLResponse(ENV.get_template("_span_panel.html").render(span=panel, trace_id=trace_id,
+                                                                        request=request))
