@@ -6,7 +6,7 @@ the route's path template, ``"METHOD path"`` where methods differ):
 * ``public`` — health, the OpenAPI page and its assets, static files, sign-in;
 * ``ingest`` — the OTLP receivers (``ingest`` and ``admin`` keys);
 * ``read`` — REST reads, UI pages and their JSON twins (every key but ``ingest``);
-* ``admin`` — erasure, the audit log, running the detectors on demand;
+* ``admin`` — erasure, the audit log, running the detectors on demand, alerts (they span tenants);
 * ``metrics`` — ``/metrics`` (``admin`` keys, or everyone with ``access.metrics_public``);
 * ``any`` — any live key (``/api/v1/whoami``).
 
@@ -54,11 +54,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CLASSES = ("public", "ingest", "read", "admin", "metrics", "any")
 _READ_PAGES = ("/", "/overview", "/traces", "/traces/{trace_id}", "/traces/{trace_id}/spans/{span_id}",
                "/conversations", "/conversations/{conversation_id}", "/sessions", "/sessions/{conversation_id}",
-               "/cost", "/slos", "/alerts", "/privacy")
+               "/cost", "/slos", "/privacy")
 _READ_API = ("/traces", "/traces/{trace_id}", "/spans/{span_id}", "/metrics", "/logs", "/cost", "/cost/cache",
              "/cost/users", "/cost/conversations", "/cost/conversations/{conv_id}", "/cost/month", "/cost/report",
-             "/findings", "/slos", "/slos/{slo_id}", "/alerts", "/alerts/history", "/detect/{family}",
-             "/sampling", "/retention")
+             "/findings", "/slos", "/slos/{slo_id}", "/detect/{family}", "/sampling", "/retention")
 ROUTE_CLASSES: dict[str, str] = {
     **{f"/v1/{signal}": "ingest" for signal in ("traces", "logs", "metrics")},
     "/metrics": "metrics",
@@ -71,6 +70,10 @@ ROUTE_CLASSES: dict[str, str] = {
     "POST /api/v1/erasure": "admin",
     "/api/v1/erasure/{request_id}": "admin",
     "/api/v1/audit": "admin",
+    # alerts are the server's, across tenants (a slice is a model or feature, examples come from any tenant)
+    "/alerts": "admin",
+    "/api/v1/alerts": "admin",
+    "/api/v1/alerts/history": "admin",
 }
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
