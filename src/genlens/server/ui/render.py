@@ -112,19 +112,24 @@ ENV = jinja2.Environment(
 )
 ENV.filters.update(dur=fmt_duration_ns, secs=fmt_seconds, usd=fmt_usd, num=fmt_num, pct=fmt_pct, ts=fmt_time,
                    tojson_safe=to_json, tenant_qs=tenant_qs)
-def _principal(request: Request) -> Any:
+def _state(request: Request | None) -> dict[str, Any]:
+    """What the access middleware left on a request (nothing for a page rendered without one)."""
+    return request.scope.get("state", {}) if request is not None else {}
+
+
+def _principal(request: Request | None) -> Any:
     """The signed-in caller of a page (genlens.server.auth.Principal), or None with no keys configured."""
-    return request.scope.get("state", {}).get("principal")
+    return _state(request).get("principal")
 
 
-def _csrf(request: Request) -> str:
+def _csrf(request: Request | None) -> str:
     """The session's CSRF token, for the forms of a page that change something (sign-out)."""
-    return str(request.scope.get("state", {}).get("csrf", ""))
+    return str(_state(request).get("csrf", ""))
 
 
-def _content_access(request: Request) -> Any:
+def _content_access(request: Request | None) -> Any:
     """How this page's content was read (genlens.server.content_gate.ContentAccess), None when not gated."""
-    return request.scope.get("state", {}).get("content_access")
+    return _state(request).get("content_access")
 
 
 ENV.globals.update(version=__version__, principal=_principal, csrf=_csrf, content_access=_content_access)
