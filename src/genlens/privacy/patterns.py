@@ -164,10 +164,13 @@ def _valid_phone(value: str) -> bool:
 
 # --- financial and government ids ----------------------------------------------------------------
 
-CARD = re.compile(r"(?<![\d\-.])[2-6]\d{3}(?:[ \-]?\d){9,15}(?![\d]|[\-.]\d)")
-SSN = re.compile(r"(?<![\d\-])\d{3}-\d{2}-\d{4}(?![\d\-])")
+# A pattern starts with the character it consumes and looks behind it from there (``[2-6](?<![\d\-.][2-6])``
+# rather than ``(?<![\d\-.])[2-6]``): the same matches, but re skips ahead to where a match can start
+# instead of trying the lookbehind at every position of the text.
+CARD = re.compile(r"[2-6](?<![\d\-.][2-6])\d{3}(?:[ \-]?\d){9,15}(?![\d]|[\-.]\d)")
+SSN = re.compile(r"\d(?<![\d\-]\d)\d{2}-\d{2}-\d{4}(?![\d\-])")
 SSN_SPACED = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\W{0,3}(\d{3} \d{2} \d{4})\b")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+IBAN = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")  # \b, as above
 
 
 def _shorter(match: re.Match[str], shortest: int) -> Iterator[tuple[int, int]]:
@@ -187,7 +190,7 @@ def _shorter(match: re.Match[str], shortest: int) -> Iterator[tuple[int, int]]:
 
 # --- network -------------------------------------------------------------------------------------
 
-IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\w]|\.\d)")  # lookbehind as for CARD
 _VERSION_WORDS = re.compile(r"(?i)(?:version|ver\.?|build|firmware|release|rev\.?|v)\s{0,2}[:#]?\s{0,2}$")
 IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|::?){2,8}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
                   r"(?![\w:])")
