@@ -66,6 +66,9 @@ class Detector:
     hints: tuple[str, ...] = ()  # one of these substrings is in the text
     keywords: tuple[str, ...] = ()  # one of these (lower case) is in the text, whatever the case
     min_digits: int = 0  # the text holds at least this many digits
+    # a short pattern every match of ``pattern`` holds, searched first: it starts with what it consumes, so
+    # re skips ahead to where it can match instead of trying a long pattern at every position
+    needs: re.Pattern[str] | None = None
 
     def __post_init__(self) -> None:
         unfolded = [k for k in self.keywords if fold(k) != k]
@@ -78,7 +81,9 @@ class Detector:
             return False
         if self.hints and not any(hint in text for hint in self.hints):
             return False
-        return not self.keywords or any(keyword in folded for keyword in self.keywords)
+        if self.keywords and not any(keyword in folded for keyword in self.keywords):
+            return False
+        return self.needs is None or self.needs.search(text) is not None
 
 
 # --- secrets -------------------------------------------------------------------------------------
@@ -194,6 +199,8 @@ IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\w]|\.\d)"
 _VERSION_WORDS = re.compile(r"(?i)(?:version|ver\.?|build|firmware|release|rev\.?|v)\s{0,2}[:#]?\s{0,2}$")
 IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|::?){2,8}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
                   r"(?![\w:])")
+# two of IPV6's groups follow each other, so a colon is followed by a hex digit or another colon
+_IPV6_START = re.compile(r":[0-9A-Fa-f:]")
 
 
 def _ipv4_ok(value: str, text: str, start: int) -> bool:
@@ -270,6 +277,7 @@ _CITY_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ž][^\W\d_]{1,30}(?![\w])"
 _CITY = rf"{_CITY_WORD}(?:[ \-](?:(?:de|di|del|am|an|sur|upon|la|le)[ \-])?{_CITY_WORD}){{0,2}}"
 _EN_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|"
              r"Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Row|Gardens|Grove|Hill|Mews|Walk")
+_EN_STREET_TYPE = re.compile(rf"\s(?:{_EN_TYPES})\b")  # in every match of ADDRESSES[0]
 _US_TAIL = r"(?:,?\s{1,2}(?:Apt|Suite|Ste|Unit|Flat|#)\.?\s{0,2}[\w\-]{1,6})?"
 ADDRESSES: tuple[re.Pattern[str], ...] = (
     # 221B Baker Street, London NW1 6XE · 1600 Elm Avenue, Springfield, IL 62704
@@ -334,10 +342,10 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("SSN", SSN_SPACED, lambda value, text, start: v.ssn_ok(value), group=1,
              keywords=("ssn", "social security"), min_digits=9),
     Detector("IP", IPV4, _ipv4_ok, hints=(".",), min_digits=4),
-    Detector("IP", IPV6, _ipv6_ok, hints=(":",)),
+    Detector("IP", IPV6, _ipv6_ok, needs=_IPV6_START),
     Detector("DOB", DOB, group=1, keywords=_BIRTH_WORDS, min_digits=4),
     Detector("DOB", DOB_BEFORE, group=1, keywords=("geboren", "born", "nato", "nata", "né"), min_digits=4),
-    Detector("ADDRESS", ADDRESSES[0], min_digits=1),
+    Detector("ADDRESS", ADDRESSES[0], min_digits=1, needs=_EN_STREET_TYPE),
     Detector("ADDRESS", ADDRESSES[1], keywords=_SUFFIX_STREETS, min_digits=1),
     Detector("ADDRESS", ADDRESSES[2], hints=("Am ", "An der", "Auf der", "Im ", "In der", "Zum ", "Zur "),
              min_digits=5),
