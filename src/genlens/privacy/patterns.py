@@ -140,12 +140,13 @@ def _phone_ok(value: str, text: str, start: int) -> bool:
     one of the regions above, and then only when written in groups or after a word such as ``phone``;
     never a decimal number (``24.751467``) or a number after ``ISBN``."""
     digits = sum(c.isdigit() for c in value)
-    phone_word = _PHONE_WORDS.search(text, max(0, start - 40), start) is not None
-    if (not 7 <= digits <= 15 or _DATE_SHAPE.match(value) or (_DECIMAL.match(value) and not phone_word)
+    if (not 7 <= digits <= 15 or _DATE_SHAPE.match(value)
             or _VERSION_WORDS.search(text, max(0, start - 12), start)
             or _NOT_PHONE_WORDS.search(text, max(0, start - 10), start)):
         return False
-    if not value.startswith(("+", "00")) and not (_PHONE_SEPARATED.search(value) or phone_word):
+    # the phone word is looked for only where it decides (a case-insensitive search over 40 characters)
+    needs_word = _DECIMAL.match(value) or not (value.startswith(("+", "00")) or _PHONE_SEPARATED.search(value))
+    if needs_word and _PHONE_WORDS.search(text, max(0, start - 40), start) is None:
         return False
     return _valid_phone(value)
 
