@@ -148,7 +148,7 @@ def _phone_ok(value: str, text: str, start: int) -> bool:
     """A phone number valid for its country: ``+``/``00`` numbers for the country they name, others for
     one of the regions above, and then only when written in groups or after a word such as ``phone``;
     never a decimal number (``24.751467``) or a number after ``ISBN``."""
-    digits = sum(c.isdigit() for c in value)
+    digits = sum(map(str.isdigit, value))
     if (not 7 <= digits <= 15 or _DATE_SHAPE.match(value)
             or _VERSION_WORDS.search(text, max(0, start - 12), start)
             or _NOT_PHONE_WORDS.search(text, max(0, start - 10), start)):
