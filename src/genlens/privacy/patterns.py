@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import phonenumbers
 
@@ -43,6 +43,17 @@ class Found:
     tier: str = "pattern"
 
 
+def fold(text: str) -> str:
+    """``text`` lower-cased so that a lower-case keyword is in it exactly when an ``re.IGNORECASE`` search
+    would find the keyword in ``text``: ``str.lower`` agrees with ``re``'s case-insensitive matching except
+    for the dotless i and the long s (which ``re`` matches to i and s) and the dotted capital I (which
+    ``str.lower`` turns into two characters).  A case-sensitive search of the folded text is many times
+    cheaper than a case-insensitive search of the text, which ``re`` tries at every position."""
+    if text.isascii():
+        return text.lower()
+    return text.replace("İ", "i").replace("ı", "i").replace("ſ", "s").lower()
+
+
 @dataclass(frozen=True)
 class Detector:
     """A pattern for one type; ``group`` is the part of the match that is the value; ``check`` validates it."""
@@ -53,24 +64,35 @@ class Detector:
     group: int | str = 0
     # cheap tests a text must pass before the pattern is scanned, so ordinary prose costs a few lookups:
     hints: tuple[str, ...] = ()  # one of these substrings is in the text
-    keywords: tuple[str, ...] = ()  # one of these is in the lower-cased text
+    keywords: tuple[str, ...] = ()  # one of these (lower case) is in the text, whatever the case
     min_digits: int = 0  # the text holds at least this many digits
+    # a short pattern every match of ``pattern`` holds, searched first: it starts with what it consumes, so
+    # re skips ahead to where it can match instead of trying a long pattern at every position
+    needs: re.Pattern[str] | None = None
+    _hint: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+    _keyword: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
-        words = "|".join(map(re.escape, self.hints))
-        object.__setattr__(self, "_hint", re.compile(words) if words else None)
-        words = "|".join(map(re.escape, self.keywords))
-        object.__setattr__(self, "_keyword", re.compile(words, re.IGNORECASE) if words else None)
+        unfolded = [k for k in self.keywords if fold(k) != k]
+        if unfolded:
+            raise ValueError(f"detector keywords must be lower case: {unfolded}")
+        object.__setattr__(self, "_hint", any_of(self.hints) if self.hints else None)
+        object.__setattr__(self, "_keyword", any_of(self.keywords) if self.keywords else None)
 
-    def worth_scanning(self, text: str, digits: int) -> bool:
-        """Whether ``text`` passes the cheap tests (one literal search each) before the pattern runs."""
+    def worth_scanning(self, text: str, folded: str, digits: int) -> bool:
+        """Whether ``text`` (``folded`` by :func:`fold`) passes the cheap tests before the pattern runs."""
         if digits < self.min_digits:
             return False
-        hint: re.Pattern[str] | None = self.__dict__["_hint"]
-        if hint is not None and hint.search(text) is None:
+        if self._hint is not None and self._hint.search(text) is None:
             return False
-        keyword: re.Pattern[str] | None = self.__dict__["_keyword"]
-        return keyword is None or keyword.search(text) is not None
+        if self._keyword is not None and self._keyword.search(folded) is None:
+            return False
+        return self.needs is None or self.needs.search(text) is not None
+
+
+def any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A case-sensitive search for any of ``words`` (one C scan, cheaper than a substring test per word)."""
+    return re.compile("|".join(map(re.escape, words)))
 
 
 # --- secrets -------------------------------------------------------------------------------------
@@ -126,13 +148,14 @@ def _phone_ok(value: str, text: str, start: int) -> bool:
     """A phone number valid for its country: ``+``/``00`` numbers for the country they name, others for
     one of the regions above, and then only when written in groups or after a word such as ``phone``;
     never a decimal number (``24.751467``) or a number after ``ISBN``."""
-    digits = sum(c.isdigit() for c in value)
-    phone_word = _PHONE_WORDS.search(text, max(0, start - 40), start) is not None
-    if (not 7 <= digits <= 15 or _DATE_SHAPE.match(value) or (_DECIMAL.match(value) and not phone_word)
+    digits = sum(map(str.isdigit, value))
+    if (not 7 <= digits <= 15 or _DATE_SHAPE.match(value)
             or _VERSION_WORDS.search(text, max(0, start - 12), start)
             or _NOT_PHONE_WORDS.search(text, max(0, start - 10), start)):
         return False
-    if not value.startswith(("+", "00")) and not (_PHONE_SEPARATED.search(value) or phone_word):
+    # the phone word is looked for only where it decides (a case-insensitive search over 40 characters)
+    needs_word = _DECIMAL.match(value) or not (value.startswith(("+", "00")) or _PHONE_SEPARATED.search(value))
+    if needs_word and _PHONE_WORDS.search(text, max(0, start - 40), start) is None:
         return False
     return _valid_phone(value)
 
@@ -156,10 +179,13 @@ def _valid_phone(value: str) -> bool:
 
 # --- financial and government ids ----------------------------------------------------------------
 
-CARD = re.compile(r"(?<![\d\-.])[2-6]\d{3}(?:[ \-]?\d){9,15}(?![\d]|[\-.]\d)")
-SSN = re.compile(r"(?<![\d\-])\d{3}-\d{2}-\d{4}(?![\d\-])")
+# A pattern starts with the character it consumes and looks behind it from there (``[2-6](?<![\d\-.][2-6])``
+# rather than ``(?<![\d\-.])[2-6]``): the same matches, but re skips ahead to where a match can start
+# instead of trying the lookbehind at every position of the text.
+CARD = re.compile(r"[2-6](?<![\d\-.][2-6])\d{3}(?:[ \-]?\d){9,15}(?![\d]|[\-.]\d)")
+SSN = re.compile(r"\d(?<![\d\-]\d)\d{2}-\d{2}-\d{4}(?![\d\-])")
 SSN_SPACED = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\W{0,3}(\d{3} \d{2} \d{4})\b")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+IBAN = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")  # \b, as above
 
 
 def _shorter(match: re.Match[str], shortest: int) -> Iterator[tuple[int, int]]:
@@ -179,10 +205,12 @@ def _shorter(match: re.Match[str], shortest: int) -> Iterator[tuple[int, int]]:
 
 # --- network -------------------------------------------------------------------------------------
 
-IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\w]|\.\d)")  # lookbehind as for CARD
 _VERSION_WORDS = re.compile(r"(?i)(?:version|ver\.?|build|firmware|release|rev\.?|v)\s{0,2}[:#]?\s{0,2}$")
 IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|::?){2,8}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
                   r"(?![\w:])")
+# two of IPV6's groups follow each other, so a colon is followed by a hex digit or another colon
+_IPV6_START = re.compile(r":[0-9A-Fa-f:]")
 
 
 def _ipv4_ok(value: str, text: str, start: int) -> bool:
@@ -259,6 +287,7 @@ _CITY_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ž][^\W\d_]{1,30}(?![\w])"
 _CITY = rf"{_CITY_WORD}(?:[ \-](?:(?:de|di|del|am|an|sur|upon|la|le)[ \-])?{_CITY_WORD}){{0,2}}"
 _EN_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|"
              r"Close|Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Row|Gardens|Grove|Hill|Mews|Walk")
+_EN_STREET_TYPE = re.compile(rf"\s(?:{_EN_TYPES})\b")  # in every match of ADDRESSES[0]
 _US_TAIL = r"(?:,?\s{1,2}(?:Apt|Suite|Ste|Unit|Flat|#)\.?\s{0,2}[\w\-]{1,6})?"
 ADDRESSES: tuple[re.Pattern[str], ...] = (
     # 221B Baker Street, London NW1 6XE · 1600 Elm Avenue, Springfield, IL 62704
@@ -323,10 +352,10 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("SSN", SSN_SPACED, lambda value, text, start: v.ssn_ok(value), group=1,
              keywords=("ssn", "social security"), min_digits=9),
     Detector("IP", IPV4, _ipv4_ok, hints=(".",), min_digits=4),
-    Detector("IP", IPV6, _ipv6_ok, hints=(":",)),
+    Detector("IP", IPV6, _ipv6_ok, needs=_IPV6_START),
     Detector("DOB", DOB, group=1, keywords=_BIRTH_WORDS, min_digits=4),
     Detector("DOB", DOB_BEFORE, group=1, keywords=("geboren", "born", "nato", "nata", "né"), min_digits=4),
-    Detector("ADDRESS", ADDRESSES[0], min_digits=1),
+    Detector("ADDRESS", ADDRESSES[0], min_digits=1, needs=_EN_STREET_TYPE),
     Detector("ADDRESS", ADDRESSES[1], keywords=_SUFFIX_STREETS, min_digits=1),
     Detector("ADDRESS", ADDRESSES[2], hints=("Am ", "An der", "Auf der", "Im ", "In der", "Zum ", "Zur "),
              min_digits=5),
@@ -335,7 +364,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("ADDRESS", ADDRESSES[5], hints=_ROMANCE_STREETS, min_digits=1),
     Detector("PHONE", PHONE, _phone_ok, min_digits=7),
 )
-_BIRTH_COLUMN_WORDS = re.compile("|".join(map(re.escape, _BIRTH_WORDS)), re.IGNORECASE)
+_BIRTH_WORD = any_of(_BIRTH_WORDS)
 TYPES: tuple[str, ...] = tuple(dict.fromkeys(d.type for d in DETECTORS))
 
 
@@ -351,8 +380,9 @@ class PatternTier:
     def find(self, text: str) -> list[Found]:
         found: list[Found] = []
         digits = sum(map(text.count, "0123456789"))
+        folded = fold(text)
         for d in self.detectors:
-            if not d.worth_scanning(text, digits):
+            if not d.worth_scanning(text, folded, digits):
                 continue
             for match in d.pattern.finditer(text):
                 if d.type == "IBAN":
@@ -364,6 +394,6 @@ class PatternTier:
                 start, end = match.span(d.group)
                 if d.check is None or d.check(text[start:end], text, start):
                     found.append(Found(d.type, start, end))
-        if digits >= 4 and _BIRTH_COLUMN_WORDS.search(text) and ("\n" in text):
+        if digits >= 4 and "\n" in text and _BIRTH_WORD.search(folded):
             found.extend(column_values(text, _BIRTH_COLUMN, _DATE_ONLY, "DOB"))
         return found
