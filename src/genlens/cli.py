@@ -31,6 +31,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "genlens.store.erase_cli",
     "genlens.slo.cli",
     "genlens.alerts.cli",
+    "genlens.server.content_key_cli",  # `keys rotate-content`; makes the `keys` group only if none exists
 )
 
 # command name → (module that registers it, one-line help shown by ``genlens --help``)
@@ -46,6 +47,7 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
     "slo": ("genlens.slo.cli", "check SLO files; export them as Prometheus rules"),
     "dashboards": ("genlens.alerts.cli", "export Grafana dashboards over genlens' /metrics"),
     "alerts": ("genlens.alerts.cli", "export Prometheus threshold alert rules over /metrics"),
+    "keys": ("genlens.server.content_key_cli", "re-seal stored content under the active content key"),
 }
 
 
