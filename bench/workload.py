@@ -7,6 +7,7 @@ v1.41 + app.llm.*), with a share of OpenInference- and OpenLLMetry-shaped LLM sp
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from typing import Any
@@ -132,14 +133,30 @@ def export_request(spans: list[dict[str, Any]], service: str = "support-bot") ->
     return request
 
 
+def with_content(r: random.Random, spans: list[dict[str, Any]], chars: int) -> None:
+    """Give the chat spans of genlens style an OTel GenAI prompt and answer of about ``chars`` characters each."""
+    words = ("order", "refund", "shipping", "account", "invoice", "delivery", "customer", "support", "status")
+    for span in spans:
+        attrs = span["attributes"]
+        if attrs.get("gen_ai.operation.name") != "chat" or "gen_ai.usage.input_tokens" not in attrs:
+            continue
+        said = [" ".join(r.choice(words) for _ in range(chars // 8)) for _ in range(2)]
+        attrs["gen_ai.input.messages"] = json.dumps([{"role": "user", "parts": [{"type": "text", "content": said[0]}]}])
+        attrs["gen_ai.output.messages"] = json.dumps([{"role": "assistant", "parts": [
+            {"type": "text", "content": said[1]}], "finish_reason": "stop"}])
+
+
 def batches(n_batches: int, batch_size: int = 512, seed: int = 7, start_ns: int | None = None,
-            spread_ns: int = 3600 * 10**9, tenant: str | None = None, in_time_order: bool = False) -> list[bytes]:
+            spread_ns: int = 3600 * 10**9, tenant: str | None = None, in_time_order: bool = False,
+            content_chars: int = 0) -> list[bytes]:
     """Serialized OTLP requests of ``batch_size`` spans each (whole traces, cut at the batch edge).
 
     ``tenant`` puts every span in one tenant (the single-tenant deployment, where a
     query scans every span); by default traces spread over 50 tenants.  Traces
     start at random times in the spread, or, with ``in_time_order``, at random
-    but increasing times, as exporters send them in production.
+    but increasing times, as exporters send them in production.  ``content_chars``
+    gives chat spans a prompt and an answer of about that many characters each
+    (:func:`with_content`; none by default).
     """
     r = random.Random(seed)
     start_ns = start_ns or time.time_ns() - spread_ns
@@ -152,6 +169,8 @@ def batches(n_batches: int, batch_size: int = 512, seed: int = 7, start_ns: int 
         if in_time_order:
             at = min(at + r.randint(0, 2 * step), start_ns + spread_ns)
         new = trace_spans(r, at if in_time_order else start_ns + r.randint(0, spread_ns))
+        if content_chars:
+            with_content(r, new, content_chars)
         if tenant is not None:
             for span in new:
                 span["attributes"]["app.llm.tenant.id"] = tenant

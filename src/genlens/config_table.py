@@ -22,6 +22,7 @@ from typing import Any
 from genlens.errors import ConfigError
 
 Parser = Callable[[Any], Any]
+SECRET_SHOWN = "<secret, not shown>"
 
 
 class BadEntry(ValueError):
@@ -48,7 +49,9 @@ class Setting:
     ``env_types`` gives a variable its own parser when its unit differs (the OTel
     variables in milliseconds).  ``aliases`` are former names, still accepted as
     arguments, config-file keys and ``GENLENS_<ALIAS>`` variables, with the same
-    meaning.
+    meaning.  A ``secret`` setting (a key) is never echoed: errors say what is
+    wrong with its value without repeating it (and anything that prints settings
+    must hide it the same way: ``SECRET_SHOWN``).
     """
 
     name: str
@@ -58,6 +61,7 @@ class Setting:
     env: tuple[str, ...] | None = None
     aliases: tuple[str, ...] = ()
     env_types: tuple[tuple[str, Parser], ...] = ()
+    secret: bool = False
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -78,9 +82,13 @@ class Setting:
         try:
             return parser(raw)
         except BadEntry as exc:
-            raise ConfigError(f"setting '{self.name}.{exc.key}' from {source}: bad value {exc.value!r} ({exc})") from exc
+            raise ConfigError(f"setting '{self.name}.{exc.key}' from {source}: bad value "
+                              f"{self._echo(exc.value)} ({exc})") from exc
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"setting {self.name!r} from {source}: bad value {raw!r} ({exc})") from exc
+            raise ConfigError(f"setting {self.name!r} from {source}: bad value {self._echo(raw)} ({exc})") from exc
+
+    def _echo(self, raw: Any) -> str:
+        return SECRET_SHOWN if self.secret else repr(raw)
 
 
 def suggestion(name: str, known: Iterable[str]) -> str:

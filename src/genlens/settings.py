@@ -37,6 +37,7 @@ from genlens.errors import ConfigError
 if TYPE_CHECKING:
     from genlens.alerts.detectors import Rule as AlertRule
     from genlens.pricing import PriceBook
+    from genlens.privacy.cipher import Keyring
     from genlens.slo.spec import SLO
 
 
@@ -250,6 +251,16 @@ def _sampling_policies(value: Any) -> tuple[dict[str, Any], ...]:
     return entries
 
 
+def _content_keys(value: Any) -> str:
+    """``ID:BASE64KEY,…`` checked now (32-byte keys, distinct ids), kept as text: each process builds its keyring."""
+    from genlens.privacy.cipher import parse_keys
+
+    if not isinstance(value, str):
+        raise ValueError("expected text: ID:BASE64KEY entries separated by commas")
+    parse_keys(value)
+    return value.strip()
+
+
 _DAYS = number(int, 1, 36_500)  # a retention tier: whole days, at most a hundred years
 
 SETTINGS: tuple[Setting, ...] = (
@@ -273,6 +284,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Processes that decode, normalize and run the stages of exports (0 = threads in the server process)."),
     Setting("default_tenant", str, "default", "Tenant for spans whose resource or attributes name none."),
     Setting("log_level", _log_level, "info", "Log level of the server (debug, info, warning, error)."),
+    Setting("content_key", _content_keys, None,
+            "Keys that encrypt stored content (AES-256-GCM), 'ID:BASE64KEY,...' of 32-byte keys: the first "
+            "encrypts new content, the others only decrypt (rotation). Unset: content is stored as it is.",
+            secret=True),
+    Setting("content_key_file", _path, None,
+            "A file holding the content_key text instead (it must be mode 0600: readable by its owner only)."),
     Setting("stages", _specs, (),
             "Custom pipeline stages, 'module:callable' (env: comma-separated), run in order after the built-in "
             "ones on every traces and logs export: each is called (batch, ctx) and returns the batch."),
@@ -621,6 +638,8 @@ class Settings:
     ingest_workers: int = field(default_factory=_default_workers)
     default_tenant: str = "default"
     log_level: str = "info"
+    content_key: str | None = field(default=None, repr=False)  # secret: never in a repr, a dump or an error
+    content_key_file: Path | None = None
     stages: tuple[str, ...] = ()
     observers: tuple[str, ...] = ()
     prices: PriceSettings = field(default_factory=PriceSettings)
@@ -646,6 +665,39 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.data / "genlens.duckdb"
+
+    def content_keyring(self) -> Keyring:
+        """The keyring of ``content_key`` or ``content_key_file`` (empty when neither is set: no encryption).
+
+        ``ConfigError`` naming the problem — both set, a key file that cannot be
+        read or that group or others may read, bad key material — never the key.
+        Every process that seals or opens content (the server, each ingest
+        worker, ``genlens keys rotate-content``) builds its own from the settings.
+        """
+        from genlens.privacy.cipher import Keyring, parse_keys
+
+        if self.content_key and self.content_key_file:
+            raise ConfigError("settings 'content_key' and 'content_key_file' are both given: use one of them")
+        if self.content_key:
+            return parse_keys(self.content_key)
+        if self.content_key_file is None:
+            return Keyring()
+        path = self.content_key_file
+        where = f"content key file {str(path)!r} (content_key_file)"
+        try:
+            mode = path.stat().st_mode
+            if os.name == "posix" and mode & 0o077:
+                raise ConfigError(f"{where} may be read by group or others (mode {mode & 0o777:04o}); it must be "
+                                  f"0600: chmod 600 {str(path)!r}")
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{where} cannot be read: {exc.strerror}") from exc
+        except UnicodeDecodeError:
+            raise ConfigError(f"{where} is not text: expected ID:BASE64KEY entries separated by commas") from None
+        try:
+            return parse_keys(text)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
 
 
 _SECTION_TYPES: dict[str, type] = {"prices": PriceSettings, "budgets": BudgetSettings, "metrics": MetricsSettings,

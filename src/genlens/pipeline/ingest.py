@@ -11,8 +11,9 @@ completes only after the commit.
 :class:`~genlens.store.base.WriteBatch` — the canonical span rows *and* their
 content rows (plus scores and logs) of one export — and a :class:`StageContext`
 saying what the export is.  It may edit rows in place or return another batch.
-The built-in stages (pricing, per-call budgets) come first, then the custom ones
-named by the ``stages`` setting (``module:callable``), in that order, in
+The built-in stages (pricing, per-call budgets, redaction, sampling) come first,
+then the custom ones named by the ``stages`` setting (``module:callable``), and
+last the encryption of content when a content key is set, in
 :func:`compose_stages`.  Worker processes get the *specs* and the price book and
 compose the same tuple themselves, so ``ingest_workers`` 0 and N run identical
 stages.
@@ -239,12 +240,14 @@ def budget_stage(tokens_per_call: tuple[tuple[str, int], ...]) -> Stage | None:
 
 
 def compose_stages(settings: Settings, book: PriceBook) -> tuple[tuple[str, Stage], ...]:
-    """The stages of every export, named and in order: pricing, budgets, redaction, sampling, then
-    ``settings.stages``.
+    """The stages of every export, named and in order: pricing, budgets, redaction, sampling,
+    ``settings.stages``, then encryption of the content (when a content key is set).
 
     Custom stages are imported here by spec (``ConfigError`` naming a spec that
-    does not load), in whichever process runs the stages.
+    does not load), and the content keyring is built from the settings, in
+    whichever process runs the stages.
     """
+    from genlens.pipeline.encryption import encryption_stage
     from genlens.pipeline.redaction import redaction_stage
     from genlens.pipeline.sampling import sampling_stage
 
@@ -259,6 +262,9 @@ def compose_stages(settings: Settings, book: PriceBook) -> tuple[tuple[str, Stag
     if sampling is not None:
         stages.append(("sampling", sampling))
     stages.extend((spec, load_callable(spec, "stages")) for spec in settings.stages)
+    encryption = encryption_stage(settings.content_keyring())  # last: every stage above sees plaintext
+    if encryption is not None:
+        stages.append(("encryption", encryption))
     return tuple(stages)
 
 

@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from genlens.api_key import auth_headers
-from genlens.errors import BadRequest, GenlensError, StoreError
+from genlens.errors import BadRequest, StoreError
 from genlens.query.cost import check_range
 from genlens.reports import render
 from genlens.store.queries import CostQuery
@@ -90,21 +89,9 @@ def _range(args: argparse.Namespace) -> tuple[int, int]:
 
 
 def _get(args: argparse.Namespace, method: str, path: str, params: dict[str, Any]) -> Any:
-    import httpx
+    from genlens.remote import call
 
-    url = args.server.rstrip("/") + path
-    try:
-        response = httpx.request(method, url, params={k: v for k, v in params.items() if v is not None},
-                                 timeout=args.timeout, headers=auth_headers())
-    except httpx.HTTPError as exc:
-        raise GenlensError(f"cannot reach genlens server at {args.server}: {exc}") from exc
-    if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail")
-        except ValueError:
-            detail = response.text[:300]
-        raise BadRequest(f"server answered {response.status_code}: {detail}")
-    return response.json()
+    return call(method, args.server.rstrip("/") + path, params=params, timeout=args.timeout)
 
 
 def _open_store(args: argparse.Namespace) -> Any:

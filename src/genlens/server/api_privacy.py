@@ -26,6 +26,7 @@ from genlens.server.otlp_http import read_body
 from genlens.server.scope import TenantScope, TenantScopes
 from genlens.settings import RetentionSettings, SamplingSettings
 from genlens.store.base import Store
+from genlens.store.content_rotation import ROTATED
 from genlens.store.erasure import (
     ERASED,
     MAX_PURPOSE_CHARS,
@@ -44,7 +45,7 @@ from genlens.timeparse import iso, parse_time
 # No `from __future__ import annotations` here: FastAPI must see the local dependency types, not strings.
 MAX_BODY_BYTES = 16 * 1024
 FIELDS = (*SELECTORS, "tenant", "purpose")
-ACTIONS = (REQUESTED, ERASED, PURGED, READ_ACTION)
+ACTIONS = (REQUESTED, ERASED, PURGED, ROTATED, READ_ACTION)
 
 
 def parse_erasure(body: bytes) -> tuple[Selector, str | None]:
@@ -103,7 +104,7 @@ def privacy_router(store: Store, writer: Writer, retention: RetentionSettings,
             raise NotFound(f"no erasure request {request_id}")
         return JSONResponse(request_view(row))
 
-    @router.get("/audit", summary="The audit log: erasures and retention purges, newest first")
+    @router.get("/audit", summary="The audit log: erasures, retention purges and content key rotations, newest first")
     async def audit(
         since: Annotated[str, Query(max_length=100, description="ISO-8601, a duration ago (30d) or epoch ns")] = "30d",
         action: Annotated[str | None, Query(max_length=100, description=", ".join(ACTIONS))] = None,

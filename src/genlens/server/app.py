@@ -28,7 +28,9 @@ from genlens.errors import GenlensError, Overloaded
 from genlens.metrics.spans import SpanMetrics
 from genlens.pipeline.ingest import Ingestor
 from genlens.pricing import PriceBook
+from genlens.privacy.cipher import Keyring
 from genlens.server.api import JSONResponse, api_router
+from genlens.server.api_content import content_router
 from genlens.server.api_cost import cost_router
 from genlens.server.api_detect import detect_router
 from genlens.server.api_privacy import privacy_router
@@ -54,7 +56,8 @@ log = logging.getLogger("genlens.server")
 def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Ingestor, book: PriceBook, *,
                jobs: Sequence[Job] = (), span_metrics: SpanMetrics | None = None,
                slos: Sequence[SLO] = (), alert_jobs: Sequence[AlertingJob] = (),
-               rules: Sequence[Rule] = (), keys: KeyRing | None = None) -> FastAPI:
+               rules: Sequence[Rule] = (), keys: KeyRing | None = None,
+               keyring: Keyring | None = None) -> FastAPI:
     app = FastAPI(
         title="genlens",
         version=__version__,
@@ -82,6 +85,9 @@ def create_app(settings: Settings, store: Store, writer: Writer, ingestor: Inges
     app.include_router(slo_router(store, slos, scopes, alert_jobs, history_of=store))
     app.include_router(detect_router(store, rules, settings.alerts.step_ns, scopes))
     app.include_router(privacy_router(store, writer, settings.retention, settings.sampling, scopes))
+    content, rotations = content_router(writer, keyring if keyring is not None else settings.content_keyring())
+    app.include_router(content)
+    app.router.on_shutdown.append(rotations.stop)
 
     mount_ui(app, store, settings, scopes, reads, book, slos, alert_jobs, gate, notes=lambda: dict(ingestor.notes))
 

@@ -70,6 +70,7 @@ ROUTE_CLASSES: dict[str, str] = {
     "POST /api/v1/erasure": "admin",
     "/api/v1/erasure/{request_id}": "admin",
     "/api/v1/audit": "admin",
+    "/api/v1/content/rotate": "admin",  # content key ids and re-sealing all stored content
     # alerts are the server's, across tenants (a slice is a model or feature, examples come from any tenant)
     "/alerts": "admin",
     "/api/v1/alerts": "admin",

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import orjson
 
+from genlens.server.content_key_cli import register_rotate
 from genlens.server.keys import ROLES, Key, create_key, list_keys, revoke_key
 from genlens.settings import resolve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("keys", help="create, list and revoke API keys (roles, tenants)",
+    parser = subparsers.add_parser("keys", help="API keys (create, list, revoke) and content key rotation",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="keys_command", metavar="COMMAND", required=True)
 
@@ -49,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     revoke.add_argument("key_id", metavar="ID")
     where(revoke)
     revoke.set_defaults(func=run_revoke)
+    register_rotate(commands)
 
 
 def keys_path(args: argparse.Namespace) -> Path:

@@ -142,7 +142,8 @@ def build(settings: Settings) -> Components:
     silences = load_silences(settings.alerts.silences)
     span_metrics = SpanMetrics(settings.metrics.max_series) if settings.metrics.enabled else None
     observers = (*((span_metrics,) if span_metrics is not None else ()), *observers_of(settings))
-    store = DuckDBStore(settings.db_path)
+    keyring = settings.content_keyring()  # bad key material stops the start here, before the file opens
+    store = DuckDBStore(settings.db_path, keyring=keyring)
     writer = Writer(store, max_queued=settings.write_queue_spans, max_batch=settings.write_batch_spans,
                     retry_after_s=settings.retry_after_s, observers=observers)
     try:
@@ -194,7 +195,7 @@ def serve(settings: Settings) -> None:
             )
         app = create_app(settings, parts.store, parts.writer, parts.ingestor, parts.book, jobs=parts.jobs,
                          span_metrics=parts.span_metrics, slos=parts.slos, alert_jobs=parts.alert_jobs,
-                         rules=parts.rules, keys=parts.keys)
+                         rules=parts.rules, keys=parts.keys, keyring=parts.store.keyring)
         scheme = "https" if settings.tls.enabled else "http"
         log.info("genlens: data in %s", settings.db_path)
         log.info("genlens: OTLP/HTTP, REST API and UI on %s://%s:%d", scheme, settings.host, settings.port)

@@ -25,7 +25,9 @@ from genlens.store.queries import CostQuery, SeriesQuery, SliQuery, SpanFilter, 
 from genlens.store.schema import DERIVED_TABLES
 
 if TYPE_CHECKING:
+    from genlens.privacy.cipher import Keyring
     from genlens.privacy.sampling import SamplingPolicy
+    from genlens.store.content_rotation import ResealChunk
     from genlens.store.erasure import Selector
 
 _DERIVED_NAMES = frozenset(t.name for t in DERIVED_TABLES)
@@ -112,10 +114,11 @@ class TraceReader(Protocol):
         """The tenant a span is stored under, None if unknown."""
 
     def content(self, tenant: str, trace_id: str, span_id: str | None = None) -> list[dict[str, Any]]:
-        """Content records of a trace (or of one span), oldest first."""
+        """Content records of a trace (or of one span), oldest first; sealed content opened (a placeholder saying
+        why, and ``unreadable``, where it cannot be: genlens.privacy.cipher)."""
 
     def first_inputs(self, tenant: str, trace_ids: list[str]) -> list[dict[str, Any]]:
-        """The first input-messages content record of each listed trace."""
+        """The first input-messages content record of each listed trace (``trace_id``, ``data``), opened."""
 
     def scores(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
         """Feedback and other scores of a trace, oldest first."""
@@ -230,6 +233,10 @@ class Maintenance(Protocol):
     def purge(self, table: str, cutoff_ns: int, record: Callable[[dict[str, int]], dict[str, Any]]) -> dict[str, int]:
         """Delete the rows of a retention tier's table older than ``cutoff_ns`` (``genlens.store.retention``),
         with ``record(counts)``'s audit entry, in one transaction (through the writer); the rows deleted."""
+
+    def reseal_content(self, keyring: Keyring, after: int, limit: int) -> ResealChunk:
+        """Re-seal up to ``limit`` content rows after position ``after`` that are not under ``keyring``'s active
+        key, in one transaction (writer thread only; genlens.store.content_rotation)."""
 
 
 class Store(TraceReader, AnalyticsReader, FindingsReader, AuditReader, Maintenance, BatchSink, Protocol):

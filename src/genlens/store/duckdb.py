@@ -19,12 +19,14 @@ import duckdb
 import orjson
 
 from genlens.errors import StoreError
+from genlens.privacy.cipher import Keyring
 from genlens.privacy.sampling import SamplingPolicy
 from genlens.store import (
     columnar,
     duckdb_cost,
     duckdb_erasure,
     duckdb_retention,
+    duckdb_rotation,
     duckdb_sampling,
     duckdb_search,
     duckdb_series,
@@ -33,6 +35,7 @@ from genlens.store import (
     duckdb_ui,
 )
 from genlens.store.base import Committed, WriteBatch
+from genlens.store.content_rotation import ResealChunk
 from genlens.store.erasure import DONE, PENDING, Selector, requested_entry
 from genlens.store.erasure import done_entry as erasure_entry
 from genlens.store.migrations import MIGRATIONS
@@ -46,11 +49,17 @@ CHECKPOINT_THRESHOLD = "64MB"
 
 
 class DuckDBStore:
-    """Store protocol implementation on one DuckDB file."""
+    """Store protocol implementation on one DuckDB file.
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    ``keyring`` opens sealed content as it is read (:meth:`content`,
+    :meth:`first_inputs`); without one, sealed content reads as a placeholder
+    saying no key is configured, never as ciphertext.
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False, keyring: Keyring | None = None) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.keyring = keyring if keyring is not None else Keyring()
         try:
             if read_only:
                 if not self.path.exists():
@@ -190,6 +199,13 @@ class DuckDBStore:
         with self._transaction(f"content sampling in {self.path}") as con:
             return duckdb_sampling.sample(con, policy, int(now_ns), int(wait_ns), int(grace_ns))
 
+    def reseal_content(self, keyring: Keyring, after: int, limit: int) -> ResealChunk:
+        """One chunk of a content key rotation, in one transaction (writer thread only; see
+        genlens.store.content_rotation)."""
+        self._writable()
+        with self._transaction(f"content key rotation in {self.path}") as con:
+            return duckdb_rotation.reseal(con, keyring, int(after), int(limit))
+
     @contextmanager
     def _transaction(self, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """BEGIN … COMMIT on the write connection, under the lock; any failure rolls back (a DuckDB error is
@@ -265,8 +281,9 @@ class DuckDBStore:
 
     def content(self, tenant: str, trace_id: str, span_id: str | None = None) -> list[dict[str, Any]]:
         w = Where(tenant).add("trace_id = ?", trace_id).equals((("span_id", span_id),))
-        return self._query(f"SELECT span_id, kind, source, data, time_ns FROM span_content WHERE {w.sql} "
-                           "ORDER BY time_ns, kind", w.params)
+        rows = self._query(f"SELECT tenant, trace_id, span_id, kind, source, data, time_ns FROM span_content "
+                           f"WHERE {w.sql} ORDER BY time_ns, kind", w.params)
+        return _without(self.keyring.open_rows(rows), ("tenant", "trace_id"))
 
     def scores(self, tenant: str, trace_id: str) -> list[dict[str, Any]]:
         w = Where(tenant).add("trace_id = ?", trace_id)
@@ -371,7 +388,16 @@ class DuckDBStore:
         return duckdb_ui.conversations(self._query, f, limit, offset)
 
     def first_inputs(self, tenant: str, trace_ids: list[str]) -> list[dict[str, Any]]:
-        return duckdb_ui.turn_inputs(self._query, tenant, trace_ids)
+        rows = self.keyring.open_rows(duckdb_ui.turn_inputs(self._query, tenant, trace_ids))
+        return _without(rows, ("tenant", "span_id", "kind", "source"))
+
+
+def _without(rows: list[dict[str, Any]], names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows less the columns read only to open their content (the row's AAD)."""
+    for row in rows:
+        for name in names:
+            del row[name]
+    return rows
 
 
 _FINDING_SUBJECT = ("tenant", "kind", "feature", "prompt_sha", "conversation_id")

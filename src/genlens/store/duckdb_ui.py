@@ -126,12 +126,14 @@ def conversations(q: Query, f: SpanFilter, limit: int, offset: int) -> list[dict
 
 
 def turn_inputs(q: Query, tenant: str, trace_ids: list[str]) -> list[dict[str, Any]]:
-    """First stored input-message record of each listed trace (what the user said in that turn)."""
+    """First stored input-message record of each listed trace (what the user said in that turn), with the
+    row's tenant, span, kind and source (what sealed content is bound to)."""
     if not trace_ids:
         return []
     marks = ", ".join("?" for _ in trace_ids)
     return q(f"""
-        SELECT trace_id, arg_min(data, time_ns) AS data FROM span_content
+        SELECT tenant, trace_id, span_id, kind, source, data FROM span_content
         WHERE {'TRUE' if tenant == ALL_TENANTS else 'tenant = ?'} AND kind = 'input_messages'
-          AND trace_id IN ({marks}) GROUP BY trace_id""",
+          AND trace_id IN ({marks})
+        QUALIFY row_number() OVER (PARTITION BY trace_id ORDER BY time_ns) = 1""",
              ([] if tenant == ALL_TENANTS else [tenant]) + trace_ids)

@@ -17,8 +17,6 @@ from typing import Any
 
 import orjson
 
-from genlens.api_key import auth_headers
-from genlens.errors import BadRequest, GenlensError
 from genlens.store.erasure import MAX_PURPOSE_CHARS, SELECTORS, check_text, selector_of
 
 
@@ -71,20 +69,9 @@ def _erase_data(directory: Path, selector: Any, purpose: str | None) -> dict[str
 
 
 def _post(server: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-    import httpx
+    from genlens.remote import call
 
-    url = server.rstrip("/") + "/api/v1/erasure"
-    try:
-        response = httpx.post(url, json=body, timeout=timeout, headers=auth_headers())
-    except (httpx.HTTPError, ValueError) as exc:
-        raise GenlensError(f"cannot reach genlens server at {server}: {exc}") from exc
-    if response.status_code >= 400:
-        try:
-            detail = response.json().get("detail")
-        except ValueError:
-            detail = response.text[:300]
-        raise BadRequest(f"server answered {response.status_code}: {detail}")
-    receipt: dict[str, Any] = response.json()
+    receipt: dict[str, Any] = call("POST", server.rstrip("/") + "/api/v1/erasure", json=body, timeout=timeout)
     return receipt
 
 
