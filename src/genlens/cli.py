@@ -44,7 +44,7 @@ _SUMMARIES: dict[str, tuple[str, str]] = {
     "demo": ("genlens.demo.cli", "run genlens with an instrumented demo app against a simulated LLM provider"),
     "store": ("genlens.store.cli", "maintenance of a data directory (genlens store rebuild)"),
     "erase": ("genlens.store.erase_cli", "erase every trace of a user, conversation or trace (a receipt)"),
-    "keys": ("genlens.server.keys_cli", "API keys (create, list, revoke) and content key rotation (rotate-content)"),
+    "keys": ("genlens.server.keys_cli", "API keys (create, list, revoke) and content key rotation"),
     "slo": ("genlens.slo.cli", "check SLO files; export them as Prometheus rules"),
     "dashboards": ("genlens.alerts.cli", "export Grafana dashboards over genlens' /metrics"),
     "alerts": ("genlens.alerts.cli", "export Prometheus threshold alert rules over /metrics"),
