@@ -25,7 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.trace import SpanKind
 
 from genlens.semconv import attrs as a
-from genlens.server.auth import ROUTE_CLASSES, _Classifier, flat_routes
+from genlens.server.auth import CLASSES, ROUTE_CLASSES, _Classifier, flat_routes
 from tests.conftest import LiveServer, cli, start_server
 from tests.otlp_helpers import log_request, new_span_id, new_trace_id, sdk_tracer, span_request
 
@@ -201,7 +201,7 @@ def _call(world: World, method: str, path: str, key: str | None, extra: str = ""
 def test_every_route_is_classified_and_answers_each_role_as_its_class_says(world: World, tmp_path: Path) -> None:
     routes, classify = _routes(tmp_path)
     assert classify.unclassified == []
-    assert len(routes) >= 40 and set(ROUTE_CLASSES.values()) <= {"public", "ingest", "read", "admin", "metrics", "any"}
+    assert len(routes) >= 40 and set(ROUTE_CLASSES.values()) <= set(CLASSES)
     allowed = {"admin": {"ingest", "read", "admin", "metrics", "any"}, "viewer": {"read", "any"},
                "investigator": {"read", "any"}, "ingest": {"ingest", "any"}}
     seen_classes = set()
@@ -222,7 +222,7 @@ def test_every_route_is_classified_and_answers_each_role_as_its_class_says(world
                 assert answer.status_code not in (401, 403), (method, path, key, answer.text[:300])
             else:
                 assert answer.status_code == 403, (method, path, key, answer.status_code)
-    assert seen_classes == {"public", "ingest", "read", "admin", "metrics", "any"}
+    assert seen_classes == set(CLASSES)
 
 
 def _read_routes(world: World, tmp_path: Path) -> list[str]:

@@ -129,12 +129,13 @@ def confine(batch: WriteBatch, allowed: frozenset[str], rejected: Rejections) ->
     """Drop the rows of ``batch`` outside ``allowed``, refusing each span, log record and metric point."""
     for name in ("spans", "logs", "metrics"):
         rows = getattr(batch, name)
-        kept = [r for r in rows if r.get("tenant") in allowed]
+        kept = []
         for row in rows:
-            if row.get("tenant") not in allowed:
-                what = f"span {row.get('span_id')}" if name == "spans" else name.rstrip("s") + " item"
-                rejected.add(f"{what}: tenant {str(row.get('tenant'))[:60]!r} is not one of this key's tenants",
-                             "tenant")
+            if row.get("tenant") in allowed:
+                kept.append(row)
+                continue
+            what = f"span {row.get('span_id')}" if name == "spans" else name.rstrip("s") + " item"
+            rejected.add(f"{what}: tenant {str(row.get('tenant'))[:60]!r} is not one of this key's tenants", "tenant")
         rows[:] = kept
     for name in ("content", "scores"):
         rows = getattr(batch, name)

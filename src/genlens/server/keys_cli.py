@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -19,6 +18,7 @@ import orjson
 from genlens.server.content_key_cli import register_rotate
 from genlens.server.keys import ROLES, Key, create_key, list_keys, revoke_key
 from genlens.settings import resolve
+from genlens.timeparse import iso
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -59,7 +59,7 @@ def keys_path(args: argparse.Namespace) -> Path:
 
 
 def _when(ns: int | None) -> str:
-    return "-" if ns is None else datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "-" if ns is None else iso(ns)
 
 
 def run_create(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from genlens.errors import BadRequest, Forbidden
 from genlens.server.api import JSONResponse
 from genlens.server.auth import principal_of
 from genlens.server.keys import KeyRing, role_allows
+from genlens.server.otlp_http import read_body
 from genlens.server.sessions import COOKIE, SessionSigner
 from genlens.server.ui.render import page
 
@@ -55,11 +56,7 @@ def _same_origin(request: Request) -> bool:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise BadRequest(f"the sign-in form is larger than {MAX_FORM_BYTES} bytes")
+    body = await read_body(request, MAX_FORM_BYTES)
     try:
         fields = parse_qs(body.decode("utf-8"), max_num_fields=10)
     except (UnicodeDecodeError, ValueError) as exc:
